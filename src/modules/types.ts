@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { HostFacts } from '../facts/types.ts';
+import type { ExecOptions, ExecResult } from '../transport/types.ts';
+
+/** One thing a task would change. `--check` prints these; apply makes exactly these. */
+export interface Change {
+  /** Human line: "install nginx", "set balance roundrobin". */
+  description: string;
+  /** For file content: before/after text so --diff can print a unified diff. */
+  diff?: { path: string; before: string; after: string };
+}
+
+/** What plan() returns: the changes (empty = ok) and any data apply() needs. */
+export interface Plan<Data = unknown> {
+  changes: Change[];
+  data?: Data;
+}
+
+/** The host as seen by a task: name, merged vars, facts. */
+export interface HostView<Vars = Record<string, unknown>> {
+  name: string;
+  vars: Vars;
+  facts: HostFacts;
+  groups: string[];
+}
+
+/** The outcome of one task on one host, readable by later tasks of the same host (Ansible's register). */
+export interface TaskResult {
+  status: 'ok' | 'changed' | 'failed' | 'skipped';
+  changes: Change[];
+  /** Module-specific output (e.g. a command's stdout/exitCode). */
+  output?: Record<string, unknown>;
+  error?: string;
+  /** In check mode: the task could only plan as "would change, after earlier changes". */
+  afterEarlierChanges?: boolean;
+  durationMs: number;
+}
+
+/** What a module sees while it plans or applies. */
+export interface TaskContext {
+  host: HostView;
+  /** True under --check: plan() is all that runs. */
+  check: boolean;
+  /** The name of the running task, for messages. */
+  task: string;
+  /** Results of earlier tasks of this host, by their `register` name. */
+  registered: Record<string, TaskResult>;
+  /** Runs a command with the task's become setting; never throws on a non-zero exit. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Runs a command and throws CommandError (naming host and task) on a non-zero exit. */
+  run(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Directory on the controller that relative local paths (files, templates) resolve against. */
+  baseDir: string;
+}
+
+/** A module: argument schema and the plan/apply halves. */
+export interface Module<Args, Data = unknown, Input = Args> {
+  /** `apt.packages`, `file.template`, ... */
+  name: string;
+  /** Validates what the playbook passes (Input, where defaults may be omitted) into Args. */
+  schema: z.ZodType<Args, Input>;
+  /** The default task name when the user gives none. */
+  describe(args: Args): string;
+  /** Reads state and returns what would change. No writes. */
+  plan(ctx: TaskContext, args: Args): Promise<Plan<Data>>;
+  /** Makes exactly the planned changes. May return output for register. */
+  apply(ctx: TaskContext, args: Args, plan: Plan<Data>): Promise<Record<string, unknown> | void>;
+}
