@@ -31,6 +31,8 @@ export interface TaskResult {
   /** Module-specific output (e.g. a command's stdout/exitCode). */
   output?: Record<string, unknown>;
   error?: string;
+  /** A failure that `ignoreErrors` let the host carry on from. */
+  ignored?: boolean;
   /** In check mode: the task could only plan as "would change, after earlier changes". */
   afterEarlierChanges?: boolean;
   durationMs: number;

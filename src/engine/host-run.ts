@@ -1,0 +1,118 @@
+import { ConfigError } from '../errors.ts';
+import type { HostView, TaskResult } from '../modules/types.ts';
+import { flattenTasks, type Play } from '../playbook/define.ts';
+import type { Task } from '../playbook/task.ts';
+import type { Reporter } from '../report/reporter.ts';
+import type { HostConnection } from '../transport/types.ts';
+import { count, type HostTally } from './result.ts';
+import { selectedByTags, type TagFilter } from './tags.ts';
+import { runTask } from './task-run.ts';
+
+export interface HostRunOptions extends TagFilter {
+  check: boolean;
+  baseDir: string;
+  signal?: AbortSignal;
+}
+
+/** What persists for a host across plays of one run. */
+export interface HostState {
+  view: HostView;
+  conn: HostConnection;
+  /** Host-level become setting from the inventory. */
+  become: boolean;
+  registered: Record<string, TaskResult>;
+  tally: HostTally;
+  /** Under --check: some earlier task of this run would have changed the host. */
+  earlierChanges: boolean;
+  failed: boolean;
+}
+
+/** Builds the host's task list for a play (the play's tasks may be a function of the host). */
+export function expandTasks(play: Play<any>, view: HostView): Task[] {
+  const tasks = flattenTasks(typeof play.tasks === 'function' ? play.tasks(view) : play.tasks);
+  const handlers = new Set(Object.keys(play.handlers ?? {}));
+  for (const task of tasks) {
+    for (const name of notifyList(task)) {
+      if (!handlers.has(name)) {
+        throw new ConfigError(`play "${play.name}", task "${task.name}": notify names unknown handler "${name}"`, {
+          host: view.name,
+          task: task.name,
+        });
+      }
+    }
+  }
+  return tasks;
+}
+
+function notifyList(task: Task): string[] {
+  return [task.options.notify ?? []].flat();
+}
+
+/** Runs one host through one play: tasks in order, then the notified handlers once each. */
+export async function runHostPlay(
+  play: Play<any>,
+  tasks: Task[],
+  state: HostState,
+  reporter: Reporter,
+  options: HostRunOptions,
+): Promise<void> {
+  const notified = new Set<string>();
+  const view: HostView = { ...state.view, vars: { ...(play.vars ?? {}), ...state.view.vars } };
+
+  const runOne = async (task: Task, handler: boolean): Promise<TaskResult> => {
+    const event = { play: play.name, host: view.name, task: task.name, handler };
+    const ctx = { host: view, registered: state.registered, check: options.check };
+    if (task.options.when && !task.options.when(ctx)) {
+      const skipped: TaskResult = { status: 'skipped', changes: [], durationMs: 0 };
+      record(task, skipped, event);
+      return skipped;
+    }
+    reporter.taskStart(event);
+    const result = await runTask(task, {
+      conn: state.conn,
+      host: view,
+      check: options.check,
+      become: task.options.become ?? play.become ?? state.become,
+      registered: state.registered,
+      baseDir: options.baseDir,
+      earlierChanges: state.earlierChanges,
+      signal: options.signal,
+    });
+    if (result.status === 'failed' && task.options.ignoreErrors) result.ignored = true;
+    record(task, result, event);
+    return result;
+  };
+
+  const record = (task: Task, result: TaskResult, event: { play: string; host: string; task: string; handler: boolean }) => {
+    if (task.options.register) state.registered[task.options.register] = result;
+    if (result.status === 'changed') {
+      state.earlierChanges = true;
+      for (const name of notifyList(task)) notified.add(name);
+    }
+    count(state.tally, result);
+    reporter.taskResult({ ...event, result });
+  };
+
+  for (const task of tasks) {
+    if (options.signal?.aborted) break;
+    if (!selectedByTags([...(play.tags ?? []), ...(task.options.tags ?? [])], options)) continue;
+    const result = await runOne(task, false);
+    if (result.status === 'failed' && !result.ignored) {
+      state.failed = true;
+      break;
+    }
+  }
+
+  // Handlers run even after a failure (Ansible's force_handlers), so a changed config is not left
+  // unapplied; but not after SIGINT, which means "stop starting things".
+  if (!options.signal?.aborted) {
+    for (const [name, handler] of Object.entries(play.handlers ?? {})) {
+      if (!notified.has(name)) continue;
+      for (const task of flattenTasks(handler)) {
+        const result = await runOne({ ...task, name }, true);
+        if (result.status === 'failed' && !result.ignored) state.failed = true;
+      }
+    }
+  }
+  reporter.hostDone(play.name, view.name, { failed: state.failed });
+}

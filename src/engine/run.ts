@@ -1,0 +1,135 @@
+import type { HostFacts } from '../facts/types.ts';
+import type { Inventory, InventoryHost } from '../inventory/types.ts';
+import type { HostView } from '../modules/types.ts';
+import type { Play, Playbook } from '../playbook/define.ts';
+import type { Task } from '../playbook/task.ts';
+import type { Reporter } from '../report/reporter.ts';
+import type { HostConnection } from '../transport/types.ts';
+import { ShipshapeError } from '../errors.ts';
+import { expandTasks, runHostPlay, type HostState } from './host-run.ts';
+import { emptyTally, type Recap } from './result.ts';
+import { mapLimit } from './concurrency.ts';
+import { serialBatches } from './serial.ts';
+
+/** How the engine reaches hosts; the CLI passes SSH, tests may pass the same. */
+export interface Connector {
+  connect(host: InventoryHost): Promise<HostConnection>;
+  gatherFacts(conn: HostConnection): Promise<HostFacts>;
+}
+
+export interface RunOptions {
+  check: boolean;
+  forks: number;
+  baseDir: string;
+  tags?: string[];
+  skipTags?: string[];
+  signal?: AbortSignal;
+  playbookName: string;
+  /** Hosts each play targets, already intersected with --limit. */
+  selectHosts(pattern: string): string[];
+}
+
+/**
+ * Runs plays in order; within a play, hosts in parallel (bounded by forks, batched by serial).
+ * Connections open and facts are gathered for every targeted host at the start, in parallel, so the
+ * first play does not wait host after host.
+ */
+export async function runPlaybook(
+  playbook: Playbook,
+  inventory: Inventory,
+  connector: Connector,
+  reporter: Reporter,
+  options: RunOptions,
+): Promise<Recap> {
+  const started = performance.now();
+  const targeted = new Set(playbook.plays.flatMap((play) => options.selectHosts(play.hosts)));
+  const hostNames = [...inventory.hosts.keys()].filter((name) => targeted.has(name));
+  reporter.runStart({ playbook: options.playbookName, check: options.check, hosts: hostNames });
+
+  const recap: Recap = { hosts: {}, durationMs: 0, check: options.check, interrupted: false };
+  for (const name of hostNames) recap.hosts[name] = emptyTally();
+
+  const states = new Map<string, HostState>();
+  await mapLimit(hostNames, options.forks, async (name) => {
+    const host = inventory.hosts.get(name)!;
+    try {
+      const conn = await connector.connect(host);
+      const facts = await connector.gatherFacts(conn);
+      const view: HostView = { name, vars: host.vars, facts, groups: host.groups };
+      states.set(name, {
+        view,
+        conn,
+        become: host.connection.become,
+        registered: {},
+        tally: recap.hosts[name],
+        earlierChanges: false,
+        failed: false,
+      });
+    } catch (error) {
+      recap.hosts[name].unreachable = 1;
+      reporter.hostUnreachable(name, error instanceof Error ? error.message : String(error));
+    }
+  });
+
+  try {
+    for (const play of playbook.plays) {
+      if (options.signal?.aborted) break;
+      const live = options.selectHosts(play.hosts).filter((name) => states.has(name) && !states.get(name)!.failed);
+      reporter.playStart({ name: play.name, hosts: live });
+      const taskLists = buildTaskLists(play, live, states, recap, reporter);
+      for (const batch of serialBatches(live.filter((name) => taskLists.has(name)), play.serial)) {
+        if (options.signal?.aborted) break;
+        await mapLimit(batch, options.forks, async (name) => {
+          await runHostPlay(play, taskLists.get(name)!, states.get(name)!, reporter, {
+            check: options.check,
+            baseDir: options.baseDir,
+            tags: options.tags,
+            skipTags: options.skipTags,
+            signal: options.signal,
+          });
+        });
+      }
+      await reporter.playEnd({ name: play.name });
+    }
+  } finally {
+    await Promise.allSettled([...states.values()].map((state) => state.conn.close()));
+  }
+  recap.interrupted = options.signal?.aborted ?? false;
+  recap.durationMs = Math.round(performance.now() - started);
+  await reporter.recap(recap);
+  return recap;
+}
+
+/**
+ * Expands each host's task list before any task of the play runs, so a mistake in a task function
+ * (bad module arguments, unknown handler) fails the host before it is changed.
+ */
+function buildTaskLists(
+  play: Play<any>,
+  hosts: string[],
+  states: Map<string, HostState>,
+  recap: Recap,
+  reporter: Reporter,
+): Map<string, Task[]> {
+  const lists = new Map<string, Task[]>();
+  for (const name of hosts) {
+    const state = states.get(name)!;
+    try {
+      const view = { ...state.view, vars: { ...(play.vars ?? {}), ...state.view.vars } };
+      lists.set(name, expandTasks(play, view));
+    } catch (error) {
+      const message = error instanceof ShipshapeError ? error.message : `building tasks failed: ${(error as Error).message}`;
+      state.failed = true;
+      recap.hosts[name].failed += 1;
+      reporter.taskResult({
+        play: play.name,
+        host: name,
+        task: '(building the task list)',
+        result: { status: 'failed', changes: [], error: message, durationMs: 0 },
+      });
+      reporter.hostDone(play.name, name, { failed: true });
+    }
+  }
+  return lists;
+}
+

@@ -1,0 +1,128 @@
+import { CommandError, ShipshapeError } from '../errors.ts';
+import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
+import { validateArgs, type Task } from '../playbook/task.ts';
+import { describeCommandFailure } from './command-failure.ts';
+import type { ExecOptions, HostConnection } from '../transport/types.ts';
+
+/** Everything one task needs to run on one host. */
+export interface TaskEnv {
+  conn: HostConnection;
+  host: HostView;
+  check: boolean;
+  /** Whether the task runs through sudo (task > play > host setting). */
+  become: boolean;
+  registered: Record<string, TaskResult>;
+  baseDir: string;
+  /** Under --check: earlier tasks of this run would have changed this host. */
+  earlierChanges: boolean;
+  /** Aborts between retries (SIGINT). */
+  signal?: AbortSignal;
+}
+
+export function makeContext(task: Task, env: TaskEnv): TaskContext {
+  const timeoutMs = task.options.timeout === undefined ? undefined : task.options.timeout * 1000;
+  const exec: TaskContext['exec'] = (command, options: ExecOptions = {}) =>
+    env.conn.exec(command, { become: env.become, timeoutMs, ...options });
+  return {
+    host: env.host,
+    check: env.check,
+    task: task.name,
+    registered: env.registered,
+    baseDir: env.baseDir,
+    exec,
+    async run(command, options) {
+      const result = await exec(command, options);
+      if (result.exitCode !== 0) {
+        throw new CommandError(describeCommandFailure(result), { ...result }, { host: env.host.name, task: task.name });
+      }
+      return result;
+    },
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Plans one task and, unless in check mode, applies exactly the planned changes.
+ * Retries while it fails or while `until` says no.
+ */
+export async function runTask(task: Task, env: TaskEnv): Promise<TaskResult> {
+  const attempts = 1 + (task.options.retries ?? 0);
+  let result: TaskResult | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    result = await runOnce(task, env);
+    const satisfied = result.status !== 'failed' && (task.options.until ? task.options.until(result) : true);
+    if (satisfied || attempt === attempts || env.signal?.aborted) break;
+    await sleep((task.options.delay ?? 1) * 1000, env.signal);
+  }
+  if (task.options.until && result && result.status !== 'failed' && !task.options.until(result)) {
+    return { ...result, status: 'failed', error: `"until" condition still false after ${attempts} attempt(s)` };
+  }
+  return result!;
+}
+
+async function runOnce(task: Task, env: TaskEnv): Promise<TaskResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const ctx = makeContext(task, env);
+  let args: unknown;
+  let plan: Plan;
+  try {
+    args = typeof task.args === 'function' ? validateArgs(task.module, task.args(ctx), task.name) : task.args;
+    plan = await task.module.plan(ctx, args);
+  } catch (error) {
+    if (env.check && env.earlierChanges) {
+      // The state this task reads does not exist yet because an earlier task would have created it
+      // (the service whose package is not installed yet). A real run would get further: say so
+      // instead of failing or pretending nothing would change.
+      return {
+        status: 'changed',
+        afterEarlierChanges: true,
+        changes: [{ description: `would change, after earlier changes (cannot plan yet: ${errorMessage(error)})` }],
+        durationMs: elapsed(),
+      };
+    }
+    return failed(error, elapsed());
+  }
+  if (plan.changes.length === 0) {
+    return { status: 'ok', changes: [], output: planOutput(plan), durationMs: elapsed() };
+  }
+  if (env.check) {
+    return { status: 'changed', changes: plan.changes, output: planOutput(plan), durationMs: elapsed() };
+  }
+  try {
+    const output = await task.module.apply(ctx, args, plan);
+    return { status: 'changed', changes: plan.changes, output: output ?? planOutput(plan), durationMs: elapsed() };
+  } catch (error) {
+    return { ...failed(error, elapsed()), changes: plan.changes };
+  }
+}
+
+/** Modules may expose plan data as output (e.g. a guard's result) by putting an `output` object in data. */
+function planOutput(plan: Plan): Record<string, unknown> | undefined {
+  const data = plan.data as { output?: Record<string, unknown> } | undefined;
+  return data && typeof data === 'object' && data.output ? data.output : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof ShipshapeError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function failed(error: unknown, durationMs: number): TaskResult {
+  const result: TaskResult = { status: 'failed', changes: [], error: errorMessage(error), durationMs };
+  if (!(error instanceof ShipshapeError) && error instanceof Error && error.stack) {
+    // Not a user mistake: keep the stack for -v.
+    (result as TaskResult & { stack?: string }).stack = error.stack;
+  }
+  return result;
+}

@@ -1,0 +1,55 @@
+import type { HostView } from '../modules/types.ts';
+import type { Task } from './task.ts';
+
+/** A task list may hold nested lists (roles return arrays) and falsy entries (conditional inclusion). */
+export type TaskList = ReadonlyArray<Task | TaskList | false | null | undefined>;
+
+export interface PlayInput<Vars = Record<string, unknown>> {
+  name: string;
+  /** Host pattern: a host, a group, `all`, globs, `a:b`, `a:&b`, `a:!b`. */
+  hosts: string;
+  /** Tasks, or a function of the host (its vars and facts, typed) that returns them. */
+  tasks: TaskList | ((host: HostView<Vars>) => TaskList);
+  /** Handlers by name; a task's `notify` names them. They run once, at the end of the play, in this order. */
+  handlers?: Record<string, Task | TaskList>;
+  /** Run through sudo unless a task says otherwise (default: the host's `become`). */
+  become?: boolean;
+  /** Rolling updates: hosts per batch (a number or a percentage like '50%'). */
+  serial?: number | string;
+  /** Tags applied to every task of the play. */
+  tags?: string[];
+  /** Variables for this play, overridden by host vars and -e. */
+  vars?: Partial<Vars>;
+}
+
+export interface Play<Vars = Record<string, unknown>> extends PlayInput<Vars> {
+  readonly kind: 'play';
+}
+
+export interface Playbook {
+  readonly kind: 'playbook';
+  name?: string;
+  plays: Play<any>[];
+}
+
+/** Declares one play. Typing `Vars` types `host.vars` in the task function. */
+export function play<Vars = Record<string, unknown>>(input: PlayInput<Vars>): Play<Vars> {
+  return { kind: 'play', ...input };
+}
+
+/** The default export of a playbook file: plays run in order. */
+export function definePlaybook(input: Play<any>[] | { name?: string; plays: Play<any>[] }): Playbook {
+  return Array.isArray(input) ? { kind: 'playbook', plays: input } : { kind: 'playbook', ...input };
+}
+
+/** Flattens nested lists and drops falsy entries. */
+export function flattenTasks(list: Task | TaskList): Task[] {
+  if (!Array.isArray(list)) return [list as Task];
+  const out: Task[] = [];
+  for (const entry of list as TaskList) {
+    if (!entry) continue;
+    if (Array.isArray(entry)) out.push(...flattenTasks(entry));
+    else out.push(entry as Task);
+  }
+  return out;
+}

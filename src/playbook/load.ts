@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, ShipshapeError } from '../errors.ts';
+import { flattenTasks, type Playbook } from './define.ts';
+
+/**
+ * Imports a TypeScript playbook (tsx is the runtime, so no build step). Module arguments are
+ * validated while the file is evaluated; any error is reported against the playbook file.
+ */
+export async function loadPlaybook(file: string): Promise<{ playbook: Playbook; baseDir: string }> {
+  const absolute = path.resolve(file);
+  let exported: unknown;
+  try {
+    const mod = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
+    exported = mod.default;
+  } catch (error) {
+    throw playbookLoadError(file, error);
+  }
+  if (!isPlaybook(exported)) {
+    throw new ConfigError(`${file}: the default export must be definePlaybook([...])`, { file });
+  }
+  checkHandlerNames(file, exported);
+  return { playbook: exported, baseDir: path.dirname(absolute) };
+}
+
+function isPlaybook(value: unknown): value is Playbook {
+  return typeof value === 'object' && value !== null && (value as Playbook).kind === 'playbook';
+}
+
+/** For static task lists, a notify naming no handler is caught before any host is contacted. */
+function checkHandlerNames(file: string, playbook: Playbook): void {
+  for (const play of playbook.plays) {
+    if (typeof play.tasks === 'function') continue;
+    const handlers = new Set(Object.keys(play.handlers ?? {}));
+    for (const task of flattenTasks(play.tasks)) {
+      for (const name of [task.options.notify ?? []].flat()) {
+        if (!handlers.has(name)) {
+          throw new ConfigError(`${file}: play "${play.name}", task "${task.name}": notify names unknown handler "${name}"`, {
+            file,
+            task: task.name,
+          });
+        }
+      }
+    }
+  }
+}
+
+/** A compile or evaluation error, as `file:line:col: message`, without a stack trace. */
+function playbookLoadError(file: string, error: unknown): ShipshapeError {
+  if (error instanceof ShipshapeError) {
+    return new ConfigError(`${file}: ${error.message}`, { file, cause: error });
+  }
+  const err = error as { message?: string; errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> };
+  // esbuild (through tsx) reports syntax errors with locations.
+  if (Array.isArray(err.errors) && err.errors.length > 0) {
+    const lines = err.errors.map((e) =>
+      e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : `${file}: ${e.text}`,
+    );
+    return new ConfigError(lines.join('\n'), { file, cause: error });
+  }
+  const message = err.message ?? String(error);
+  const where = locateInStack(error, file);
+  return new ConfigError(`${where ?? file}: ${firstLine(message)}`, { file, cause: error });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((line) => line.trim() !== '') ?? text;
+}
+
+/** The first stack frame inside the user's file, as `file:line`. */
+function locateInStack(error: unknown, file: string): string | undefined {
+  const stack = (error as { stack?: string }).stack ?? '';
+  const base = path.basename(file);
+  for (const line of stack.split('\n')) {
+    const match = line.match(/\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?$/);
+    if (match && match[1].endsWith(base)) return `${file}:${match[2]}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,46 @@
+import type { Recap } from '../engine/result.ts';
+import type { TaskResult } from '../modules/types.ts';
+import type { Reporter, TaskEvent } from './reporter.ts';
+import { mask } from './mask.ts';
+
+/** One JSON object per line, for machines. Every line is masked. */
+export class JsonReporter implements Reporter {
+  constructor(private readonly write: (line: string) => void) {}
+
+  private emit(value: unknown): void {
+    this.write(mask(JSON.stringify(value)));
+  }
+
+  runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
+    this.emit({ type: 'start', ...info });
+  }
+  hostUnreachable(host: string, reason: string): void {
+    this.emit({ type: 'unreachable', host, error: reason });
+  }
+  playStart(play: { name: string; hosts: string[] }): void {
+    this.emit({ type: 'play', play: play.name, hosts: play.hosts });
+  }
+  taskStart(): void {}
+  taskResult(event: TaskEvent & { result: TaskResult }): void {
+    const { result } = event;
+    this.emit({
+      type: 'task',
+      play: event.play,
+      host: event.host,
+      task: event.task,
+      ...(event.handler ? { handler: true } : {}),
+      status: result.status,
+      changes: result.changes,
+      ...(result.ignored ? { ignored: true } : {}),
+      ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
+      ...(result.error ? { error: result.error } : {}),
+      ...(result.output ? { output: result.output } : {}),
+      durationMs: result.durationMs,
+    });
+  }
+  hostDone(): void {}
+  playEnd(): void {}
+  recap(recap: Recap): void {
+    this.emit({ type: 'recap', hosts: recap.hosts, durationMs: recap.durationMs, check: recap.check, interrupted: recap.interrupted });
+  }
+}

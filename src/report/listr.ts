@@ -1,0 +1,124 @@
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import type { Recap } from '../engine/result.ts';
+import type { TaskResult } from '../modules/types.ts';
+import type { Reporter, TaskEvent } from './reporter.ts';
+import { renderDiff } from './diff.ts';
+import { color, recapText, statusWord } from './format.ts';
+import { mask } from './mask.ts';
+import type { TextOptions } from './plain.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type HostTask = ListrTaskWrapper<any, any, any>;
+
+interface HostLive {
+  task?: HostTask;
+  title: string;
+  lines: string[];
+  done: { resolve: () => void; reject: (error: Error) => void };
+  promise: Promise<void>;
+}
+
+/**
+ * The live terminal view: a listr2 tree per play (play → host → task lines). The engine drives the
+ * run; each host's listr task just mirrors the engine's events and settles when the host is done.
+ */
+export class ListrReporter implements Reporter {
+  private hosts = new Map<string, HostLive>();
+  private running?: Promise<unknown>;
+  private diffs: string[] = [];
+  private check = false;
+
+  constructor(private readonly options: TextOptions) {}
+
+  runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
+    this.check = info.check;
+    const mode = info.check ? ' (check: nothing will be changed)' : '';
+    this.options.write(color.bold(`${info.playbook}${mode}: ${info.hosts.length} host(s)`));
+  }
+
+  hostUnreachable(host: string, reason: string): void {
+    this.options.write(mask(`${color.red('✖')} ${host}: unreachable: ${reason}`));
+  }
+
+  playStart(play: { name: string; hosts: string[] }): void {
+    this.hosts.clear();
+    this.diffs = [];
+    for (const host of play.hosts) {
+      let done!: HostLive['done'];
+      const promise = new Promise<void>((resolve, reject) => (done = { resolve, reject }));
+      this.hosts.set(host, { title: host, lines: [], done, promise });
+    }
+    const listr = new Listr(
+      [
+        {
+          title: `PLAY ${play.name}`,
+          task: (_ctx, playTask) =>
+            playTask.newListr(
+              play.hosts.map((host) => ({
+                title: host,
+                task: async (_c: unknown, hostTask: HostTask) => {
+                  const live = this.hosts.get(host)!;
+                  live.task = hostTask;
+                  this.refresh(live);
+                  await live.promise;
+                },
+                rendererOptions: { persistentOutput: true, outputBar: Infinity },
+              })),
+              { concurrent: true, exitOnError: false },
+            ),
+        },
+      ],
+      { exitOnError: false, rendererOptions: { collapseSubtasks: false, collapseErrors: false } },
+    );
+    this.running = listr.run().catch(() => undefined);
+  }
+
+  private refresh(live: HostLive): void {
+    if (!live.task) return;
+    live.task.title = live.title;
+    live.task.output = live.lines.join('\n');
+  }
+
+  taskStart(event: TaskEvent): void {
+    const live = this.hosts.get(event.host);
+    if (!live) return;
+    live.title = `${event.host} ${color.dim('›')} ${event.handler ? 'handler: ' : ''}${event.task}`;
+    this.refresh(live);
+  }
+
+  taskResult(event: TaskEvent & { result: TaskResult }): void {
+    const live = this.hosts.get(event.host);
+    const { result } = event;
+    const label = `${event.handler ? 'handler: ' : ''}${event.task}`;
+    if (live && result.status !== 'ok' && result.status !== 'skipped') {
+      live.lines.push(mask(`${statusWord(result, this.check)} ${label}`));
+      for (const change of result.changes) live.lines.push(mask(`  ~ ${change.description}`));
+      if (result.error) live.lines.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
+      this.refresh(live);
+    }
+    if (this.options.diff) {
+      for (const change of result.changes) {
+        const diff = renderDiff(change);
+        if (diff) this.diffs.push(`${color.bold(`${event.host}: ${label}`)}\n${diff}`);
+      }
+    }
+  }
+
+  hostDone(_play: string, host: string, outcome: { failed: boolean }): void {
+    const live = this.hosts.get(host);
+    if (!live) return;
+    live.title = host;
+    this.refresh(live);
+    if (outcome.failed) live.done.reject(new Error(`${host} failed`));
+    else live.done.resolve();
+  }
+
+  async playEnd(): Promise<void> {
+    await this.running;
+    for (const diff of this.diffs) this.options.write(diff);
+  }
+
+  recap(recap: Recap): void {
+    this.options.write(`\n${recapText(recap)}`);
+  }
+}
