@@ -1,0 +1,79 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { runPlaybook } from '../engine/run.ts';
+import { exitCode } from '../engine/result.ts';
+import { loadPlaybook } from '../playbook/load.ts';
+import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, parsePositiveInt, type InventoryOptions } from './common.ts';
+import { sshConnector } from './connector.ts';
+import { chooseReporter } from './reporter.ts';
+
+interface ApplyOptions extends InventoryOptions {
+  check?: boolean;
+  diff?: boolean;
+  tags?: string[];
+  skipTags?: string[];
+  forks: number;
+  json?: boolean;
+  verbose?: boolean;
+  acceptNewHostKeys?: boolean;
+}
+
+function splitTags(values: string[] | undefined): string[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  return values.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+}
+
+/** Runs a playbook; returns the exit code. */
+export async function applyPlaybook(file: string, options: ApplyOptions): Promise<number> {
+  // Validate everything local (inventory, playbook, arguments) before any host is contacted.
+  const inventory = await loadInventoryFromOptions(options);
+  const selectHosts = hostSelector(inventory, options.limit);
+  const { playbook, baseDir } = await loadPlaybook(file);
+  const check = options.check ?? false;
+  const reporter = chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false });
+
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(130);
+    process.stderr.write('\ninterrupted: finishing running tasks, starting no new ones (Ctrl-C again to quit now)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const recap = await runPlaybook(playbook, inventory, sshConnector({ acceptNewHostKeys: options.acceptNewHostKeys ?? false }), reporter, {
+      check,
+      forks: options.forks,
+      baseDir,
+      tags: splitTags(options.tags),
+      skipTags: splitTags(options.skipTags),
+      signal: abort.signal,
+      playbookName: playbook.name ?? path.basename(file),
+      selectHosts,
+    });
+    return exitCode(recap);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function addRunOptions(command: Command): Command {
+  return addInventoryOptions(command)
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated, repeatable)', collect, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags', collect, [])
+    .option('-f, --forks <n>', 'hosts in parallel', parsePositiveInt('--forks'), 20)
+    .option('--json', 'one JSON object per line')
+    .option('--accept-new-host-keys', "record unknown host keys (OpenSSH's accept-new); a changed key is always refused")
+    .option('-v, --verbose', 'module output and stack traces');
+}
+
+export function registerApplyCommands(program: Command, run: (code: Promise<number>) => void): void {
+  addRunOptions(program.command('apply').argument('<playbook>', 'playbook .ts file'))
+    .description('run a playbook: plan each task, apply only the difference')
+    .option('-C, --check', 'change nothing; report what would change (exit 2 if anything would)')
+    .option('-D, --diff', 'show file diffs')
+    .action((file: string, options: ApplyOptions) => run(applyPlaybook(file, options)));
+
+  addRunOptions(program.command('plan').argument('<playbook>', 'playbook .ts file'))
+    .description('apply --check --diff: what would change; exit 2 when anything drifted')
+    .action((file: string, options: ApplyOptions) => run(applyPlaybook(file, { ...options, check: true, diff: true })));
+}
