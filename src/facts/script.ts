@@ -1,0 +1,26 @@
+/**
+ * The one remote command that gathers a host's facts. Each section starts with a `@@name` marker
+ * line so the parser can split the output without caring what the tools print; every probe
+ * tolerates a missing tool (minimal images lack some) so one absent binary never fails the run.
+ */
+export const FACTS_SCRIPT = [
+  // A subshell, so nothing (LC_ALL, cwd) leaks into the persistent session that runs it.
+  '(',
+  'export LC_ALL=C',
+  'echo @@os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null',
+  'echo @@kernel; uname -r',
+  'echo @@arch; uname -m',
+  // /proc first: `hostname` is not an essential package on every distribution.
+  'echo @@hostname; cat /proc/sys/kernel/hostname 2>/dev/null || hostname',
+  'echo @@fqdn; hostname -f 2>/dev/null || true',
+  'echo @@addr; ip -o addr show 2>/dev/null || true',
+  'echo @@route; ip -o -4 route show default 2>/dev/null || true',
+  // PID 1's name plus the directory systemd creates at boot: the same test sd_booted(3) uses.
+  'echo @@init; cat /proc/1/comm 2>/dev/null; test -d /run/systemd/system && echo systemd-booted',
+  'echo @@pkg; for m in apt-get dnf yum apk; do command -v $m >/dev/null 2>&1 && echo $m; done',
+  'echo @@nproc; nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo',
+  'echo @@meminfo; grep ^MemTotal: /proc/meminfo',
+  'echo @@user; id -un',
+  'echo @@end',
+  ')',
+].join('\n');
