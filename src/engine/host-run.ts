@@ -12,6 +12,7 @@ export interface HostRunOptions extends TagFilter {
   check: boolean;
   baseDir: string;
   signal?: AbortSignal;
+  peers?: ReadonlyMap<string, HostConnection>;
 }
 
 /** What persists for a host across plays of one run. */
@@ -77,6 +78,7 @@ export async function runHostPlay(
       baseDir: options.baseDir,
       earlierChanges: state.earlierChanges,
       signal: options.signal,
+      peers: options.peers,
     });
     if (result.status === 'failed' && task.options.ignoreErrors) result.ignored = true;
     record(task, result, event);

@@ -71,6 +71,7 @@ export async function runPlaybook(
     }
   });
 
+  const peers = new Map([...states].map(([name, state]) => [name, state.conn] as const));
   try {
     for (const play of playbook.plays) {
       if (options.signal?.aborted) break;
@@ -86,6 +87,7 @@ export async function runPlaybook(
             tags: options.tags,
             skipTags: options.skipTags,
             signal: options.signal,
+            peers,
           });
         });
       }

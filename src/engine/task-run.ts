@@ -1,4 +1,4 @@
-import { CommandError, ShipshapeError } from '../errors.ts';
+import { CommandError, ShipshapeError, TaskError } from '../errors.ts';
 import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
 import { validateArgs, type Task } from '../playbook/task.ts';
 import { describeCommandFailure } from './command-failure.ts';
@@ -17,6 +17,8 @@ export interface TaskEnv {
   earlierChanges: boolean;
   /** Aborts between retries (SIGINT). */
   signal?: AbortSignal;
+  /** Connections to the other hosts of the run, for modules that need a peer. */
+  peers?: ReadonlyMap<string, HostConnection>;
 }
 
 export function makeContext(task: Task, env: TaskEnv): TaskContext {
@@ -30,6 +32,16 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
     registered: env.registered,
     baseDir: env.baseDir,
     exec,
+    peer(hostName) {
+      const conn = env.peers?.get(hostName);
+      if (!conn) {
+        throw new TaskError(`host "${hostName}" is not connected in this run (is it in the inventory and reachable? is it excluded by --limit?)`, {
+          host: env.host.name,
+          task: task.name,
+        });
+      }
+      return conn;
+    },
     async run(command, options) {
       const result = await exec(command, options);
       if (result.exitCode !== 0) {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { HostFacts } from '../facts/types.ts';
-import type { ExecOptions, ExecResult } from '../transport/types.ts';
+import type { ExecOptions, ExecResult, HostConnection } from '../transport/types.ts';
 
 /** One thing a task would change. `--check` prints these; apply makes exactly these. */
 export interface Change {
@@ -53,6 +53,11 @@ export interface TaskContext {
   run(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** Directory on the controller that relative local paths (files, templates) resolve against. */
   baseDir: string;
+  /**
+   * The connection to another host of this run (e.g. the MySQL primary, to stream a dump to its
+   * replica through the controller). Throws TaskError when that host is not connected.
+   */
+  peer(hostName: string): HostConnection;
 }
 
 /** A module: argument schema and the plan/apply halves. */
