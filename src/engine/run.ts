@@ -1,6 +1,6 @@
 import type { HostFacts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
-import type { HostView } from '../modules/types.ts';
+import type { HostView, InventoryView } from '../modules/types.ts';
 import type { Play, Playbook } from '../playbook/define.ts';
 import type { Task } from '../playbook/task.ts';
 import type { Reporter } from '../report/reporter.ts';
@@ -49,13 +49,14 @@ export async function runPlaybook(
   const recap: Recap = { hosts: {}, durationMs: 0, check: options.check, interrupted: false };
   for (const name of hostNames) recap.hosts[name] = emptyTally();
 
+  const inventoryView = viewOfInventory(inventory);
   const states = new Map<string, HostState>();
   await mapLimit(hostNames, options.forks, async (name) => {
     const host = inventory.hosts.get(name)!;
     try {
       const conn = await connector.connect(host);
       const facts = await connector.gatherFacts(conn);
-      const view: HostView = { name, vars: host.vars, facts, groups: host.groups };
+      const view: HostView = { name, vars: host.vars, facts, groups: host.groups, inventory: inventoryView };
       states.set(name, {
         view,
         conn,
@@ -135,3 +136,14 @@ function buildTaskLists(
   return lists;
 }
 
+
+export function viewOfInventory(inventory: Inventory): InventoryView {
+  const hosts: InventoryView['hosts'] = {};
+  for (const [name, host] of inventory.hosts) {
+    hosts[name] = { name, address: host.connection.address, vars: host.vars, groups: host.groups };
+  }
+  const groups: InventoryView['groups'] = {};
+  for (const [name, group] of inventory.groups) groups[name] = [...group.hosts];
+  groups.all ??= [...inventory.hosts.keys()];
+  return { hosts, groups };
+}

@@ -16,12 +16,29 @@ export interface Plan<Data = unknown> {
   data?: Data;
 }
 
+/** Another host of the inventory, as a task may see it (Ansible's hostvars). */
+export interface PeerView {
+  name: string;
+  /** The address shipshape connects to. */
+  address: string;
+  vars: Record<string, unknown>;
+  groups: string[];
+}
+
+/** The whole inventory, read-only: for addressing peers (backends, replication source, firewall sources). */
+export interface InventoryView {
+  hosts: Record<string, PeerView>;
+  /** Group name → its host names, in inventory order. */
+  groups: Record<string, string[]>;
+}
+
 /** The host as seen by a task: name, merged vars, facts. */
 export interface HostView<Vars = Record<string, unknown>> {
   name: string;
   vars: Vars;
   facts: HostFacts;
   groups: string[];
+  inventory: InventoryView;
 }
 
 /** The outcome of one task on one host, readable by later tasks of the same host (Ansible's register). */

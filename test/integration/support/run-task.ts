@@ -31,7 +31,13 @@ export async function openTestSession(host: TestHost, vars: Record<string, unkno
     { acceptNewHostKeys: false },
   );
   const facts = await gatherFacts(conn);
-  const view: HostView = { name: host.name, vars, facts, groups: ['all'] };
+  const view: HostView = {
+    name: host.name,
+    vars,
+    facts,
+    groups: ['all'],
+    inventory: { hosts: { [host.name]: { name: host.name, address: host.address, vars, groups: ['all'] } }, groups: { all: [host.name] } },
+  };
   return {
     conn,
     view,
