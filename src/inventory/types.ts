@@ -19,6 +19,11 @@ export interface ConnectionSettings {
   connectTimeout: number;
   /** known_hosts file to verify against (default ~/.ssh/known_hosts). */
   knownHosts?: string;
+  /**
+   * The settings the inventory gave explicitly (defaults or host). The others hold shipshape's
+   * defaults (port 22, the local user), which ~/.ssh/config may still override, as OpenSSH would.
+   */
+  setByInventory?: Array<'port' | 'user' | 'privateKey' | 'proxyJump' | 'connectTimeout'>;
 }
 
 export interface InventoryHost {
@@ -43,4 +48,8 @@ export interface Inventory {
   source: string;
   hosts: Map<string, InventoryHost>;
   groups: Map<string, InventoryGroup>;
+  /** Top-level vars as written (before group, host and extra vars). */
+  vars?: Record<string, unknown>;
+  /** Things that load but deserve a second look, e.g. a plain-text value in a `...Password` variable. */
+  warnings?: string[];
 }

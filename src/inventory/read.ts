@@ -1,0 +1,144 @@
+/**
+ * Reads an inventory file into plain input data, by spelling: a TypeScript/JavaScript module whose
+ * default export is `defineInventory({...})`, JSON, YAML, or Ansible INI. Syntax errors name the file
+ * and line. JSON, YAML and INI files may be vault-encrypted as a whole.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import YAML from 'yaml';
+import { ConfigError } from '../errors.ts';
+import { decryptValue, isVaultText } from '../secrets/vault.ts';
+import { iniToInventoryInput, parseIni } from './ini.ts';
+
+export type InventoryFormat = 'module' | 'json' | 'yaml' | 'ini';
+
+const EXTENSIONS: Record<string, InventoryFormat> = {
+  '.ts': 'module',
+  '.mts': 'module',
+  '.js': 'module',
+  '.mjs': 'module',
+  '.json': 'json',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+  '.ini': 'ini',
+  '.cfg': 'ini',
+  '': 'ini',
+};
+
+export function detectFormat(file: string): InventoryFormat {
+  // Ansible's conventional `hosts` file, or any file without an extension, is INI.
+  if (basename(file) === 'hosts') return 'ini';
+  const extension = extname(file).toLowerCase();
+  if (Object.hasOwn(EXTENSIONS, extension)) return EXTENSIONS[extension];
+  throw new ConfigError(`${file}: unknown inventory format "${extension}": use .ts, .js, .json, .yaml, .yml, or Ansible INI (.ini, .cfg, no extension)`, {
+    file,
+  });
+}
+
+function lineOfOffset(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
+}
+
+/** Where JSON.parse failed, from its message (V8 reports a character position). */
+function jsonErrorLocation(text: string, error: Error): string {
+  const position = /position (\d+)/.exec(error.message);
+  if (position) {
+    const { line, column } = lineOfOffset(text, Number(position[1]));
+    return `:${line}:${column}`;
+  }
+  const lineColumn = /line (\d+) column (\d+)/.exec(error.message);
+  if (lineColumn) return `:${lineColumn[1]}:${lineColumn[2]}`;
+  // "Unexpected end of JSON input": the problem is at the end.
+  const end = lineOfOffset(text, text.length);
+  return `:${end.line}:${end.column}`;
+}
+
+/** Parses inventory text of a data format (JSON, YAML or INI). Pure; every failure is a ConfigError. */
+export function parseInventoryText(text: string, format: Exclude<InventoryFormat, 'module'>, file: string): unknown {
+  if (format === 'ini') return iniToInventoryInput(parseIni(text, file));
+  if (format === 'json') {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      const message = (error as Error).message.split('\n')[0];
+      throw new ConfigError(`${file}${jsonErrorLocation(text, error as Error)}: invalid JSON: ${message}`, { file, cause: error });
+    }
+  }
+  let document: YAML.Document.Parsed;
+  try {
+    // maxAliasCount guards against alias bombs ("billion laughs").
+    document = YAML.parseDocument(text, { prettyErrors: false });
+  } catch (error) {
+    throw new ConfigError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, { file, cause: error });
+  }
+  const problem = document.errors[0];
+  if (problem) {
+    const line = problem.linePos?.[0]?.line ?? lineOfOffset(text, problem.pos[0]).line;
+    throw new ConfigError(`${file}:${line}: invalid YAML: ${problem.message.split('\n')[0]}`, { file, cause: problem });
+  }
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ConfigError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, { file, cause: error });
+  }
+}
+
+/** The first line of an import failure, without a stack; esbuild's syntax errors already say file:line:column. */
+function importFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const lines = error.message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const located = lines.find((line) => /:\d+:\d+: ERROR:/.test(line));
+  return located ?? lines[0] ?? error.name;
+}
+
+async function importModule(path: string, display: string): Promise<unknown> {
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
+      throw new ConfigError(`${display}: inventory file not found`, { file: display, cause: error });
+    }
+    throw new ConfigError(`${display}: the inventory module failed to load: ${importFailure(error)}`, { file: display, cause: error });
+  }
+  if (module.default === undefined) {
+    throw new ConfigError(`${display}: the inventory module has no default export: write \`export default defineInventory({ ... })\``, {
+      file: display,
+    });
+  }
+  return module.default;
+}
+
+export interface ReadInventoryOptions {
+  /** For a file that is vault-encrypted as a whole. */
+  vaultPassword?: () => Promise<string> | string;
+}
+
+/**
+ * Reads the inventory at `path` (absolute) into plain input data. `display` is the name used in
+ * messages (the path the user typed).
+ */
+export async function readInventoryInput(path: string, display: string, options: ReadInventoryOptions = {}): Promise<unknown> {
+  const format = detectFormat(display);
+  if (format === 'module') return importModule(path, display);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'inventory file not found' : `cannot read the inventory (${code ?? String(error)})`;
+    throw new ConfigError(`${display}: ${why}`, { file: display, cause: error });
+  }
+  if (isVaultText(text)) {
+    if (!options.vaultPassword) {
+      throw new ConfigError(
+        `${display}: the file is vault-encrypted: set SHIPSHAPE_VAULT_PASSWORD_FILE (a file holding the password), SHIPSHAPE_VAULT_PASSWORD, or pass --vault-password-file FILE`,
+        { file: display },
+      );
+    }
+    text = await decryptValue(text, await options.vaultPassword(), { file: display });
+  }
+  return parseInventoryText(text, format, display);
+}
