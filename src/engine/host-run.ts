@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { HostView, TaskResult } from '../modules/types.ts';
-import { flattenTasks, type Play } from '../playbook/define.ts';
+import { flattenTasks, handlersFor, type Play } from '../playbook/define.ts';
 import type { Task } from '../playbook/task.ts';
 import type { Reporter } from '../report/reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
@@ -31,7 +31,7 @@ export interface HostState {
 /** Builds the host's task list for a play (the play's tasks may be a function of the host). */
 export function expandTasks(play: Play<any>, view: HostView): Task[] {
   const tasks = flattenTasks(typeof play.tasks === 'function' ? play.tasks(view) : play.tasks);
-  const handlers = new Set(Object.keys(play.handlers ?? {}));
+  const handlers = new Set(Object.keys(handlersFor(play, view)));
   for (const task of tasks) {
     for (const name of notifyList(task)) {
       if (!handlers.has(name)) {
@@ -108,7 +108,7 @@ export async function runHostPlay(
   // Handlers run even after a failure (Ansible's force_handlers), so a changed config is not left
   // unapplied; but not after SIGINT, which means "stop starting things".
   if (!options.signal?.aborted) {
-    for (const [name, handler] of Object.entries(play.handlers ?? {})) {
+    for (const [name, handler] of Object.entries(handlersFor(play, view))) {
       if (!notified.has(name)) continue;
       for (const task of flattenTasks(handler)) {
         const result = await runOne({ ...task, name }, true);

@@ -1,6 +1,8 @@
 import type { HostView } from '../modules/types.ts';
 import type { Task } from './task.ts';
 
+export type Handlers = Record<string, Task | TaskList>;
+
 /** A task list may hold nested lists (roles return arrays) and falsy entries (conditional inclusion). */
 export type TaskList = ReadonlyArray<Task | TaskList | false | null | undefined>;
 
@@ -10,8 +12,11 @@ export interface PlayInput<Vars = Record<string, unknown>> {
   hosts: string;
   /** Tasks, or a function of the host (its vars and facts, typed) that returns them. */
   tasks: TaskList | ((host: HostView<Vars>) => TaskList);
-  /** Handlers by name; a task's `notify` names them. They run once, at the end of the play, in this order. */
-  handlers?: Record<string, Task | TaskList>;
+  /**
+   * Handlers by name (or a function of the host returning them); a task's `notify` names them.
+   * They run once, at the end of the play, in this order.
+   */
+  handlers?: Handlers | ((host: HostView<Vars>) => Handlers);
   /** Run through sudo unless a task says otherwise (default: the host's `become`). */
   become?: boolean;
   /** Rolling updates: hosts per batch (a number or a percentage like '50%'). */
@@ -52,4 +57,9 @@ export function flattenTasks(list: Task | TaskList): Task[] {
     else out.push(entry as Task);
   }
   return out;
+}
+
+/** The play's handlers for one host. */
+export function handlersFor(play: Play<any>, host: HostView<any>): Handlers {
+  return typeof play.handlers === 'function' ? play.handlers(host) : (play.handlers ?? {});
 }

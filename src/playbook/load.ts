@@ -30,7 +30,7 @@ function isPlaybook(value: unknown): value is Playbook {
 /** For static task lists, a notify naming no handler is caught before any host is contacted. */
 function checkHandlerNames(file: string, playbook: Playbook): void {
   for (const play of playbook.plays) {
-    if (typeof play.tasks === 'function') continue;
+    if (typeof play.tasks === 'function' || typeof play.handlers === 'function') continue;
     const handlers = new Set(Object.keys(play.handlers ?? {}));
     for (const task of flattenTasks(play.tasks)) {
       for (const name of [task.options.notify ?? []].flat()) {

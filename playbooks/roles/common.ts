@@ -1,0 +1,51 @@
+import { apt, ufw, type HostView, type TaskList } from 'shipshape';
+import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+
+type FirewallRule = { rule: 'allow' | 'limit'; port: number; proto: 'tcp'; from: string; comment: string };
+
+/**
+ * What each role needs open, and nothing else. A host in several groups (web + db) gets the union.
+ * Sources are the peers' private addresses, so a rule follows the inventory when hosts change.
+ */
+export function firewallRules(host: HostView): FirewallRule[] {
+  const vars = siteVars(host);
+  const rules: FirewallRule[] = vars.sshAllowFrom.map((from) => ({ rule: 'limit', port: 22, proto: 'tcp', from: normalizeAny(from), comment: 'ssh' }));
+  const inGroup = (group: string) => host.groups.includes(group);
+  if (inGroup('lb')) {
+    rules.push({ rule: 'allow', port: 80, proto: 'tcp', from: 'any', comment: 'http (redirect, ACME)' });
+    rules.push({ rule: 'allow', port: 443, proto: 'tcp', from: 'any', comment: 'https' });
+  }
+  if (inGroup('web')) {
+    for (const lb of groupMembers(host, 'lb')) {
+      rules.push({ rule: 'allow', port: 80, proto: 'tcp', from: addressOf(host, lb), comment: `http from ${lb}` });
+    }
+  }
+  if (inGroup('db')) {
+    for (const peer of groupMembers(host, 'db').filter((name) => name !== host.name)) {
+      rules.push({ rule: 'allow', port: 3306, proto: 'tcp', from: addressOf(host, peer), comment: `mysql from ${peer}` });
+    }
+  }
+  return rules;
+}
+
+function normalizeAny(cidr: string): string {
+  return cidr === '0.0.0.0/0' ? 'any' : cidr;
+}
+
+/** Every host: base packages and a default-deny firewall. */
+export function commonRole(host: HostView): TaskList {
+  const vars = siteVars(host);
+  return [
+    apt.packages({ names: vars.basePackages, updateCache: true, cacheValidTime: 3600 }, { name: 'base packages', tags: ['packages'] }),
+    ufw.firewall(
+      {
+        state: 'enabled',
+        defaults: { incoming: 'deny', outgoing: 'allow', routed: 'deny' },
+        logging: 'low',
+        rules: firewallRules(host),
+        purge: true,
+      },
+      { name: 'firewall', tags: ['firewall'] },
+    ),
+  ];
+}

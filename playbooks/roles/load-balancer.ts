@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { apt, certbot, command, file, service, type HostView, type TaskList } from 'shipshape';
+import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+
+export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
+
+/** HAProxy in front of the web hosts: round robin with health checks, HTTP → HTTPS. */
+export function loadBalancerRole(host: HostView): TaskList {
+  const vars = siteVars(host);
+  const backends = groupMembers(host, 'web').map((name) => ({ name, address: addressOf(host, name), port: 80 }));
+  return [
+    apt.packages({ names: ['haproxy', 'certbot', 'openssl'], updateCache: true, cacheValidTime: 3600 }, { name: 'load balancer packages', tags: ['packages', 'lb'] }),
+    file.directory({ path: path.dirname(HAPROXY_PEM), owner: 'root', group: 'haproxy', mode: '0750' }, { tags: ['lb'] }),
+    // HAProxy refuses to start without its certificate; a short-lived self-signed one stands in
+    // until certbot's deploy hook writes the real one over it.
+    command.shell(
+      {
+        cmd: `set -e; d=$(mktemp -d); openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=${vars.domains[0]}" -keyout "$d/key" -out "$d/crt" 2>/dev/null; umask 077; cat "$d/crt" "$d/key" > ${HAPROXY_PEM}.tmp; mv ${HAPROXY_PEM}.tmp ${HAPROXY_PEM}; rm -rf "$d"`,
+        creates: HAPROXY_PEM,
+      },
+      { name: 'placeholder certificate', tags: ['lb', 'tls'] },
+    ),
+    file.template(
+      {
+        src: '../templates/haproxy.cfg.ejs',
+        dest: '/etc/haproxy/haproxy.cfg',
+        mode: '0644',
+        validate: 'haproxy -c -q -f %s',
+        vars: {
+          backends,
+          balance: vars.haproxyBalance,
+          maxconn: vars.haproxyMaxconn,
+          statsPort: vars.haproxyStatsPort,
+          acmeHttpPort: vars.acmeHttpPort,
+          certificatePem: HAPROXY_PEM,
+        },
+      },
+      { name: 'haproxy configuration', notify: 'reload haproxy', tags: ['lb'] },
+    ),
+    service({ name: 'haproxy', state: 'started', enabled: true }, { name: 'haproxy running', tags: ['lb'] }),
+  ];
+}
+
+/**
+ * The certificate, in a play after the load balancer's, so HAProxy already routes
+ * /.well-known/acme-challenge/ to certbot's standalone server on the side port.
+ */
+export function certificateRole(host: HostView): TaskList {
+  const vars = siteVars(host);
+  return [
+    certbot.certificate(
+      {
+        domains: vars.domains,
+        email: vars.acmeEmail,
+        server: vars.acmeServer,
+        caBundle: vars.acmeCaBundle,
+        method: 'standalone',
+        httpPort: vars.acmeHttpPort,
+        deployHook: { haproxyPem: HAPROXY_PEM, reloadService: 'haproxy' },
+      },
+      { name: `certificate for ${vars.domains.join(', ')}`, tags: ['lb', 'tls'] },
+    ),
+  ];
+}
+
+export const loadBalancerHandlers = {
+  'reload haproxy': service({ name: 'haproxy', state: 'reloaded' }),
+};

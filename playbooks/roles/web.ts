@@ -1,0 +1,63 @@
+import { apt, deploy, file, service, user, type HostView, type TaskList } from 'shipshape';
+import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+
+const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
+
+/**
+ * `nginx -t` only checks a whole configuration: validate a site file by including it in a minimal
+ * one (the site's upstream and server blocks need an http context).
+ */
+const NGINX_SITE_VALIDATE =
+  "bash -c 'f=$(mktemp); printf \"events {}\\nhttp { include /etc/nginx/mime.types; include %s; }\\n\" > $f; nginx -t -q -c $f; r=$?; rm -f $f; exit $r'";
+
+/** Web hosts: the application deployed as a service behind Nginx on port 80. */
+export function webRole(host: HostView): TaskList {
+  const vars = siteVars(host);
+  const appDir = `/srv/${vars.appName}`;
+  const templateVars = {
+    appDir,
+    primaryAddress: isLocal(host, vars.mysqlPrimary) ? '127.0.0.1' : addressOf(host, vars.mysqlPrimary),
+    loadBalancers: groupMembers(host, 'lb').map((lb) => addressOf(host, lb)),
+  };
+  return [
+    apt.packages(
+      { names: ['nginx', 'python3', 'python3-pymysql', 'python3-cryptography'], updateCache: true, cacheValidTime: 3600 },
+      { name: 'web packages', tags: ['packages', 'web'] },
+    ),
+    user({ name: vars.appUser, system: true, shell: '/usr/sbin/nologin', home: appDir, createHome: false }, { name: 'application user', tags: ['app'] }),
+    file.directory({ path: appDir, owner: 'root', group: 'root', mode: '0755' }, { tags: ['app'] }),
+    file.directory({ path: `/etc/${vars.appName}`, owner: 'root', group: vars.appUser, mode: '0750' }, { tags: ['app'] }),
+    file.template(
+      { src: '../templates/app.env.ejs', dest: `/etc/${vars.appName}/app.env`, owner: 'root', group: vars.appUser, mode: '0640', vars: templateVars },
+      { name: 'application settings', notify: 'restart app', tags: ['app'] },
+    ),
+    deploy.release(
+      { src: 'files/app', dest: appDir, owner: 'root', group: 'root', keep: vars.appReleasesToKeep, exclude: ['__pycache__', '*.pyc'] },
+      { name: 'deploy application', notify: 'restart app', tags: ['app', 'deploy'] },
+    ),
+    file.template(
+      { src: '../templates/app.service.ejs', dest: `/etc/systemd/system/${vars.appName}.service`, mode: '0644', vars: templateVars },
+      { name: 'application unit', notify: 'restart app', tags: ['app'] },
+    ),
+    service({ name: vars.appName, state: 'started', enabled: true, daemonReload: true }, { name: 'application running', tags: ['app'] }),
+    file.template(
+      { src: '../templates/nginx-site.conf.ejs', dest: NGINX_SITE, mode: '0644', validate: NGINX_SITE_VALIDATE, vars: templateVars },
+      { name: 'nginx site', notify: 'reload nginx', tags: ['web'] },
+    ),
+    file.link({ src: NGINX_SITE, dest: '/etc/nginx/sites-enabled/shipshape-app' }, { name: 'nginx site enabled', notify: 'reload nginx', tags: ['web'] }),
+    file.absent({ path: '/etc/nginx/sites-enabled/default' }, { name: 'nginx default site disabled', notify: 'reload nginx', tags: ['web'] }),
+    service({ name: 'nginx', state: 'started', enabled: true }, { name: 'nginx running', tags: ['web'] }),
+  ];
+}
+
+function isLocal(host: HostView, name: string): boolean {
+  return host.name === name;
+}
+
+export function webHandlers(host: HostView) {
+  const { appName } = siteVars(host);
+  return {
+    'restart app': service({ name: appName, state: 'restarted', daemonReload: true }),
+    'reload nginx': service({ name: 'nginx', state: 'reloaded' }),
+  };
+}

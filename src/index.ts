@@ -1,0 +1,26 @@
+/**
+ * The public API playbooks and inventories import: `import { apt, file, definePlaybook } from 'shipshape'`.
+ * Modules are grouped by area, each function returning a task (plain data) validated on the spot.
+ */
+export { definePlaybook, play, type Play, type Playbook, type TaskList, type Handlers } from './playbook/define.ts';
+export { moduleFunction, type Task, type TaskOptions, type RunContext } from './playbook/task.ts';
+export { defineInventory, type InventoryInput } from './inventory/define.ts';
+export { secret } from './secrets/refs.ts';
+export { Secret } from './secrets/secret.ts';
+export type { Module, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView } from './modules/types.ts';
+export type { HostFacts } from './facts/types.ts';
+export { ShipshapeError, ConfigError, TaskError, CommandError } from './errors.ts';
+export { sh, raw, quote } from './transport/quote.ts';
+
+export * as apt from './modules/apt.ts';
+export { file } from './modules/file.ts';
+export { service } from './modules/service.ts';
+export * as systemd from './modules/systemd.ts';
+export { user } from './modules/user.ts';
+export { group } from './modules/group.ts';
+export * as command from './modules/command.ts';
+export * as http from './modules/http.ts';
+export * as ufw from './modules/ufw.ts';
+export * as mysql from './modules/mysql.ts';
+export * as certbot from './modules/certbot.ts';
+export * as deploy from './modules/deploy.ts';
