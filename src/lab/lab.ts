@@ -1,0 +1,155 @@
+/**
+ * `lab up`, `lab down`, `lab status`: the user's long-lived local lab. Containers carry the label
+ * `shipshape.lab=<lab id>` (the id lives in .lab/state.json), so `down` removes exactly these.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../errors.ts';
+import { containersWithLabels, inspectContainer, removeContainers, removeNetworkIfUnused } from './docker.ts';
+import { ensureDockerEngine, engineAnswers } from './docker-engine.ts';
+import { ensureLabImage } from './image.ts';
+import { knownHostsText } from './known-hosts.ts';
+import { labPaths } from './paths.ts';
+import { prepareHost, startHosts, type StartedHost } from './hosts.ts';
+import { ensureKeyPair, readPublicKey } from './ssh-key.ts';
+import { readLabState, writeLabState, type LabState } from './state.ts';
+
+export const LAB_LABEL = 'shipshape.lab';
+export const LAB_NETWORK = 'shipshape-lab';
+export const DEFAULT_LAB_HOSTS = ['lb-01', 'web-01', 'web-02'];
+
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Parses `--hosts lb-01,web-01`: valid, distinct host names. */
+export function parseHostList(text: string): string[] {
+  const names = text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new ConfigError('--hosts: give at least one host name, e.g. --hosts lb-01,web-01', { field: 'hosts' });
+  for (const name of names) {
+    if (!HOST_NAME.test(name)) throw new ConfigError(`--hosts: "${name}" is not a valid host name (lowercase letters, digits, dashes)`, { field: 'hosts' });
+  }
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate) throw new ConfigError(`--hosts: "${duplicate}" is listed twice`, { field: 'hosts' });
+  return names;
+}
+
+export interface LabUpResult {
+  state: LabState;
+  started: string[];
+  kept: string[];
+  removed: string[];
+  imageBuilt: boolean;
+  timings: { engineMs: number; imageMs: number; hostsMs: number };
+}
+
+/**
+ * Idempotent: hosts already running from the current image are kept as they are (with their
+ * changes); missing, stopped or outdated ones are (re)created; hosts no longer asked for are removed.
+ */
+export async function labUp(names: string[], log: (line: string) => void = () => {}): Promise<LabUpResult> {
+  let mark = Date.now();
+  await ensureDockerEngine(log);
+  const engineMs = Date.now() - mark;
+  mark = Date.now();
+  const image = await ensureLabImage(log);
+  const imageMs = Date.now() - mark;
+
+  const previous = readLabState();
+  const labId = previous?.labId ?? randomBytes(4).toString('hex');
+  const labels = { [LAB_LABEL]: labId };
+  const key = ensureKeyPair(labPaths.privateKey(), 'shipshape-lab');
+  const publicKey = readPublicKey(key);
+
+  const kept: StartedHost[] = [];
+  const removed: string[] = [];
+  const stale: string[] = [];
+  for (const id of await containersWithLabels(labels)) {
+    const info = await inspectContainer(id);
+    if (!info) continue;
+    const name = info.labels['shipshape.host'] ?? '';
+    const address = info.addresses[LAB_NETWORK];
+    if (names.includes(name) && info.running && info.image === image.tag && address && !kept.some((host) => host.name === name)) {
+      kept.push(await prepareHost(name, id, address, publicKey));
+    } else {
+      stale.push(id);
+      if (!names.includes(name)) removed.push(name);
+    }
+  }
+  await removeContainers(stale);
+
+  mark = Date.now();
+  const missing = names.filter((name) => !kept.some((host) => host.name === name));
+  if (missing.length) log(`starting ${missing.join(', ')}`);
+  const started = await startHosts(missing, {
+    image: image.tag,
+    network: LAB_NETWORK,
+    labels,
+    publicKey,
+    containerName: (name) => `shipshape-lab-${labId}-${name}`,
+  });
+  const hostsMs = Date.now() - mark;
+
+  const all = names.map((name) => [...kept, ...started].find((host) => host.name === name)!);
+  writeFileSync(labPaths.knownHosts(), knownHostsText(all.map((host) => ({ address: host.address, port: host.port, key: host.hostKey }))));
+  const state: LabState = {
+    labId,
+    image: image.tag,
+    network: LAB_NETWORK,
+    knownHosts: labPaths.knownHosts(),
+    privateKey: key.privateKey,
+    hosts: all.map((host) => ({ name: host.name, containerId: host.containerId, address: host.address, port: host.port, user: host.user, privateKey: key.privateKey })),
+  };
+  writeLabState(state);
+  return {
+    state,
+    started: missing,
+    kept: kept.map((host) => host.name),
+    removed,
+    imageBuilt: image.built,
+    timings: { engineMs, imageMs, hostsMs },
+  };
+}
+
+export interface LabDownResult {
+  removedContainers: number;
+  removedNetwork: boolean;
+}
+
+/** Removes the containers of this lab (by its label) and the network when nothing else uses it. */
+export async function labDown(): Promise<LabDownResult> {
+  const state = readLabState();
+  if (!state) return { removedContainers: 0, removedNetwork: false };
+  if (!(await engineAnswers())) throw new ConfigError('The Docker engine does not answer, so the lab cannot be removed; start it and run `shipshape lab down` again.');
+  const ids = await containersWithLabels({ [LAB_LABEL]: state.labId });
+  await removeContainers(ids);
+  const removedNetwork = await removeNetworkIfUnused(state.network);
+  rmSync(labPaths.state(), { force: true });
+  rmSync(labPaths.knownHosts(), { force: true });
+  return { removedContainers: ids.length, removedNetwork };
+}
+
+export interface LabHostStatus {
+  name: string;
+  address: string;
+  containerId: string;
+  status: 'running' | 'stopped' | 'missing';
+}
+
+export async function labStatus(): Promise<{ state?: LabState; hosts: LabHostStatus[] }> {
+  const state = readLabState();
+  if (!state) return { hosts: [] };
+  const engine = await engineAnswers();
+  const hosts: LabHostStatus[] = [];
+  for (const host of state.hosts) {
+    const info = engine ? await inspectContainer(host.containerId) : undefined;
+    hosts.push({ name: host.name, address: host.address, containerId: host.containerId, status: !info ? 'missing' : info.running ? 'running' : 'stopped' });
+  }
+  return { state, hosts };
+}
+
+/** The ssh command line that reaches a lab host with the lab's key and verified host key. */
+export function sshCommandLine(state: LabState, host: LabState['hosts'][number]): string {
+  return `ssh -i ${state.privateKey} -o UserKnownHostsFile=${state.knownHosts} -o IdentitiesOnly=yes ${host.user}@${host.address}`;
+}

@@ -1,0 +1,33 @@
+/**
+ * One `vitest run` for everything: unit tests (fast, no containers) and integration tests (lab
+ * containers over SSH). Integration files get long timeouts (apt installs inside containers take
+ * minutes) and at most two at a time: each file boots systemd containers, and CI machines have two
+ * cores.
+ */
+import { defineConfig } from 'vitest/config';
+
+const MINUTES = 60_000;
+
+export default defineConfig({
+  test: {
+    maxWorkers: 2,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/support/global-setup.ts'],
+          testTimeout: 10 * MINUTES,
+          hookTimeout: 10 * MINUTES,
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
