@@ -34,31 +34,31 @@ function typedValue(text: string): unknown {
   }
 }
 
-/** Splits on whitespace outside single or double quotes, removing the quotes (like Ansible's key=value parsing). */
+/** Splits on whitespace outside single or double quotes; the quotes stay for assignmentObject to read. */
 function splitAssignments(text: string): string[] {
   const tokens: string[] = [];
   let token = '';
-  let inToken = false;
   let quote: string | null = null;
   for (const char of text) {
     if (quote) {
       if (char === quote) quote = null;
-      else token += char;
-    } else if (char === '"' || char === "'") {
-      quote = char;
-      inToken = true;
-    } else if (/\s/.test(char)) {
-      if (inToken) tokens.push(token);
+    } else if (char === '"' || char === "'") quote = char;
+    else if (/\s/.test(char)) {
+      if (token !== '') tokens.push(token);
       token = '';
-      inToken = false;
-    } else {
-      token += char;
-      inToken = true;
+      continue;
     }
+    token += char;
   }
   if (quote) throw malformed(text, 'unclosed quote');
-  if (inToken) tokens.push(token);
+  if (token !== '') tokens.push(token);
   return tokens;
+}
+
+/** A value wrapped whole in quotes is that string (`n="2"` is the text 2); otherwise JSON if it parses. */
+function assignedValue(text: string): unknown {
+  const quoted = /^(["'])([\s\S]*)\1$/.exec(text);
+  return quoted ? quoted[2] : typedValue(text);
 }
 
 function assignmentObject(token: string, whole: string): Record<string, unknown> {
@@ -68,7 +68,7 @@ function assignmentObject(token: string, whole: string): Record<string, unknown>
   for (const part of path) {
     if (!VAR_NAME_PATTERN.test(part)) throw malformed(whole, `"${token.slice(0, at)}" is not a variable name`);
   }
-  let value: unknown = typedValue(token.slice(at + 1));
+  let value: unknown = assignedValue(token.slice(at + 1));
   for (const part of path.reverse()) {
     const level: Record<string, unknown> = {};
     setOwn(level, part, value);

@@ -14,11 +14,7 @@ export const VAR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Ansible's implicit groups: every host is in `all`; hosts in no other group are in `ungrouped`. */
 export const RESERVED_GROUPS = ['all', 'ungrouped'] as const;
 
-const name = (what: string) =>
-  z
-    .string()
-    .max(253)
-    .regex(NAME_PATTERN, `invalid ${what} name: use letters, digits, '_', '.', '-' (not starting with '.' or '-')`);
+const NAME_RULE = (what: string) => `invalid ${what} name: use letters, digits, '_', '.', '-' (not starting with '.' or '-')`;
 
 const varName = z.string().regex(VAR_NAME_PATTERN, 'invalid variable name: use letters, digits and _, not starting with a digit');
 
@@ -84,14 +80,22 @@ function findCycles(groups: Record<string, { children?: string[] }>): string[][]
 
 export const inventorySchema = z
   .strictObject({
-    hosts: z.record(name('host'), hostSchema),
-    groups: z.record(name('group'), groupSchema).optional(),
+    // Names are checked in the refinement below: an invalid record key would stop zod from reporting the rest.
+    hosts: z.record(z.string(), hostSchema),
+    groups: z.record(z.string(), groupSchema).optional(),
     vars: vars.optional(),
     defaults: defaultsSchema.optional(),
   })
   .superRefine((inventory, ctx) => {
     const hosts = inventory.hosts;
     const groups = inventory.groups ?? {};
+    for (const [kind, names] of [['host', Object.keys(hosts)], ['group', Object.keys(groups)]] as const) {
+      for (const entry of names) {
+        if (entry.length > 253 || !NAME_PATTERN.test(entry)) {
+          ctx.addIssue({ code: 'custom', path: [`${kind}s`, entry], message: NAME_RULE(kind) });
+        }
+      }
+    }
     for (const [group, spec] of Object.entries(groups)) {
       if ((RESERVED_GROUPS as readonly string[]).includes(group)) {
         ctx.addIssue({
