@@ -96,7 +96,9 @@ async function startEngine(socketPath: string, log: (line: string) => void): Pro
   mkdirSync(dirname(pidFile), { recursive: true });
   log(`starting ${dockerd} in the background (log: ${logFile})`);
   const out = openSync(logFile, 'a');
-  const child = spawn(dockerd, [], { detached: true, stdio: ['ignore', out, out] });
+  // Listen where DOCKER_HOST says, so the docker CLI and testcontainers find this engine.
+  const args = socketPath === DEFAULT_SOCKET ? [] : ['-H', `unix://${socketPath}`];
+  const child = spawn(dockerd, args, { detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
   if (child.pid === undefined) throw new ConfigError(`could not start ${dockerd}; see ${logFile}`);
   const pid = child.pid;
