@@ -1,0 +1,168 @@
+/**
+ * Opening one authenticated, host-key-verified SSH client (node-ssh over ssh2), directly or through
+ * a chain of ProxyJump hosts. Errors are turned into messages a user can act on: which host, which
+ * address, and why (refused, timed out, authentication, host key).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import ssh2 from 'ssh2';
+import type { Client, ConnectConfig } from 'ssh2';
+import { ConfigError, ConnectionError, HostKeyError } from '../errors.ts';
+import type { ConnectionSettings } from '../inventory/types.ts';
+import { revealed } from '../secrets/secret.ts';
+import { defaultKnownHostsPath, knownHostName, preferredHostKeyAlgorithms, readKnownHosts, verifyHostKey } from './known-hosts.ts';
+import { applySshConfig, parseProxyJump, readSshConfig } from './ssh-config.ts';
+
+/** ssh2's host key algorithms, ed25519 first (ssh2 1.x defaults). */
+const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+export interface ClientOptions {
+  acceptNewHostKeys: boolean;
+  /** ssh_config file; false to ignore ssh_config entirely. */
+  sshConfigPath?: string | false;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+}
+
+export interface OpenedClient {
+  ssh: NodeSSH;
+  client: Client;
+  /** The settings after ssh_config, as actually used. */
+  settings: ConnectionSettings;
+  /** Jump host clients to close after the target. */
+  jumps: NodeSSH[];
+}
+
+function resolveSettings(settings: ConnectionSettings, options: ClientOptions): ConnectionSettings {
+  if (options.sshConfigPath === false) return settings;
+  return applySshConfig(settings, readSshConfig(settings.address, options.sshConfigPath));
+}
+
+async function readPrivateKey(host: string, path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ConfigError(`host ${host}: cannot read private key ${path}: ${reason}`, { host, file: path, cause: error });
+  }
+  const parsed = ssh2.utils.parseKey(text);
+  if (parsed instanceof Error) {
+    throw new ConfigError(`host ${host}: private key ${path} is not usable: ${parsed.message}`, { host, file: path, cause: parsed });
+  }
+  return text;
+}
+
+function describeFailure(host: string, address: string, port: number, user: string, error: Error, timeoutS: number): ConnectionError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const level = (error as { level?: string }).level;
+  let reason = error.message;
+  if (code === 'ECONNREFUSED') reason = 'connection refused';
+  else if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') reason = 'no route to host';
+  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') reason = `cannot resolve ${address}`;
+  else if (/Timed out while waiting for handshake/.test(error.message)) reason = `timed out after ${timeoutS} s`;
+  else if (level === 'client-authentication') reason = `authentication failed for user ${user}`;
+  return new ConnectionError(`host ${host}: cannot connect to ${address}:${port}: ${reason}`, { host, cause: error });
+}
+
+/** One SSH client to `settings` (already resolved), reached over `sock` when given. */
+async function openOne(
+  host: string,
+  settings: ConnectionSettings,
+  options: ClientOptions,
+  sock?: Duplex,
+): Promise<NodeSSH> {
+  const knownHosts = settings.knownHosts ?? defaultKnownHostsPath();
+  const entries = await readKnownHosts(knownHosts);
+  const name = knownHostName(settings.address, settings.port);
+  let hostKeyError: HostKeyError | undefined;
+  const agent = settings.agent ?? process.env.SSH_AUTH_SOCK;
+  const config: ConnectConfig & { privateKey?: string } = {
+    host: settings.address,
+    port: settings.port,
+    username: settings.user,
+    readyTimeout: settings.connectTimeout * 1000,
+    keepaliveInterval: options.keepaliveIntervalMs,
+    keepaliveCountMax: options.keepaliveCountMax,
+    agentForward: false,
+    algorithms: { serverHostKey: preferredHostKeyAlgorithms(entries, name, HOST_KEY_ALGORITHMS) as never },
+    hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+      verifyHostKey({ host, address: settings.address, port: settings.port, file: knownHosts, acceptNew: options.acceptNewHostKeys }, key, entries)
+        .then(() => verify(true))
+        .catch((error: unknown) => {
+          hostKeyError =
+            error instanceof HostKeyError
+              ? error
+              : new HostKeyError(`host ${host}: cannot verify the host key: ${(error as Error).message}`, { host, cause: error });
+          verify(false);
+        });
+    },
+  };
+  if (settings.privateKey) config.privateKey = await readPrivateKey(host, settings.privateKey);
+  if (agent) config.agent = agent;
+  if (settings.password) config.password = revealed(settings.password);
+  if (sock) config.sock = sock as never;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect(config);
+  } catch (error) {
+    ssh.dispose();
+    if (hostKeyError) throw hostKeyError;
+    throw describeFailure(host, settings.address, settings.port, settings.user, error as Error, settings.connectTimeout);
+  }
+  return ssh;
+}
+
+function forwardOut(client: Client, host: string, address: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, address, port, (error, stream) => {
+      if (error) {
+        reject(new ConnectionError(`host ${host}: the jump host cannot reach ${address}:${port}: ${error.message}`, { host, cause: error }));
+      } else resolve(stream);
+    });
+  });
+}
+
+/**
+ * Connects to a host (through its ProxyJump chain when there is one). Each jump host is verified
+ * against the same known_hosts file and authenticated with the same credentials, after its own
+ * ssh_config entry is applied, as OpenSSH does.
+ */
+export async function openClient(host: string, given: ConnectionSettings, options: ClientOptions): Promise<OpenedClient> {
+  const settings = resolveSettings(given, options);
+  const jumps: NodeSSH[] = [];
+  let sock: Duplex | undefined;
+  try {
+    if (settings.proxyJump) {
+      for (const hop of parseProxyJump(settings.proxyJump)) {
+        const hopSettings = resolveSettings(
+          { ...settings, address: hop.address, port: hop.port ?? 22, user: hop.user ?? settings.user, proxyJump: undefined },
+          options,
+        );
+        const label = `${host} (jump host ${hop.address})`;
+        const jump = await openOne(label, hopSettings, options, sock);
+        jumps.push(jump);
+        jump.connection!.on('error', () => undefined);
+        sock = undefined;
+        // The next hop (or the target) is reached through this one.
+        const next = parseProxyJump(settings.proxyJump)[jumps.length];
+        const target = next ? resolveSettings({ ...settings, address: next.address, port: next.port ?? 22, proxyJump: undefined }, options) : settings;
+        sock = await forwardOut(jump.connection!, label, target.address, target.port);
+      }
+    }
+    const ssh = await openOne(host, settings, options, sock);
+    return { ssh, client: ssh.connection!, settings, jumps };
+  } catch (error) {
+    for (const jump of jumps.reverse()) jump.dispose();
+    throw error;
+  }
+}
