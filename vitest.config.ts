@@ -16,6 +16,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Unit tests assert nothing about time; a generous bound keeps CPU-heavy ones (vault key
+          // derivation, fuzzing) from failing on a loaded two-core machine while containers boot.
+          testTimeout: 30_000,
         },
       },
       {
