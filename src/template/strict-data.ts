@@ -46,10 +46,10 @@ export function strictValue(value: unknown, path: string): unknown {
   const isArray = Array.isArray(value);
   return new Proxy(value, {
     get(target, key, receiver) {
-      if (typeof key === 'symbol' || key in target) {
-        const found = Reflect.get(target, key, receiver);
-        return typeof key === 'symbol' ? found : strictValue(found, childPath(path, key, isArray));
-      }
+      if (typeof key === 'symbol') return Reflect.get(target, key, receiver);
+      // A property set to undefined is as missing as one never set (TypeScript inventories can hold one).
+      const found = key in target ? Reflect.get(target, key, receiver) : undefined;
+      if (found !== undefined) return strictValue(found, childPath(path, key, isArray));
       if (PROBED.has(key)) return undefined;
       throw new UndefinedVariableError(childPath(path, key, isArray));
     },
@@ -67,7 +67,7 @@ export function strictLocals(data: Record<string, unknown>): Record<string, unkn
   return new Proxy(data, {
     has(target, key) {
       if (typeof key === 'symbol') return false;
-      return !EJS_INTERNALS.has(key) && Object.prototype.hasOwnProperty.call(target, key);
+      return !EJS_INTERNALS.has(key) && Object.prototype.hasOwnProperty.call(target, key) && target[key] !== undefined;
     },
     get(target, key) {
       if (typeof key === 'symbol') return Reflect.get(target, key);

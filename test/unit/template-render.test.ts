@@ -152,3 +152,12 @@ describe('renderTemplateFile', () => {
     );
   });
 });
+
+describe('variables set to undefined', () => {
+  it('count as undefined, top-level and nested', () => {
+    const top = renderError(() => renderTemplateText('<%= port %>', 'templates/t.ejs', { port: undefined }, baseDir));
+    expect(top.message).toBe('templates/t.ejs:1: undefined variable "port"');
+    const nested = renderError(() => renderTemplateText('\n<%= db.port %>', 'templates/t.ejs', { db: { port: undefined } }, baseDir));
+    expect(nested.message).toBe('templates/t.ejs:2: undefined variable "db.port"');
+  });
+});

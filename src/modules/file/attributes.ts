@@ -1,0 +1,79 @@
+/**
+ * Owner, group and mode: the argument schema every file module shares, and the comparison with a
+ * path's current stat that turns drift into change lines ("mode 0644 → 0600").
+ */
+import { z } from 'zod';
+import { raw, sh } from '../../transport/quote.ts';
+import type { Change } from '../types.ts';
+
+/** `'0644'`, `'644'`, `'1777'` or `0o644`, normalized to four octal digits. */
+export const modeSchema = z
+  .union([
+    z.string().regex(/^0?[0-7]{3,4}$/, 'mode must be octal digits like "0644"'),
+    z.number().int().min(0).max(0o7777),
+  ])
+  .transform((mode) => normalizeMode(mode));
+
+const nameSchema = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/, 'must be a user or group name');
+
+export const attributesShape = {
+  owner: nameSchema.optional(),
+  group: nameSchema.optional(),
+  mode: modeSchema.optional(),
+};
+
+export const absolutePath = z.string().regex(/^\//, 'must be an absolute path').refine((p) => !p.includes('\0'), 'must not contain NUL');
+
+export interface Attributes {
+  owner?: string;
+  group?: string;
+  mode?: string;
+}
+
+/** What stat says about a path's attributes. */
+export interface CurrentAttributes {
+  owner: string;
+  group: string;
+  /** Four octal digits. */
+  mode: string;
+}
+
+export function normalizeMode(mode: string | number): string {
+  const digits = typeof mode === 'number' ? mode.toString(8) : mode;
+  return digits.replace(/^0+(?=\d{4})/, '').padStart(4, '0');
+}
+
+/** One change line per attribute that differs; only attributes the task sets are compared. */
+export function attributeChanges(current: CurrentAttributes, wanted: Attributes, path: string): Change[] {
+  const changes: Change[] = [];
+  if (wanted.owner !== undefined && wanted.owner !== current.owner) {
+    changes.push({ description: `owner of ${path}: ${current.owner} → ${wanted.owner}` });
+  }
+  if (wanted.group !== undefined && wanted.group !== current.group) {
+    changes.push({ description: `group of ${path}: ${current.group} → ${wanted.group}` });
+  }
+  if (wanted.mode !== undefined && wanted.mode !== current.mode) {
+    changes.push({ description: `mode of ${path}: ${current.mode} → ${wanted.mode}` });
+  }
+  return changes;
+}
+
+/** Whether any wanted attribute differs from the current ones. */
+export function attributesDiffer(current: CurrentAttributes, wanted: Attributes): boolean {
+  return attributeChanges(current, wanted, '').length > 0;
+}
+
+/**
+ * The command setting the wanted attributes on a path (empty string when none is wanted).
+ * chown comes first: chown clears setuid/setgid bits, so chmod must run after it.
+ */
+export function setAttributesCommand(path: string, wanted: Attributes, options: { recurse?: boolean } = {}): string {
+  const parts: string[] = [];
+  const chown = options.recurse ? 'chown -R' : 'chown';
+  if (wanted.owner !== undefined || wanted.group !== undefined) {
+    const spec = `${wanted.owner ?? ''}${wanted.group !== undefined ? `:${wanted.group}` : ''}`;
+    parts.push(sh`${raw(chown)} -- ${spec} ${path}`);
+  }
+  if (wanted.mode !== undefined) parts.push(sh`chmod ${wanted.mode} -- ${path}`);
+  return parts.join(' && ');
+}

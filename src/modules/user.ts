@@ -1,0 +1,326 @@
+/**
+ * Module `user`: a local account (useradd/usermod/userdel) and its SSH authorized keys.
+ * The plan reads passwd, groups, the shadow hash (only when a password is given) and the
+ * authorized_keys file with its directory in ONE remote command.
+ */
+import { z } from 'zod';
+import { TaskError } from '../errors.ts';
+import { moduleFunction } from '../playbook/task.ts';
+import { revealed, Secret } from '../secrets/secret.ts';
+import { raw, sh } from '../transport/quote.ts';
+import { attributeChanges, normalizeMode, setAttributesCommand, type CurrentAttributes } from './file/attributes.ts';
+import { writeFile } from './file/write.ts';
+import { accountName } from './group.ts';
+import type { Change, Module, Plan, TaskContext } from './types.ts';
+
+export const userSchema = z
+  .object({
+    name: accountName,
+    state: z.enum(['present', 'absent']).default('present'),
+    uid: z.number().int().min(0).optional(),
+    /** Primary group (must exist). */
+    group: accountName.optional(),
+    /** Supplementary groups (must exist). */
+    groups: z.array(accountName).optional(),
+    /** Add to `groups` and keep other memberships, rather than making `groups` the exact list. */
+    append: z.boolean().default(false),
+    shell: z.string().regex(/^\//, 'must be an absolute path').optional(),
+    home: z.string().regex(/^\//, 'must be an absolute path').optional(),
+    createHome: z.boolean().default(true),
+    /** A system account (uid from the system range, no aging) when created. */
+    system: z.boolean().default(false),
+    comment: z.string().refine((c) => !/[:\n]/.test(c), 'must not contain ":" or a newline').optional(),
+    /** A crypt(3) hash (`$6$...`, `$y$...`), never a plain password. Travels on stdin. */
+    password: z.union([z.string(), z.instanceof(Secret)]).optional(),
+    authorizedKeys: z.array(z.string().refine((k) => !k.includes('\n'), 'one key per entry')).optional(),
+    /** Remove every key not listed (otherwise listed keys are added and others kept). */
+    exclusiveKeys: z.boolean().default(false),
+    /** With state absent: remove the home directory and mail spool too. */
+    removeHome: z.boolean().default(false),
+  })
+  .strict()
+  .refine((a) => !(a.password && /^[^$!*]/.test(revealed(a.password))), {
+    message: 'password must be a crypt hash (e.g. from `openssl passwd -6`), not a plain password',
+    path: ['password'],
+  });
+
+export type UserArgs = z.output<typeof userSchema>;
+
+/** What the host says about the account. */
+export interface UserState {
+  passwd?: { uid: number; gid: number; comment: string; home: string; shell: string };
+  primaryGroup?: string;
+  /** Supplementary groups (not the primary one). */
+  groups: string[];
+  /** Present only when asked for (a password was given). */
+  shadowHash?: string;
+  /** Groups named by the task that exist on the host. */
+  existingGroups: string[];
+  sshDir?: CurrentAttributes;
+  keysFile?: CurrentAttributes;
+  keysContent?: string;
+}
+
+const KEYS_MARKER = '--keys--';
+
+/** The one command reading everything the plan needs. */
+export function userStateCommand(args: UserArgs): string {
+  const named = [...new Set([...(args.group ? [args.group] : []), ...(args.groups ?? [])])];
+  const lines = [
+    sh`( n=${args.name}`,
+    // getent group prints only the groups that exist; a missing one is a clear error, not a usermod failure.
+    named.length ? sh`getent group ${named} | cut -d: -f1 | sed 's/^/hasgroup:/'` : '',
+    sh`pw=$(getent passwd "$n") || exit 0`,
+    sh`echo "passwd:$pw"`,
+    sh`echo "primary:$(id -gn "$n")"`,
+    sh`echo "groups:$(id -Gn "$n")"`,
+  ];
+  if (args.password !== undefined) lines.push(sh`echo "shadow:$(getent shadow "$n" | cut -d: -f2)"`);
+  if (args.authorizedKeys !== undefined) {
+    lines.push(
+      sh`h=$(printf '%s' "$pw" | cut -d: -f6)`,
+      sh`[ -d "$h/.ssh" ] && echo "sshdir:$(stat -c '%a|%U|%G' "$h/.ssh")"`,
+      sh`if [ -f "$h/.ssh/authorized_keys" ]; then echo "keysfile:$(stat -c '%a|%U|%G' "$h/.ssh/authorized_keys")"; echo ${KEYS_MARKER}; cat "$h/.ssh/authorized_keys"; fi`,
+    );
+  }
+  lines.push(sh`true )`);
+  return lines.filter(Boolean).join('\n');
+}
+
+function parseAttributes(text: string): CurrentAttributes {
+  const [mode, owner, group] = text.split('|');
+  return { mode: normalizeMode(mode), owner, group };
+}
+
+/** Parses the state command's output (exported for tests on recorded output). */
+export function parseUserState(output: string): UserState {
+  const state: UserState = { groups: [], existingGroups: [] };
+  const markerAt = output.indexOf(`\n${KEYS_MARKER}\n`);
+  const head = markerAt === -1 ? output : output.slice(0, markerAt + 1);
+  if (markerAt !== -1) state.keysContent = output.slice(markerAt + KEYS_MARKER.length + 2);
+  for (const line of head.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon);
+    const value = line.slice(colon + 1);
+    switch (key) {
+      case 'hasgroup':
+        state.existingGroups.push(value);
+        break;
+      case 'passwd': {
+        const f = value.split(':');
+        state.passwd = { uid: Number(f[2]), gid: Number(f[3]), comment: f[4] ?? '', home: f[5] ?? '', shell: f[6] ?? '' };
+        break;
+      }
+      case 'primary':
+        state.primaryGroup = value;
+        break;
+      case 'groups':
+        state.groups = value.split(' ').filter((g) => g !== '' && g !== state.primaryGroup);
+        break;
+      case 'shadow':
+        state.shadowHash = value;
+        break;
+      case 'sshdir':
+        state.sshDir = parseAttributes(value);
+        break;
+      case 'keysfile':
+        state.keysFile = parseAttributes(value);
+        break;
+    }
+  }
+  return state;
+}
+
+/** The key's identity: its base64 blob, so a changed comment or options do not duplicate it. */
+function keyBlob(line: string): string | undefined {
+  return line.split(/\s+/).find((word) => /^AAAA[0-9A-Za-z+/]+=*$/.test(word));
+}
+
+/** The authorized_keys text the task wants, given what is there. */
+export function wantedKeysText(current: string, wanted: string[], exclusive: boolean): string {
+  const trimmed = wanted.map((k) => k.trim()).filter((k) => k !== '');
+  if (exclusive) return trimmed.length ? `${trimmed.join('\n')}\n` : '';
+  const lines = current === '' ? [] : current.replace(/\n$/, '').split('\n');
+  const present = new Set(lines.map((l) => keyBlob(l) ?? l.trim()));
+  const added = trimmed.filter((k) => !present.has(keyBlob(k) ?? k));
+  if (added.length === 0) return current;
+  const base = current === '' || current.endsWith('\n') ? current : `${current}\n`;
+  return `${base}${added.join('\n')}\n`;
+}
+
+export interface UserPlanData {
+  action: 'create' | 'modify' | 'remove' | 'none';
+  usermod: string[];
+  /** New authorized_keys content, when it must be written. */
+  keys?: string;
+  /** Fix .ssh and authorized_keys owner/mode. */
+  fixSshAttributes: boolean;
+  /** Set the password hash (chpasswd -e). */
+  setPassword: boolean;
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function keyChanges(args: UserArgs, state: UserState, home: string, data: UserPlanData, changes: Change[]): void {
+  if (args.authorizedKeys === undefined) return;
+  const path = `${home}/.ssh/authorized_keys`;
+  const before = state.keysContent ?? '';
+  const after = wantedKeysText(before, args.authorizedKeys, args.exclusiveKeys);
+  if (after !== before || state.keysFile === undefined) {
+    const count = (text: string) => text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
+    changes.push({ description: `authorized keys of ${args.name}: ${count(before)} → ${count(after)} key(s)`, diff: { path, before, after } });
+    data.keys = after;
+  }
+  if (state.passwd) {
+    const owner = args.name;
+    const dirDrift = state.sshDir ? attributeChanges(state.sshDir, { owner, mode: '0700' }, `${home}/.ssh`) : [];
+    const fileDrift = state.keysFile && data.keys === undefined ? attributeChanges(state.keysFile, { owner, mode: '0600' }, path) : [];
+    if (dirDrift.length || fileDrift.length) {
+      changes.push(...dirDrift, ...fileDrift);
+      data.fixSshAttributes = true;
+    }
+  }
+}
+
+/** Pure planner. */
+export function planUser(state: UserState, args: UserArgs): Plan<UserPlanData> {
+  const data: UserPlanData = { action: 'none', usermod: [], fixSshAttributes: false, setPassword: false };
+  if (args.state === 'absent') {
+    if (!state.passwd) return { changes: [], data };
+    return { changes: [{ description: `remove user ${args.name}${args.removeHome ? ' and its home' : ''}` }], data: { ...data, action: 'remove' } };
+  }
+  const missing = [...(args.group ? [args.group] : []), ...(args.groups ?? [])].filter((g) => !state.existingGroups.includes(g));
+  if (missing.length) throw new TaskError(`user ${args.name}: group(s) ${[...new Set(missing)].join(', ')} do not exist (create them with the group module first)`);
+
+  const changes: Change[] = [];
+  if (!state.passwd) {
+    const details = [
+      args.uid !== undefined && `uid ${args.uid}`,
+      args.group && `group ${args.group}`,
+      args.groups?.length && `groups ${args.groups.join(',')}`,
+      args.shell && `shell ${args.shell}`,
+      args.home && `home ${args.home}`,
+      args.system && 'system',
+      args.password !== undefined && 'password set',
+    ].filter(Boolean);
+    changes.push({ description: `create user ${args.name}${details.length ? ` (${details.join(', ')})` : ''}` });
+    data.action = 'create';
+    data.setPassword = args.password !== undefined;
+    keyChanges(args, state, args.home ?? `/home/${args.name}`, data, changes);
+    return { changes, data };
+  }
+
+  const current = state.passwd;
+  const flags: string[] = [];
+  if (args.uid !== undefined && args.uid !== current.uid) {
+    changes.push({ description: `uid of ${args.name}: ${current.uid} → ${args.uid}` });
+    flags.push('-u', String(args.uid));
+  }
+  if (args.group !== undefined && args.group !== state.primaryGroup) {
+    changes.push({ description: `primary group of ${args.name}: ${state.primaryGroup} → ${args.group}` });
+    flags.push('-g', args.group);
+  }
+  if (args.groups !== undefined) {
+    const wanted = args.groups.filter((g) => g !== (args.group ?? state.primaryGroup));
+    const add = wanted.filter((g) => !state.groups.includes(g));
+    const remove = args.append ? [] : state.groups.filter((g) => !wanted.includes(g));
+    if (add.length) changes.push({ description: `add ${args.name} to group(s) ${add.join(', ')}` });
+    if (remove.length) changes.push({ description: `remove ${args.name} from group(s) ${remove.join(', ')}` });
+    if (add.length || remove.length) {
+      if (args.append) flags.push('-a', '-G', add.join(','));
+      else if (!sameSet(wanted, state.groups)) flags.push('-G', wanted.join(','));
+    }
+  }
+  if (args.shell !== undefined && args.shell !== current.shell) {
+    changes.push({ description: `shell of ${args.name}: ${current.shell} → ${args.shell}` });
+    flags.push('-s', args.shell);
+  }
+  if (args.home !== undefined && args.home !== current.home) {
+    changes.push({ description: `home of ${args.name}: ${current.home} → ${args.home}` });
+    flags.push('-d', args.home);
+  }
+  if (args.comment !== undefined && args.comment !== current.comment) {
+    changes.push({ description: `comment of ${args.name}: "${current.comment}" → "${args.comment}"` });
+    flags.push('-c', args.comment);
+  }
+  // The hash is compared, never printed.
+  const passwordChanged = args.password !== undefined && revealed(args.password) !== state.shadowHash;
+  if (passwordChanged) changes.push({ description: `password of ${args.name}` });
+  data.setPassword = passwordChanged;
+  if (flags.length || passwordChanged) data.action = 'modify';
+  data.usermod = flags;
+  keyChanges(args, state, args.home ?? current.home, data, changes);
+  return { changes, data };
+}
+
+async function readState(ctx: TaskContext, args: UserArgs): Promise<UserState> {
+  const result = await ctx.exec(userStateCommand(args));
+  if (result.exitCode !== 0) throw new TaskError(`cannot read user ${args.name}: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  return parseUserState(result.stdout);
+}
+
+async function plan(ctx: TaskContext, args: UserArgs): Promise<Plan<UserPlanData>> {
+  return planUser(await readState(ctx, args), args);
+}
+
+function useraddCommand(args: UserArgs): string {
+  const flags: unknown[] = [];
+  if (args.uid !== undefined) flags.push('-u', args.uid);
+  if (args.group) flags.push('-g', args.group);
+  if (args.groups?.length) flags.push('-G', args.groups.join(','));
+  if (args.shell) flags.push('-s', args.shell);
+  if (args.home) flags.push('-d', args.home);
+  if (args.comment !== undefined) flags.push('-c', args.comment);
+  if (args.system) flags.push('-r');
+  flags.push(args.createHome ? '-m' : '-M');
+  return sh`useradd ${flags} ${args.name}`;
+}
+
+async function applyKeys(ctx: TaskContext, args: UserArgs, data: UserPlanData): Promise<void> {
+  if (data.keys === undefined && !data.fixSshAttributes) return;
+  const pw = await ctx.run(sh`getent passwd ${args.name} | cut -d: -f6`);
+  const home = pw.stdout.trim();
+  if (!home) throw new TaskError(`user ${args.name} has no home directory for its authorized keys`);
+  const sshDir = `${home}/.ssh`;
+  const group = (await ctx.run(sh`id -gn ${args.name}`)).stdout.trim();
+  // The directory with its final owner and mode (install -d also fixes an existing one) before any key lands in it.
+  await ctx.run(sh`install -d -m 0700 -o ${args.name} -g ${group} -- ${sshDir}`);
+  if (data.keys !== undefined) {
+    await writeFile(ctx, `${sshDir}/authorized_keys`, Buffer.from(data.keys, 'utf8'), { owner: args.name, group, mode: '0600' });
+  } else {
+    await ctx.run(sh`if [ -f ${`${sshDir}/authorized_keys`} ]; then ${raw(setAttributesCommand(`${sshDir}/authorized_keys`, { owner: args.name, mode: '0600' }))}; fi`);
+  }
+}
+
+async function apply(ctx: TaskContext, args: UserArgs, planned: Plan<UserPlanData>): Promise<void> {
+  const data = planned.data!;
+  switch (data.action) {
+    case 'remove':
+      await ctx.run(sh`userdel ${args.removeHome ? ['-r'] : []} ${args.name}`);
+      return;
+    case 'create':
+      await ctx.run(useraddCommand(args));
+      break;
+    case 'modify':
+      if (data.usermod.length) await ctx.run(sh`usermod ${data.usermod} ${args.name}`);
+      break;
+  }
+  if (data.setPassword && args.password !== undefined) {
+    // On stdin, so the hash never shows in the host's process list.
+    await ctx.run('chpasswd -e', { stdin: `${args.name}:${revealed(args.password)}\n` });
+  }
+  await applyKeys(ctx, args, data);
+}
+
+export const userModule: Module<UserArgs, UserPlanData, z.input<typeof userSchema>> = {
+  name: 'user',
+  schema: userSchema,
+  describe: (args) => (args.state === 'absent' ? `user ${args.name} absent` : `user ${args.name}`),
+  plan,
+  apply,
+};
+
+export const user = moduleFunction(userModule);
