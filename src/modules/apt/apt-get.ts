@@ -1,0 +1,66 @@
+import { TaskError } from '../../errors.ts';
+import { raw, sh } from '../../transport/quote.ts';
+import type { ExecResult } from '../../transport/types.ts';
+
+/** Where apt (and Ubuntu's update-notifier, and Ansible) record the last successful `apt-get update`. */
+export const UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp';
+
+/**
+ * The environment every apt-get call needs on a server: no debconf prompts, and on Ubuntu no
+ * needrestart prompt either (it would hang the session waiting for a terminal).
+ */
+const NONINTERACTIVE = raw('DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a');
+
+/**
+ * `apt-get update` that fails on any source it could not fetch (by default apt only warns, and the
+ * install that follows then fails far from the cause), waits for the lists lock, and touches the
+ * stamp that cacheValidTime is measured against.
+ */
+export function updateCommand(lockTimeout: number): string {
+  return sh`${NONINTERACTIVE} apt-get -q -o DPkg::Lock::Timeout=${lockTimeout} --error-on=any update && mkdir -p /var/lib/apt/periodic && touch ${UPDATE_STAMP}`;
+}
+
+export interface TransactionOptions {
+  action: 'install' | 'remove' | 'purge';
+  packages: string[];
+  lockTimeout: number;
+  installRecommends: boolean;
+  defaultRelease?: string;
+  allowDowngrades?: boolean;
+}
+
+/** One apt-get transaction for all packages, so dependencies resolve together and dpkg runs once. */
+export function transactionCommand(options: TransactionOptions): string {
+  const flags = [
+    '-y',
+    '-q',
+    '-o',
+    `DPkg::Lock::Timeout=${options.lockTimeout}`,
+    // Keep a locally changed config file and take the package's default for untouched ones,
+    // instead of stopping at dpkg's interactive question.
+    '-o',
+    'Dpkg::Options::=--force-confdef',
+    '-o',
+    'Dpkg::Options::=--force-confold',
+    // Said explicitly either way, so a host's own apt.conf does not decide.
+    '-o',
+    `APT::Install-Recommends=${options.installRecommends ? 'true' : 'false'}`,
+    ...(options.defaultRelease ? ['-t', options.defaultRelease] : []),
+    ...(options.allowDowngrades ? ['--allow-downgrades'] : []),
+  ];
+  return sh`${NONINTERACTIVE} apt-get ${flags} ${options.action} ${options.packages}`;
+}
+
+/** Turns apt-get's lock and lookup failures into messages a user can act on; null when not one of those. */
+export function explainAptFailure(result: ExecResult, lockTimeout: number, context: { host: string; task: string }): TaskError | null {
+  const output = `${result.stderr}\n${result.stdout}`;
+  const lock = /Could not get lock [^\n]*/.exec(output);
+  if (lock) {
+    return new TaskError(`the dpkg lock is still held after waiting ${lockTimeout}s (lockTimeout): ${lock[0].trim()}`, context);
+  }
+  const missing = [...output.matchAll(/Unable to locate package (\S+)/g)].map((m) => m[1]);
+  if (missing.length > 0) {
+    return new TaskError(`no package named ${missing.map((n) => `'${n}'`).join(', ')} in apt's lists`, context);
+  }
+  return null;
+}

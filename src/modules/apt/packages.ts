@@ -1,0 +1,57 @@
+import { CommandError } from '../../errors.ts';
+import { describeCommandFailure } from '../../engine/command-failure.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import type { Module, TaskContext } from '../types.ts';
+import { explainAptFailure, transactionCommand, updateCommand } from './apt-get.ts';
+import { parsePackageSpec } from './package-spec.ts';
+import { planPackages, type AptPackagesPlan } from './packages-plan.ts';
+import { parseProbe, probeCommand } from './packages-probe.ts';
+import { aptPackagesSchema, type AptPackagesArgs, type AptPackagesInput } from './packages-schema.ts';
+
+async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate: boolean): Promise<AptPackagesPlan> {
+  const specs = args.names.map(parsePackageSpec);
+  const result = await ctx.run(probeCommand(specs.map((s) => s.name), args.defaultRelease));
+  return planPackages(args, specs, parseProbe(result.stdout), { host: ctx.host.name, task: ctx.task }, afterUpdate);
+}
+
+async function runApt(ctx: TaskContext, command: string, lockTimeout: number): Promise<ExecResult> {
+  const result = await ctx.exec(command);
+  if (result.exitCode === 0) return result;
+  const context = { host: ctx.host.name, task: ctx.task };
+  throw explainAptFailure(result, lockTimeout, context) ?? new CommandError(describeCommandFailure(result), result, context);
+}
+
+export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPackagesInput> = {
+  name: 'apt.packages',
+  schema: aptPackagesSchema,
+  describe(args) {
+    const what = args.names.length ? args.names.join(', ') : 'apt cache';
+    return args.names.length ? `apt ${args.state}: ${what}` : 'apt: update cache';
+  },
+  async plan(ctx, args) {
+    const plan = await probeAndPlan(ctx, args, false);
+    return { changes: plan.changes, data: plan };
+  },
+  async apply(ctx, args, { data }) {
+    let transaction = data!.transaction;
+    if (transaction.updateCache) {
+      await runApt(ctx, updateCommand(args.lockTimeout), args.lockTimeout);
+      // The fresh lists decide: versions may have moved and unknown names may now be known.
+      transaction = (await probeAndPlan(ctx, args, true)).transaction;
+    }
+    if (transaction.action === null) return { cacheUpdated: data!.transaction.updateCache, packages: [] };
+    await runApt(
+      ctx,
+      transactionCommand({
+        action: transaction.action,
+        packages: transaction.packages,
+        lockTimeout: args.lockTimeout,
+        installRecommends: args.installRecommends,
+        defaultRelease: args.defaultRelease,
+        allowDowngrades: transaction.allowDowngrades,
+      }),
+      args.lockTimeout,
+    );
+    return { cacheUpdated: data!.transaction.updateCache, action: transaction.action, packages: transaction.packages };
+  },
+};

@@ -1,0 +1,61 @@
+import { TaskError } from '../../errors.ts';
+import type { Change, Module, TaskContext } from '../types.ts';
+import { parseFiles, readFilesScript, removeRootFile, writeRootFile } from '../systemd/root-file.ts';
+import { explainAptFailure, updateCommand } from './apt-get.ts';
+import { repositoryPaths, wantedFiles, type RepositoryPaths } from './repository-files.ts';
+import { aptRepositorySchema, type AptRepositoryArgs, type AptRepositoryInput } from './repository-schema.ts';
+
+type Key = keyof RepositoryPaths;
+const KEYS: Key[] = ['list', 'sources', 'pin'];
+
+interface RepositoryPlanData {
+  before: Record<Key, string | null>;
+  after: Record<Key, string | null>;
+  changed: Key[];
+}
+
+async function setFiles(ctx: TaskContext, paths: RepositoryPaths, files: Record<Key, string | null>, keys: Key[]): Promise<void> {
+  for (const key of keys) {
+    const content = files[key];
+    if (content === null) await removeRootFile(ctx, paths[key]);
+    else await writeRootFile(ctx, paths[key], content);
+  }
+}
+
+export const aptRepositoryModule: Module<AptRepositoryArgs, RepositoryPlanData, AptRepositoryInput> = {
+  name: 'apt.repository',
+  schema: aptRepositorySchema,
+  describe: (args) => `apt repository ${args.name}${args.state === 'absent' ? ' absent' : ''}`,
+  async plan(ctx, args) {
+    const paths = repositoryPaths(args.name);
+    const result = await ctx.run(['(', ...readFilesScript({ ...paths }), ')'].join('\n'));
+    const before = parseFiles(result.stdout, KEYS) as Record<Key, string | null>;
+    const after = wantedFiles(args);
+    const changed = KEYS.filter((key) => before[key] !== after[key]);
+    const changes: Change[] = changed.map((key) => {
+      const path = paths[key];
+      if (after[key] === null) return { description: `remove ${path}`, diff: { path, before: before[key] ?? '', after: '' } };
+      return { description: `${before[key] === null ? 'create' : 'update'} ${path}`, diff: { path, before: before[key] ?? '', after: after[key]! } };
+    });
+    if (changes.length > 0 && args.updateCache) changes.push({ description: 'update apt cache' });
+    return { changes, data: { before, after, changed } };
+  },
+  async apply(ctx, args, { data }) {
+    const { before, after, changed } = data!;
+    const paths = repositoryPaths(args.name);
+    await setFiles(ctx, paths, after, changed);
+    if (!args.updateCache) return { cacheUpdated: false };
+    const update = await ctx.exec(updateCommand(args.lockTimeout));
+    if (update.exitCode !== 0) {
+      // Like Ansible's apt_repository: a source apt cannot fetch would break every later apt
+      // task on this host, so the old files go back before reporting the failure.
+      await setFiles(ctx, paths, before, changed);
+      const context = { host: ctx.host.name, task: ctx.task };
+      const explained = explainAptFailure(update, args.lockTimeout, context);
+      if (explained) throw explained;
+      const detail = (update.stderr.trim() || update.stdout.trim()).split('\n').slice(-10).join('\n');
+      throw new TaskError(`apt-get update failed with the new source, so it was reverted:\n${detail}`, context);
+    }
+    return { cacheUpdated: true };
+  },
+};

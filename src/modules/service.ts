@@ -1,0 +1,49 @@
+/** `service`: a systemd unit's run state and enablement (started/stopped/restarted/reloaded, enabled). */
+import { z } from 'zod';
+import { parseSystemctlShow, UNIT_PROPERTIES, unitName } from '../facts/systemd.ts';
+import { TaskError } from '../errors.ts';
+import { moduleFunction } from '../playbook/task.ts';
+import { sh } from '../transport/quote.ts';
+import { planUnit, type UnitStep } from './systemd/unit-plan.ts';
+import { runUnitCommands } from './systemd/unit-apply.ts';
+import type { Module } from './types.ts';
+
+const serviceSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9:_.@\\-]+$/, 'not a systemd unit name'),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    enabled: z.boolean().optional(),
+    /** Reload systemd's unit definitions first, when this unit's file changed on disk. */
+    daemonReload: z.boolean().default(false),
+  })
+  .refine((a) => a.state !== undefined || a.enabled !== undefined || a.daemonReload, {
+    message: 'say what to ensure: state, enabled or daemonReload',
+  });
+
+export type ServiceArgs = z.output<typeof serviceSchema>;
+
+export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[] }, z.input<typeof serviceSchema>> = {
+  name: 'service',
+  schema: serviceSchema,
+  describe(args) {
+    const parts = [args.state, args.enabled === undefined ? undefined : args.enabled ? 'enabled' : 'disabled'].filter(Boolean);
+    return `service ${args.name}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+  },
+  async plan(ctx, args) {
+    if (ctx.host.facts.init !== 'systemd') {
+      throw new TaskError(`${ctx.host.name} does not run systemd: the service module manages systemd units only`, { host: ctx.host.name, task: ctx.task });
+    }
+    const unit = unitName(args.name);
+    const result = await ctx.run(sh`systemctl show -p ${UNIT_PROPERTIES.join(',')} -- ${unit}`);
+    const [state] = parseSystemctlShow(result.stdout);
+    if (!state) throw new TaskError(`systemctl show printed nothing for ${unit}`, { host: ctx.host.name, task: ctx.task });
+    const steps = planUnit(state, args, { host: ctx.host.name, task: ctx.task });
+    return { changes: steps.map((s) => s.change), data: { unit, steps } };
+  },
+  async apply(ctx, _args, { data }) {
+    await runUnitCommands(ctx, data!.unit, data!.steps.map((s) => s.command));
+  },
+};
+
+/** `service({ name: 'nginx', state: 'started', enabled: true })` */
+export const service = moduleFunction(serviceModule);

@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TaskError } from '../../src/errors.ts';
+import { parseAptPolicy } from '../../src/facts/apt-policy.ts';
+import { parseDpkgQuery } from '../../src/facts/dpkg.ts';
+import { transactionCommand, updateCommand } from '../../src/modules/apt/apt-get.ts';
+import { parsePackageSpec, versionMatches } from '../../src/modules/apt/package-spec.ts';
+import { planPackages } from '../../src/modules/apt/packages-plan.ts';
+import { parseProbe, probeCommand } from '../../src/modules/apt/packages-probe.ts';
+import { aptPackagesSchema, type AptPackagesInput } from '../../src/modules/apt/packages-schema.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');
+const context = { host: 'web-01', task: 'packages' };
+
+// Recorded on Debian 13: hello installed, tree not installed, an unknown name, a virtual package.
+const trixie = parseProbe(fixture('apt-probe-debian13.txt'));
+// Recorded after adding sid pinned at 100: `apt-cache -t sid policy hello tree`.
+const sid = parseProbe(fixture('apt-probe-debian13-sid.txt'));
+
+function plan(input: AptPackagesInput, state = trixie) {
+  const args = aptPackagesSchema.parse(input);
+  return planPackages(args, args.names.map(parsePackageSpec), state, context);
+}
+
+describe('apt probe parsing (recorded output)', () => {
+  it('reads dpkg versions, policy candidates and the lists age', () => {
+    expect(trixie.listsAgeSeconds).toBe(6);
+    expect(trixie.hasLists).toBe(true);
+    expect(trixie.dpkg.map((p) => [p.name, p.version, p.installed])).toEqual([
+      ['hello', '2.10-5', true],
+      ['libc6', '2.41-12+deb13u4', true],
+    ]);
+    expect(trixie.policy.packages.get('tree')).toMatchObject({ installed: null, candidate: '2.2.1-1' });
+    expect(trixie.policy.packages.get('mail-transport-agent')).toMatchObject({ candidate: null, versions: [] });
+    expect(trixie.policy.packages.has('nonexistent-pkg')).toBe(false);
+  });
+
+  it('reads the version table with priorities under -t sid', () => {
+    expect(sid.policy.packages.get('hello')!.versions).toEqual([
+      { version: '2.12.3-1', priority: 990, installed: false, origins: ['http://deb.debian.org/debian sid/main amd64 Packages'] },
+      {
+        version: '2.10-5',
+        priority: 500,
+        installed: true,
+        origins: ['http://deb.debian.org/debian trixie/main amd64 Packages', '/var/lib/dpkg/status'],
+      },
+    ]);
+  });
+
+  it('tells config-files-only from installed', () => {
+    const [hello, logrotate] = parseDpkgQuery('hello\tamd64\t2.10-5\tii \nlogrotate\tamd64\t3.22.0-1\trc \n');
+    expect(hello).toMatchObject({ installed: true, configFilesOnly: false });
+    expect(logrotate).toMatchObject({ installed: false, configFilesOnly: true });
+  });
+
+  it('collects apt errors instead of treating them as packages', () => {
+    expect(parseAptPolicy('E: something broke\nW: a warning\n').errors).toEqual(['something broke']);
+  });
+});
+
+describe('planPackages', () => {
+  it('plans only the missing package, with its candidate version', () => {
+    const result = plan({ names: ['hello', 'tree'] });
+    expect(result.changes.map((c) => c.description)).toEqual(['install tree 2.2.1-1']);
+    expect(result.transaction).toEqual({ updateCache: false, action: 'install', packages: ['tree'], allowDowngrades: false });
+  });
+
+  it('is ok when everything is installed', () => {
+    expect(plan({ names: ['hello', 'libc6'] }).changes).toEqual([]);
+    expect(plan({ names: ['hello'], state: 'latest' }).changes).toEqual([]);
+  });
+
+  it('fails at plan time naming every unknown package', () => {
+    expect(() => plan({ names: ['hello', 'nonexistent-pkg'] })).toThrow(TaskError);
+    expect(() => plan({ names: ['hello', 'nonexistent-pkg'] })).toThrow(/'nonexistent-pkg'/);
+  });
+
+  it('fails for a virtual package with no candidate', () => {
+    expect(() => plan({ names: ['mail-transport-agent'] })).toThrow(/no installation candidate/);
+  });
+
+  it('defers unknown names until after a planned cache update', () => {
+    const result = plan({ names: ['nonexistent-pkg'], updateCache: true });
+    expect(result.changes.map((c) => c.description)).toEqual(['update apt cache (lists are 6s old)', 'install nonexistent-pkg (after the cache update)']);
+    expect(result.transaction.updateCache).toBe(true);
+  });
+
+  it('updates with cacheValidTime only when the lists are older', () => {
+    expect(plan({ names: ['hello'], cacheValidTime: 3600 }).changes).toEqual([]);
+    expect(plan({ names: ['hello'], cacheValidTime: 5 }).changes.map((c) => c.description)).toEqual(['update apt cache (lists are 6s old)']);
+  });
+
+  it('refreshes before an install with a bare updateCache, but not on a no-op', () => {
+    expect(plan({ names: ['hello'], updateCache: true }).transaction.updateCache).toBe(false);
+    expect(plan({ names: ['tree'], updateCache: true }).transaction.updateCache).toBe(true);
+    expect(plan({ names: [], updateCache: true }).changes.map((c) => c.description)).toEqual(['update apt cache (lists are 6s old)']);
+  });
+
+  it('never asks for another update when planning again after one', () => {
+    const args = aptPackagesSchema.parse({ names: ['tree'], cacheValidTime: 0 });
+    const result = planPackages(args, args.names.map(parsePackageSpec), trixie, context, true);
+    expect(result.transaction).toMatchObject({ updateCache: false, packages: ['tree'] });
+  });
+
+  it('upgrades to the default release candidate with latest', () => {
+    const result = plan({ names: ['hello', 'tree'], state: 'latest', defaultRelease: 'sid' }, sid);
+    expect(result.changes.map((c) => c.description)).toEqual(['upgrade hello 2.10-5 → 2.12.3-1', 'install tree 2.3.2-1']);
+  });
+
+  it('resolves a version glob to the newest matching version', () => {
+    const result = plan({ names: ['tree=2.2*', 'hello=2.10*'] }, sid);
+    expect(result.changes.map((c) => c.description)).toEqual(['install tree 2.2.1-1']);
+    expect(result.transaction).toMatchObject({ packages: ['tree=2.2.1-1'], allowDowngrades: true });
+    expect(() => plan({ names: ['tree=9*'] }, sid)).toThrow(/no version of tree matches '9\*' \(apt offers 2.3.2-1, 2.2.1-1\)/);
+  });
+
+  it('removes installed packages, and purges leftover configuration only with purge', () => {
+    const withRc = { ...trixie, dpkg: [...trixie.dpkg, ...parseDpkgQuery('logrotate\tamd64\t3.22.0-1\trc \n')] };
+    expect(plan({ names: ['hello', 'tree', 'logrotate'], state: 'absent' }, withRc).changes.map((c) => c.description)).toEqual(['remove hello 2.10-5']);
+    const purge = plan({ names: ['hello', 'logrotate'], state: 'absent', purge: true }, withRc);
+    expect(purge.changes.map((c) => c.description)).toEqual(['purge hello 2.10-5', 'purge logrotate (configuration files left by a removal)']);
+    expect(purge.transaction).toMatchObject({ action: 'purge', packages: ['hello', 'logrotate'] });
+  });
+
+  it('explains an unknown default release', () => {
+    expect(() => plan({ names: ['hello'], defaultRelease: 'nonexistent-release' }, parseProbe(fixture('apt-probe-unknown-release.txt')))).toThrow(
+      /default release 'nonexistent-release' is not in apt's sources/,
+    );
+  });
+});
+
+describe('apt arguments and commands', () => {
+  it('rejects bad combinations with clear messages', () => {
+    expect(aptPackagesSchema.safeParse({ names: [] }).success).toBe(false);
+    expect(aptPackagesSchema.safeParse({ names: ['nginx=1.2*'], state: 'latest' }).error?.issues[0].message).toMatch(/version pins/);
+    expect(aptPackagesSchema.safeParse({ names: ['Nginx'] }).success).toBe(false);
+    expect(aptPackagesSchema.safeParse({ names: ['nginx; rm -rf /'] }).success).toBe(false);
+    expect(aptPackagesSchema.safeParse({ names: ['tree', 'tree=1*'] }).error?.issues[0].message).toMatch(/twice/);
+  });
+
+  it('parses specs and version globs', () => {
+    expect(parsePackageSpec('libc6:i386=2.41*')).toEqual({ spec: 'libc6:i386=2.41*', name: 'libc6:i386', baseName: 'libc6', arch: 'i386', version: '2.41*' });
+    expect(versionMatches('1.2*', '1.26.3-3')).toBe(true);
+    expect(versionMatches('1.2*', '1.3')).toBe(false);
+    expect(versionMatches('1.2.?-1', '1.2.3-1')).toBe(true);
+    expect(versionMatches('2.2.1-1', '2.2.1-1+b1')).toBe(false);
+  });
+
+  it('builds one quoted, non-interactive transaction with the lock timeout', () => {
+    const command = transactionCommand({ action: 'install', packages: ['nginx', 'tree=2.2.1-1'], lockTimeout: 30, installRecommends: false, defaultRelease: 'sid', allowDowngrades: true });
+    expect(command).toBe(
+      'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a apt-get -y -q -o DPkg::Lock::Timeout=30 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o APT::Install-Recommends=false -t sid --allow-downgrades install nginx tree=2.2.1-1',
+    );
+    expect(updateCommand(5)).toContain('-o DPkg::Lock::Timeout=5 --error-on=any update');
+  });
+
+  it('probes dpkg and apt-cache in one command, quoting names', () => {
+    const command = probeCommand(['hello', 'libc6:i386'], 'sid');
+    expect(command).toContain('apt-cache -t sid policy hello libc6:i386 2>&1');
+    expect(command.split('dpkg-query').length).toBe(2);
+  });
+});
