@@ -180,9 +180,10 @@ export function writeScript(path: string, options: WriteOptions, backupPath?: st
     lines.push(`if [ -e "$__p" ]; then chmod --reference="$__p" -- "$__t"; else chmod -- "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$__t"; fi || exit 1`);
   }
   if (options.validate !== undefined) {
-    // The validator is the playbook's own shell command; only %s is ours to fill in.
+    // The validator is the playbook's own shell command; only %s is ours to fill in. A subshell,
+    // so an `exit` in it ends the validator, not this script (whose trap must still clean up).
     const validate = options.validate.split('%s').join('"$__t"');
-    lines.push(`if ! { ${validate}\n} >&2; then exit ${VALIDATION_FAILED}; fi`);
+    lines.push(`if ! ( ${validate}\n) >&2; then exit ${VALIDATION_FAILED}; fi`);
   }
   if (backupPath !== undefined) lines.push(sh`if [ -e "$__p" ]; then cp -p -- "$__p" ${backupPath} || exit 1; fi`);
   lines.push(`mv -f -T -- "$__t" "$__p" || exit 1`, `trap - EXIT`);
