@@ -17,12 +17,12 @@ export function mysqlServerRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const replica = !isPrimary(host);
   return [
-    vars.mysqlAptRepository && [
-      apt.repository(
+    vars.mysqlAptRepository
+      ? apt.repository(
         { name: 'shipshape-mysql', source: vars.mysqlAptRepository, pin: vars.mysqlAptRelease ? { release: vars.mysqlAptRelease, priority: 100 } : undefined },
-        { name: 'MySQL apt source (pinned low)', tags: ['mysql', 'packages'] },
-      ),
-    ],
+          { name: 'MySQL apt source (pinned low)', tags: ['mysql', 'packages'] },
+        )
+      : null,
     apt.packages(
       { names: ['mysql-server', 'mysql-client'], defaultRelease: vars.mysqlAptRelease, updateCache: true, cacheValidTime: 3600 },
       { name: 'MySQL server', tags: ['mysql', 'packages'] },

@@ -87,11 +87,16 @@ export function readSshConfig(alias: string, file = defaultSshConfigPath()): Ssh
  */
 export function applySshConfig(settings: ConnectionSettings, values: SshConfigValues): ConnectionSettings {
   const merged: ConnectionSettings = { ...settings };
+  // What the inventory set explicitly wins, as on OpenSSH's command line; the loader's defaults
+  // (port 22, the local user) yield to ~/.ssh/config. Without the loader's list, fall back to
+  // treating default-looking values as defaults.
+  const explicit = (field: 'port' | 'user' | 'privateKey' | 'proxyJump', isDefault: boolean) =>
+    settings.setByInventory ? settings.setByInventory.includes(field) : !isDefault;
   if (values.hostName) merged.address = values.hostName;
-  if (values.port !== undefined && settings.port === 22) merged.port = values.port;
-  if (values.user && settings.user === userInfo().username) merged.user = values.user;
-  if (!settings.privateKey && values.identityFiles.length > 0) merged.privateKey = values.identityFiles[0];
-  if (!settings.proxyJump && values.proxyJump) merged.proxyJump = values.proxyJump;
+  if (values.port !== undefined && !explicit('port', settings.port === 22)) merged.port = values.port;
+  if (values.user && !explicit('user', settings.user === userInfo().username)) merged.user = values.user;
+  if (values.identityFiles.length > 0 && !explicit('privateKey', !settings.privateKey)) merged.privateKey = values.identityFiles[0];
+  if (values.proxyJump && !explicit('proxyJump', !settings.proxyJump)) merged.proxyJump = values.proxyJump;
   return merged;
 }
 
