@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { guardsCommand, guardVerdict } from '../../src/modules/command/guards.ts';
-import { runSchema, shellSchema } from '../../src/modules/command/schema.ts';
+import { runSchema, shellSchema, type CommandOutput } from '../../src/modules/command/schema.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { runModule, shellModule } from '../../src/modules/command.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
@@ -76,7 +76,7 @@ describe('command.run / command.shell', () => {
   it('fails with the output tail on a non-zero exit, unless failedWhen decides otherwise', async () => {
     const { ctx } = fakeContext(() => ({ exitCode: 3, stderr: 'boom\n' }));
     await expect(shellModule.apply(ctx, shellSchema.parse({ command: 'false' }), { changes: [] })).rejects.toThrow(/exited 3:\nboom/);
-    const tolerant = shellSchema.parse({ command: 'false', failedWhen: (r) => r.exitCode > 3, changedWhen: () => false });
+    const tolerant = shellSchema.parse({ command: 'false', failedWhen: (r: CommandOutput) => r.exitCode > 3, changedWhen: () => false });
     await expect(shellModule.apply(ctx, tolerant, { changes: [] })).resolves.toMatchObject({ exitCode: 3, changed: false });
   });
 

@@ -1,6 +1,8 @@
 import { TaskError } from '../../errors.ts';
 import type { Change, Module, TaskContext } from '../types.ts';
-import { parseFiles, readFilesScript, removeRootFile, writeRootFile } from '../systemd/root-file.ts';
+import { parseFiles, readFilesScript } from '../../facts/file-contents.ts';
+import { writeRemoteAtomic } from '../../transport/remote-files.ts';
+import { sh } from '../../transport/quote.ts';
 import { explainAptFailure, updateCommand } from './apt-get.ts';
 import { repositoryPaths, wantedFiles, type RepositoryPaths } from './repository-files.ts';
 import { aptRepositorySchema, type AptRepositoryArgs, type AptRepositoryInput } from './repository-schema.ts';
@@ -17,8 +19,8 @@ interface RepositoryPlanData {
 async function setFiles(ctx: TaskContext, paths: RepositoryPaths, files: Record<Key, string | null>, keys: Key[]): Promise<void> {
   for (const key of keys) {
     const content = files[key];
-    if (content === null) await removeRootFile(ctx, paths[key]);
-    else await writeRootFile(ctx, paths[key], content);
+    if (content === null) await ctx.run(sh`rm -f ${paths[key]}`);
+    else await writeRemoteAtomic(ctx, paths[key], content, { owner: 'root', group: 'root', mode: '0644' });
   }
 }
 
