@@ -1,0 +1,105 @@
+/**
+ * `mysql.config`: server settings in a `[mysqld]` conf.d file AND in the running server. Both are
+ * read in one remote command; a setting changed at runtime (`SET GLOBAL read_only = OFF`) is drift
+ * even when the file is right. Apply writes the file, SETs dynamic variables live, and reports
+ * `restartRequired` when a variable that only changes at a restart differs.
+ */
+import { z } from 'zod';
+import { TaskError } from '../../errors.ts';
+import { raw, sh } from '../../transport/quote.ts';
+import { writeRemoteAtomic } from '../../transport/remote-files.ts';
+import type { Change, Module, TaskContext } from '../types.ts';
+import { parseBatch } from './batch.ts';
+import { clientFor, MYSQL_COMMAND, SqlError } from './client.ts';
+import { isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
+import { sqlString } from './sql.ts';
+
+export const DEFAULT_CONFIG_PATH = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
+
+export const configSchema = z.strictObject({
+  path: z.string().regex(/^\/[^\0\n]*\.cnf$/, 'an absolute path ending in .cnf (mysqld ignores other names in conf.d)').default(DEFAULT_CONFIG_PATH),
+  settings: z
+    .record(
+      z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'not a mysqld option name'),
+      z.union([z.string().regex(/^[^\n\r\0]*$/, 'a value cannot span lines'), z.number().finite(), z.boolean()]),
+    )
+    .refine((s) => Object.keys(s).length > 0, 'give at least one setting')
+    .refine((s) => new Set(Object.keys(s).map(variableName)).size === Object.keys(s).length, 'a setting is listed twice (dashes and underscores are the same name)'),
+});
+
+export type ConfigArgs = z.output<typeof configSchema>;
+
+interface ConfigData {
+  writeFile: boolean;
+  content: string;
+  drift: LiveDrift[];
+}
+
+/** Exit status the probe uses for "the file is there but not readable". */
+const UNREADABLE = 3;
+
+function probeCommand(path: string, variables: string[]): { command: string; sql: string } {
+  // One round trip: the file (base64, so any content survives), then the variables from mysql,
+  // which reads its SQL from our stdin.
+  const command = [
+    sh`( f=${path}`,
+    sh`if [ -e "$f" ]; then echo file:present; base64 -w0 -- "$f" || exit ${UNREADABLE}; echo; else echo file:absent; echo; fi`,
+    sh`exec ${raw(MYSQL_COMMAND)} )`,
+  ].join('\n');
+  const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
+  return { command, sql };
+}
+
+async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string> }> {
+  const variables = [...new Set(Object.keys(args.settings).map(variableName).map((v) => (v.endsWith('log_bin') ? 'log_bin' : v)))];
+  const { command, sql } = probeCommand(args.path, variables);
+  const result = await clientFor(ctx).raw(command, sql);
+  const [status, encoded, ...rest] = result.stdout.split('\n');
+  const file = status === 'file:present' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
+  const live = new Map(parseBatch(rest.join('\n')).map((row) => [row.Variable_name.toLowerCase(), row.Value]));
+  return { file, live };
+}
+
+function driftLine(d: LiveDrift): string {
+  return isKnownStatic(d.variable)
+    ? `${d.variable} = ${d.expected} takes effect at the next restart (running: ${d.live})`
+    : `set global ${d.variable} = ${d.expected} (running: ${d.live})`;
+}
+
+export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configSchema>> = {
+  name: 'mysql.config',
+  schema: configSchema,
+  describe: (args) => `mysql config ${args.path}`,
+  async plan(ctx, args) {
+    const { file, live } = await readState(ctx, args);
+    const content = renderConfig(args.settings);
+    const changes: Change[] = [];
+    const writeFile = file !== content;
+    if (writeFile) {
+      changes.push({
+        description: `${file === undefined ? 'create' : 'update'} ${args.path}`,
+        diff: { path: args.path, before: file ?? '', after: content },
+      });
+    }
+    const drift = liveDrift(args.settings, live);
+    changes.push(...drift.map((d) => ({ description: driftLine(d) })));
+    return { changes, data: { writeFile, content, drift } };
+  },
+  async apply(ctx, args, plan) {
+    const { writeFile, content, drift } = plan.data!;
+    if (writeFile) await writeRemoteAtomic(ctx, args.path, Buffer.from(content), { owner: 'root', group: 'root', mode: '0644', become: true });
+    const client = clientFor(ctx);
+    const needRestart = new Set<string>();
+    for (const { variable, sql } of setGlobalStatements(drift)) {
+      if (needRestart.has(variable)) continue;
+      try {
+        await client.execute(sql);
+      } catch (error) {
+        // 1238: "Variable ... is a read only variable": it changes only when mysqld restarts.
+        if (error instanceof SqlError && error.code === 1238) needRestart.add(variable);
+        else throw new TaskError(`${sql} failed: ${(error as Error).message}`, { host: ctx.host.name, task: ctx.task, cause: error });
+      }
+    }
+    return { restartRequired: needRestart.size > 0, restartFor: [...needRestart] };
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * Pure planner of `mysql.replication`: from the replica's status (already mapped by the dialect)
+ * and the wanted source, the steps to take. Broken replication with the wanted settings is an
+ * error to report, never something to paper over with a restart; broken replication with
+ * different settings is what reconfiguring fixes (e.g. a corrected password).
+ */
+import type { ReplicaStatus } from './dialect.ts';
+
+export interface WantedSource {
+  sourceHost: string;
+  sourcePort: number;
+  user: string;
+  autoPosition: boolean;
+  getSourcePublicKey: boolean;
+  ssl?: boolean;
+  seedFrom?: string;
+  databases?: string[];
+  users?: { name: string; host: string }[];
+}
+
+export type ReplicationStep =
+  | { kind: 'seed'; from: string; databases: string[]; users: { name: string; host: string }[] }
+  | { kind: 'configure'; reconfigure: boolean }
+  | { kind: 'start' };
+
+export type ReplicationPlan =
+  | { ok: true; steps: ReplicationStep[]; lines: string[] }
+  | { ok: false; error: string };
+
+/**
+ * `passwordMatches`: whether the stored source password equals the wanted one (undefined when the
+ * server cannot tell us, e.g. MariaDB keeps it in master.info).
+ */
+export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined): ReplicationPlan {
+  const source = `${want.sourceHost}:${want.sourcePort}`;
+  const configureLine = (what: string) => `${what} source ${source} as ${want.user}`;
+  if (!status || status.host === '') {
+    const steps: ReplicationStep[] = [];
+    const lines: string[] = [];
+    if (want.seedFrom) {
+      const databases = want.databases ?? [];
+      const users = want.users ?? [];
+      steps.push({ kind: 'seed', from: want.seedFrom, databases, users });
+      const userList = users.length ? `; users ${users.map((u) => `'${u.name}'@'${u.host}'`).join(', ')}` : '';
+      lines.push(`seed from ${want.seedFrom} (${databases.join(', ')}${userList})`);
+    }
+    steps.push({ kind: 'configure', reconfigure: false }, { kind: 'start' });
+    lines.push(configureLine('configure'), 'start replica');
+    return { ok: true, steps, lines };
+  }
+  const differences: string[] = [];
+  if (status.host !== want.sourceHost || status.port !== want.sourcePort) differences.push(`source was ${status.host}:${status.port}`);
+  if (status.user !== want.user) differences.push(`user was ${status.user}`);
+  if (passwordMatches === false) differences.push('password differs');
+  if (status.autoPosition !== undefined && status.autoPosition !== want.autoPosition) differences.push(`auto-position was ${status.autoPosition ? 'on' : 'off'}`);
+  if (status.getSourcePublicKey !== undefined && status.getSourcePublicKey !== want.getSourcePublicKey) {
+    differences.push(`get-source-public-key was ${status.getSourcePublicKey ? 'on' : 'off'}`);
+  }
+  if (want.ssl !== undefined && status.sslAllowed !== undefined && status.sslAllowed !== want.ssl) differences.push(`ssl was ${status.sslAllowed ? 'on' : 'off'}`);
+  if (differences.length) {
+    return {
+      ok: true,
+      steps: [{ kind: 'configure', reconfigure: true }, { kind: 'start' }],
+      lines: [`${configureLine('reconfigure')} (${differences.join(', ')})`, 'start replica'],
+    };
+  }
+  const errors = [
+    status.lastIoError && `IO thread: ${status.lastIoError}`,
+    status.lastSqlError && `SQL thread: ${status.lastSqlError}`,
+  ].filter(Boolean);
+  if (errors.length) return { ok: false, error: `replication from ${source} is broken: ${errors.join('; ')}` };
+  // "Connecting" without an error is a thread on its way up: nothing to do.
+  const stopped = [status.ioRunning === 'No' && 'IO', status.sqlRunning === 'No' && 'SQL'].filter(Boolean);
+  if (stopped.length) return { ok: true, steps: [{ kind: 'start' }], lines: [`start replica threads (${stopped.join(' and ')} stopped)`] };
+  return { ok: true, steps: [], lines: [] };
+}

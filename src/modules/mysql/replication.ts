@@ -1,0 +1,144 @@
+/**
+ * `mysql.replication`, on the replica: source settings, seeding from the primary when the replica
+ * is unconfigured, and running threads. SQL spelling follows the server (dialect.ts); the source
+ * password only ever travels inside SQL on stdin.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { TaskError } from '../../errors.ts';
+import { registerSecretValue } from '../../report/mask.ts';
+import { Secret, revealed } from '../../secrets/secret.ts';
+import type { Module, TaskContext } from '../types.ts';
+import { clientFor, SqlError, type MysqlClient } from './client.ts';
+import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
+import { planReplication, type ReplicationStep } from './replication-plan.ts';
+import { seedReplica } from './seed.ts';
+import { sqlString } from './sql.ts';
+
+const databaseName = z.string().regex(/^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/, 'a database name to seed (letters, digits, _ $ -)');
+
+export const replicationSchema = z
+  .strictObject({
+    sourceHost: z.string().min(1).max(255),
+    sourcePort: z.number().int().min(1).max(65535).default(3306),
+    user: z.string().min(1).max(32),
+    password: z.union([z.string(), z.instanceof(Secret)]),
+    autoPosition: z.boolean().default(true),
+    /** caching_sha2_password without TLS needs the source's RSA key. */
+    getSourcePublicKey: z.boolean().default(true),
+    ssl: z.boolean().optional(),
+    /** Inventory name of the primary: seed this replica from a dump of it while unconfigured. */
+    seedFrom: z.string().min(1).optional(),
+    /** What to seed. */
+    databases: z.array(databaseName).optional(),
+    /**
+     * Accounts to copy from the primary while seeding (hash and grants, as SHOW CREATE USER prints
+     * them): they were created before the dump's GTID point, so replication alone never brings them.
+     */
+    users: z.array(z.strictObject({ name: z.string().min(1).max(32), host: z.string().min(1).max(255) })).optional(),
+    /** Seconds to wait for both threads to run after START REPLICA. */
+    waitSeconds: z.number().positive().default(30),
+  })
+  .refine((a) => !a.seedFrom || (a.databases?.length ?? 0) > 0, { message: 'seedFrom needs the databases to seed', path: ['databases'] })
+  .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] });
+
+export type ReplicationArgs = z.output<typeof replicationSchema>;
+
+interface Data {
+  dialect: Dialect;
+  steps: ReplicationStep[];
+}
+
+async function readDialect(client: MysqlClient): Promise<Dialect> {
+  const [row] = await client.query('SELECT VERSION() AS version;');
+  return dialectFor(parseVersion(row.version));
+}
+
+async function readStatus(client: MysqlClient, dialect: Dialect): Promise<ReplicaStatus | undefined> {
+  const [row] = await client.query(dialect.showStatus);
+  return row ? dialect.parseStatus(row) : undefined;
+}
+
+/**
+ * Compares the stored source password with ours inside the server (MySQL keeps it in
+ * mysql.slave_master_info): only a 0/1 comes back. Undefined where that table does not exist.
+ */
+async function storedPasswordMatches(client: MysqlClient, password: string): Promise<boolean | undefined> {
+  try {
+    const [row] = await client.query(
+      `SELECT User_password = ${sqlString(password)} AS matches FROM mysql.slave_master_info WHERE Channel_name = '';`,
+      { secrets: [password] },
+    );
+    return row ? row.matches === '1' : undefined;
+  } catch (error) {
+    if (error instanceof SqlError && (error.code === 1146 || error.code === 1142)) return undefined;
+    throw error;
+  }
+}
+
+function describeStatus(s: ReplicaStatus | undefined): string {
+  if (!s) return 'not configured';
+  const errors = [s.lastIoError && `IO error: ${s.lastIoError}`, s.lastSqlError && `SQL error: ${s.lastSqlError}`].filter(Boolean);
+  return `IO thread ${s.ioRunning}, SQL thread ${s.sqlRunning}${errors.length ? `; ${errors.join('; ')}` : ''}`;
+}
+
+/** Polls until both threads run (bounded); fails at once on a replication error. */
+async function waitRunning(ctx: TaskContext, client: MysqlClient, dialect: Dialect, seconds: number): Promise<ReplicaStatus> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const status = await readStatus(client, dialect);
+    if (status && (status.lastIoError || status.lastSqlError)) {
+      throw new TaskError(`replication did not start: ${describeStatus(status)}`, { host: ctx.host.name, task: ctx.task });
+    }
+    if (status && status.ioRunning === 'Yes' && status.sqlRunning === 'Yes') return status;
+    if (Date.now() >= deadline) {
+      throw new TaskError(`replication threads not running after ${seconds} s: ${describeStatus(status)}`, { host: ctx.host.name, task: ctx.task });
+    }
+    await sleep(500);
+  }
+}
+
+export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof replicationSchema>> = {
+  name: 'mysql.replication',
+  schema: replicationSchema,
+  describe: (args) => `mysql replication from ${args.sourceHost}:${args.sourcePort}`,
+  async plan(ctx, args) {
+    const password = revealed(args.password);
+    registerSecretValue(password);
+    const client = clientFor(ctx);
+    const dialect = await readDialect(client);
+    const status = await readStatus(client, dialect);
+    const matches = status && status.host !== '' ? await storedPasswordMatches(client, password) : undefined;
+    const plan = planReplication(status, args, matches);
+    if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
+    return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };
+  },
+  async apply(ctx, args, plan) {
+    const { dialect, steps } = plan.data!;
+    const password = revealed(args.password);
+    const client = clientFor(ctx);
+    const output: Record<string, unknown> = {};
+    for (const step of steps) {
+      if (step.kind === 'seed') {
+        output.seededBytes = (await seedReplica(ctx, client, dialect, step)).bytes;
+      } else if (step.kind === 'configure') {
+        const change = dialect.changeSource({
+          host: args.sourceHost,
+          port: args.sourcePort,
+          user: args.user,
+          password,
+          autoPosition: args.autoPosition,
+          getSourcePublicKey: args.getSourcePublicKey,
+          ssl: args.ssl,
+        });
+        await client.execute(`${step.reconfigure ? dialect.stop : ''}\n${change}`, { secrets: [password] });
+      } else {
+        await client.execute(dialect.start);
+      }
+    }
+    const status = await waitRunning(ctx, client, dialect, args.waitSeconds);
+    output.ioRunning = status.ioRunning;
+    output.sqlRunning = status.sqlRunning;
+    return output;
+  },
+};

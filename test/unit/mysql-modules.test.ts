@@ -1,0 +1,169 @@
+/**
+ * The modules' plan/apply halves against a fake host that answers from recorded MySQL 9.7 output.
+ * Checks what they would change, and that every password travels on stdin, never in a command.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TaskError } from '../../src/errors.ts';
+import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
+import type { TaskContext } from '../../src/modules/types.ts';
+import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/mysql/${name}`, import.meta.url), 'utf8');
+
+interface Call {
+  command: string;
+  stdin: string;
+}
+
+/** A host whose mysql answers by the statement it receives. */
+function fakeHost(answer: (sql: string, command: string) => string | { exitCode: number; stderr: string }) {
+  const calls: Call[] = [];
+  const exec = async (command: string, options: ExecOptions = {}): Promise<ExecResult> => {
+    const stdin = options.stdin === undefined ? '' : options.stdin.toString();
+    calls.push({ command, stdin });
+    const out = answer(stdin, command);
+    const result = typeof out === 'string' ? { exitCode: 0, stdout: out, stderr: '' } : { ...out, stdout: '' };
+    return { command, ...result, stdoutBytes: Buffer.from(result.stdout), durationMs: 1 };
+  };
+  const ctx: TaskContext = {
+    host: { name: 'db', vars: {}, facts: {} as TaskContext['host']['facts'], groups: [] },
+    check: false,
+    task: 'test',
+    registered: {},
+    baseDir: '.',
+    exec,
+    run: exec,
+    peer: () => {
+      throw new TaskError('no peers here');
+    },
+  };
+  return { ctx, calls };
+}
+
+const authRows = fixture('auth-strings.tsv').trim().split('\n');
+const appUser = `plugin\tauth\n${authRows[1]}\n`;
+
+describe('mysql.user', () => {
+  const args = (password: string) => userModule.schema.parse({ name: 'app', host: '%', password, privileges: ['ALL PRIVILEGES ON app.*', 'REPLICATION SLAVE, REPLICATION CLIENT ON *.*', 'SELECT, INSERT ON `we``ird db`.*', 'SELECT (v), UPDATE ON app.t'] });
+  const host = () =>
+    fakeHost((sql) => {
+      if (sql.includes('FROM mysql.user')) return appUser;
+      if (sql.includes('SHOW GRANTS')) return fixture('grants-app.tsv');
+      return '';
+    });
+
+  it('plans nothing when the stored hash matches the password and grants match', async () => {
+    const { ctx } = host();
+    expect((await userModule.plan(ctx, args('app-pass'))).changes).toEqual([]);
+  });
+
+  it('plans "set password" for another password, and applies it on stdin only', async () => {
+    const { ctx, calls } = host();
+    const secret = 'n3w-pa$$word';
+    const plan = await userModule.plan(ctx, args(secret));
+    expect(plan.changes.map((c) => c.description)).toEqual(["set password for 'app'@'%'"]);
+    await userModule.apply(ctx, args(secret), plan);
+    const last = calls.at(-1)!;
+    expect(last.stdin).toContain("ALTER USER 'app'@'%' IDENTIFIED BY 'n3w-pa$$word';");
+    for (const call of calls) expect(call.command).not.toContain(secret);
+    expect(JSON.stringify(plan)).not.toContain(secret);
+  });
+
+  it('plans create and grants for a missing user', async () => {
+    const { ctx } = fakeHost((sql) => (sql.includes('FROM mysql.user') ? 'plugin\tauth\n' : ''));
+    const plan = await userModule.plan(ctx, userModule.schema.parse({ name: 'repl', host: '10.0.0.%', password: 'x', privileges: ['REPLICATION SLAVE ON *.*'] }));
+    expect(plan.changes.map((c) => c.description)).toEqual(["create user 'repl'@'10.0.0.%'", "grant REPLICATION SLAVE ON *.* to 'repl'@'10.0.0.%'"]);
+  });
+
+  it('a failed statement reports the server error without the password', async () => {
+    const secret = 'hunter2-secret';
+    const { ctx } = fakeHost((sql) => {
+      if (sql.includes('FROM mysql.user')) return 'plugin\tauth\n';
+      if (sql.includes('CREATE USER')) return { exitCode: 1, stderr: `ERROR 1290 (HY000) at line 2: read-only near '${secret}'` };
+      return '';
+    });
+    const a = userModule.schema.parse({ name: 'app', host: '%', password: secret });
+    const plan = await userModule.plan(ctx, a);
+    const error = await userModule.apply(ctx, a, plan).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as Error).message).toContain('ERROR 1290');
+    expect((error as Error).message).not.toContain(secret);
+  });
+});
+
+describe('mysql.config', () => {
+  const file = '# Managed by shipshape (mysql.config): local edits are overwritten on the next run.\n[mysqld]\nserver-id = 1\nread_only = OFF\n';
+  const host = (content: string | undefined) =>
+    fakeHost(() => `${content === undefined ? 'file:absent\n' : `file:present\n${Buffer.from(content).toString('base64')}`}\n${fixture('variables.tsv')}`);
+
+  it('file and running values agree: nothing to do, in one remote command', async () => {
+    const { ctx, calls } = host(file);
+    const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1, read_only: 'OFF' } }));
+    expect(plan.changes).toEqual([]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('running value drifted while the file is right (SET GLOBAL read_only=OFF on a replica)', async () => {
+    const { ctx } = host(file.replace('OFF', 'ON'));
+    const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1, read_only: 'ON' } }));
+    expect(plan.changes.map((c) => c.description)).toEqual(['set global read_only = ON (running: OFF)']);
+  });
+
+  it('a missing file is created with a diff', async () => {
+    const { ctx } = host(undefined);
+    const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }));
+    expect(plan.changes[0].description).toBe('create /etc/mysql/mysql.conf.d/zz-shipshape.cnf');
+    expect(plan.changes[0].diff?.after).toContain('server-id = 1');
+  });
+
+  it('mysqld not running is a TaskError saying so', async () => {
+    const { ctx } = fakeHost(() => ({ exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" }));
+    await expect(configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }))).rejects.toThrow(/MySQL is not running/);
+  });
+
+  it('refuses option names and values that could break the file', () => {
+    expect(configModule.schema.safeParse({ settings: { 'a b': 1 } }).success).toBe(false);
+    expect(configModule.schema.safeParse({ settings: { x: 'a\n[client]' } }).success).toBe(false);
+    expect(configModule.schema.safeParse({ settings: { 'read-only': 1, read_only: 1 } }).success).toBe(false);
+  });
+});
+
+describe('mysql.replication', () => {
+  const args = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password: 's3cret' });
+  const host = (status: string, passwordMatches = '1') =>
+    fakeHost((sql) => {
+      if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
+      if (sql.includes('SHOW REPLICA STATUS')) return status;
+      if (sql.includes('slave_master_info')) return `matches\n${passwordMatches}\n`;
+      return '';
+    });
+
+  it('fails with the IO error when replication with these settings is broken', async () => {
+    const { ctx } = host(fixture('replica-status-io-error.tsv'));
+    await expect(replicationModule.plan(ctx, args)).rejects.toThrow(/IO thread: Error connecting to source 'repl@127.0.0.1:3307'/);
+  });
+
+  it('stopped threads plan a start', async () => {
+    const { ctx } = host(fixture('replica-status-stopped.tsv'));
+    expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['start replica threads (IO and SQL stopped)']);
+  });
+
+  it('a changed password reconfigures; it is compared inside the server from stdin', async () => {
+    const { ctx, calls } = host(fixture('replica-status-io-error.tsv'), '0');
+    const plan = await replicationModule.plan(ctx, args);
+    expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
+    const compare = calls.find((c) => c.stdin.includes('slave_master_info'))!;
+    expect(compare.stdin).toContain("User_password = 's3cret'");
+    for (const call of calls) expect(call.command).not.toContain('s3cret');
+  });
+
+  it('unconfigured: configure and start', async () => {
+    const { ctx } = host('');
+    expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['configure source 127.0.0.1:3307 as repl', 'start replica']);
+  });
+
+  it('seedFrom needs databases', () => {
+    expect(replicationModule.schema.safeParse({ sourceHost: 'h', user: 'u', password: 'p', seedFrom: 'web-01' }).success).toBe(false);
+  });
+});
