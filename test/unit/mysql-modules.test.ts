@@ -27,7 +27,7 @@ function fakeHost(answer: (sql: string, command: string) => string | { exitCode:
     return { command, ...result, stdoutBytes: Buffer.from(result.stdout), durationMs: 1 };
   };
   const ctx: TaskContext = {
-    host: { name: 'db', vars: {}, facts: {} as TaskContext['host']['facts'], groups: [] },
+    host: { name: 'db', vars: {}, facts: {} as TaskContext['host']['facts'], groups: [], inventory: { hosts: {}, groups: {} } },
     check: false,
     task: 'test',
     registered: {},
