@@ -123,12 +123,16 @@ describe('shipshape CLI on three hosts', () => {
 
   it('an invalid inventory exits 1 naming the field, without a stack trace', async () => {
     const bad = path.join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ hosts: { a: { address: '127.0.0.1', port: 'ssh' } }, groups: { web: { hosts: ['a', 'web-3'] } } }));
+    writeFileSync(bad, JSON.stringify({ hosts: { a: { address: '127.0.0.1', port: 'ssh' } } }));
     const result = await shipshape('plan', PLAYBOOK, '-i', bad);
     expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${bad}`);
     expect(result.stderr).toContain('hosts.a.port');
-    expect(result.stderr).toContain('groups.web.hosts[1]');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+    writeFileSync(bad, JSON.stringify({ hosts: { a: { address: '127.0.0.1' } }, groups: { web: { hosts: ['a', 'web-3'] } } }));
+    const unknown = await shipshape('plan', PLAYBOOK, '-i', bad);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('groups.web.hosts[1]: unknown host "web-3"');
   });
 
   it('refuses a changed host key, naming the host', async () => {
