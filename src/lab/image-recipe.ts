@@ -26,6 +26,8 @@ export const LAB_PACKAGES = [
   'ca-certificates',
   'curl',
   'less',
+  // Debian's cloud images ship cron (priority important); minbase does not.
+  'cron',
 ] as const;
 
 export interface ImageRecipe {

@@ -4,7 +4,7 @@
  * is involved (none is reachable here). The image itself is the cache: rebuilt only on a new recipe.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, ConfigError } from '../errors.ts';
@@ -30,9 +30,52 @@ export async function ensureLabImage(log: (line: string) => void = () => {}): Pr
   const recipe = labImageRecipe(machineDebianMirror());
   const tag = imageTag(recipe);
   if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
-  log(`building ${tag} (Debian ${recipe.suite} from ${recipe.mirror.archive}); this takes about a minute`);
-  await buildImage(recipe, tag);
+  // One build per machine at a time: parallel test workers and `lab up` wait for the first.
+  const lock = await acquireBuildLock(tag, log);
+  try {
+    if (await imageExists(tag)) return { tag, built: false, durationMs: Date.now() - started };
+    log(`building ${tag} (Debian ${recipe.suite} from ${recipe.mirror.archive}); this takes about a minute`);
+    await buildImage(recipe, tag);
+  } finally {
+    lock.release();
+  }
   return { tag, built: true, durationMs: Date.now() - started };
+}
+
+const LOCK_WAIT_MS = 15 * 60_000;
+
+/** An O_EXCL lock file holding the builder's PID; a lock whose process is gone is taken over. */
+async function acquireBuildLock(tag: string, log: (line: string) => void): Promise<{ release(): void }> {
+  const path = join(tmpdir(), `shipshape-lab-build-${tag.replace(/[^a-z0-9]/gi, '-')}.lock`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      return { release: () => rmSync(path, { force: true }) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(readFileSync(path, 'utf8').trim());
+    if (!processAlive(owner)) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new ConfigError(`another process (PID ${owner}) has been building ${tag} for too long; remove ${path} if it is stuck`);
+    if (!announced) log(`waiting for process ${owner}, which is building ${tag}`);
+    announced = true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function buildImage(recipe: ImageRecipe, tag: string): Promise<void> {
