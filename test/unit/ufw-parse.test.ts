@@ -74,6 +74,7 @@ describe('parseProbe (recorded)', () => {
       enabledAtBoot: false,
       policies: { incoming: 'deny', outgoing: 'allow', routed: 'deny' },
       logLevel: 'low',
+      ipv6: true,
       rules: [],
       ssh: null,
     });

@@ -5,7 +5,7 @@ import { planFirewall } from '../../src/modules/ufw/plan.ts';
 import { addRuleCommand, deleteRuleCommand, toUfwRule } from '../../src/modules/ufw/rules.ts';
 import { firewallSchema, type FirewallInput } from '../../src/modules/ufw/schema.ts';
 import { parseProbe, type UfwState } from '../../src/modules/ufw/state.ts';
-import { parseTupleLine } from '../../src/modules/ufw/tuples.ts';
+import { parseTupleLine, parseUserRules } from '../../src/modules/ufw/tuples.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ufw/${name}`, import.meta.url), 'utf8');
 const context = { host: 'web-01', task: 'firewall' };
@@ -16,8 +16,11 @@ function fresh(overrides: Partial<UfwState> = {}): UfwState {
   return { ...parseProbe(fixture('probe-fresh-inactive.txt')), ssh: session, ...overrides };
 }
 
+/** Stored rules as ufw writes them: a rule between any and any goes to both files. */
 function tuples(...lines: string[]) {
-  return lines.map((line) => parseTupleLine(`### tuple ### ${line}`, 4)!);
+  const v4 = lines.map((line) => `### tuple ### ${line}`);
+  const v6 = v4.filter((line) => (line.match(/0\.0\.0\.0\/0/g) ?? []).length === 2).map((line) => line.replace(/0\.0\.0\.0\/0/g, '::/0'));
+  return parseUserRules(v4.join('\n'), v6.join('\n'));
 }
 
 function plan(input: FirewallInput, state: UfwState) {
@@ -98,6 +101,23 @@ describe('planFirewall', () => {
     expect(result.steps.disable).toBe(true);
   });
 
+  it('IPv4-only (0.0.0.0/0) versus any: compared per family half, as ufw stores and deletes them', () => {
+    const both = fresh({ active: true, enabledAtBoot: true, rules: tuples('allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in') });
+    const v4only: FirewallInput = { rules: [{ rule: 'allow', port: 22, proto: 'tcp', from: '0.0.0.0/0' }] };
+    expect(lines(v4only, both)).toEqual([]);
+    // Measured: `ufw delete ... from ::/0` deletes only the IPv6 half.
+    const purged = plan({ ...v4only, purge: true }, both);
+    expect(purged.changes.map((c) => c.description)).toEqual(['delete allow 22/tcp from any (IPv6 only)']);
+    expect(purged.steps.remove.map(deleteRuleCommand)).toEqual(['ufw delete allow in proto tcp from ::/0 to any port 22']);
+    // Measured: `ufw allow ... from any` with the IPv4 half present adds the IPv6 half only.
+    const half = fresh({ active: true, enabledAtBoot: true, rules: parseUserRules('### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in', '') });
+    const grown = plan({ rules: [{ rule: 'allow', port: 22, proto: 'tcp' }] }, half);
+    expect(grown.changes.map((c) => c.description)).toEqual(['allow 22/tcp from any (IPv6 only)']);
+    expect(grown.steps.add.map(addRuleCommand)).toEqual(['ufw allow in proto tcp from any to any port 22']);
+    // With IPV6=no ufw writes `any` rules to user.rules only: that is the whole rule.
+    expect(lines({ rules: [{ rule: 'allow', port: 22, proto: 'tcp' }] }, { ...half, ipv6: false })).toEqual([]);
+  });
+
   it('ufw not installed', () => {
     expect(() => plan(SITE, fresh({ installed: false }))).toThrow(/ufw is not installed/);
   });
@@ -153,6 +173,11 @@ describe('never lock out', () => {
     expect(lines({ rules: [{ rule: 'allow', port: 22 }] }, fresh({ ssh: null }))).toHaveLength(2);
   });
 
+  it('an IPv6-only rule does not admit an IPv4 controller', () => {
+    const state = fresh({ rules: parseUserRules('', '### tuple ### allow tcp 22 ::/0 any ::/0 in') });
+    expect(() => plan({ defaults: { incoming: 'deny' } }, state)).toThrow(TaskError);
+  });
+
   it('default incoming allow needs no SSH rule', () => {
     expect(lines({ defaults: { incoming: 'allow' } }, fresh())).toEqual(['default incoming deny → allow', 'enable firewall']);
   });
@@ -193,7 +218,7 @@ describe('commands', () => {
   });
 
   it('delete commands for logging, interface and route rules (each run against ufw 0.36.2)', () => {
-    const del = (line: string) => deleteRuleCommand(parseTupleLine(`### tuple ### ${line}`, 4)!);
+    const del = (line: string) => deleteRuleCommand(tuples(line)[0]);
     expect(del('allow_log tcp 8443 0.0.0.0/0 any 0.0.0.0/0 in')).toBe('ufw delete allow in log proto tcp from any to any port 8443');
     expect(del('deny udp 53 1.1.1.1 any 0.0.0.0/0 out_eth0')).toBe('ufw delete deny out on eth0 proto udp from any to 1.1.1.1 port 53');
     expect(del('route:allow tcp 5432 10.0.0.0/24 any 0.0.0.0/0 in_eth0!out_eth1')).toBe(

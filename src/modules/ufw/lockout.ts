@@ -6,7 +6,7 @@
  * side of refusing. The established session itself would survive (conntrack), but the next run,
  * or a reconnect, would not.
  */
-import { networkContains } from './address.ts';
+import { addressFamily, networkContains } from './address.ts';
 import { portsInclude } from './ports.ts';
 import type { Policy, SshSession } from './state.ts';
 import type { UfwRule } from './tuples.ts';
@@ -27,8 +27,15 @@ export function sshTarget(sshPort: number | undefined, session: SshSession | nul
   return { port: sshPort ?? session?.serverPort ?? 22, client: session?.client ?? null, server: session?.server ?? null };
 }
 
-function addressSurelyMatches(network: string, address: string | null): boolean {
-  return network === 'any' || (address !== null && networkContains(network, address));
+/** `any` covers only the families the rule exists in (`from 0.0.0.0/0` is IPv4 alone). */
+function anyCovers(r: UfwRule, address: string | null): boolean {
+  const family = address === null ? null : addressFamily(address);
+  return family === null || r.families.includes(family);
+}
+
+function addressSurelyMatches(r: UfwRule, network: string, address: string | null): boolean {
+  if (network === 'any') return anyCovers(r, address);
+  return address !== null && networkContains(network, address);
 }
 
 function addressMayMatch(network: string, address: string | null): boolean {
@@ -47,8 +54,8 @@ export function admitsSsh(rules: UfwRule[], incoming: Policy, target: SshTarget)
       const sure =
         r.interfaceIn === '' &&
         r.sport === 'any' &&
-        addressSurelyMatches(r.src, target.client) &&
-        addressSurelyMatches(r.dst, target.server);
+        addressSurelyMatches(r, r.src, target.client) &&
+        addressSurelyMatches(r, r.dst, target.server);
       if (sure) return { admitted: true };
     } else if (addressMayMatch(r.src, target.client) && addressMayMatch(r.dst, target.server)) {
       return { admitted: false, blockedBy: r };

@@ -9,7 +9,7 @@ import { admitsSsh, lockoutMessage, sshTarget } from './lockout.ts';
 import { describeRule, toUfwRule } from './rules.ts';
 import type { FirewallArgs } from './schema.ts';
 import type { LogLevel, Policy, UfwState } from './state.ts';
-import { ruleKey, type UfwRule } from './tuples.ts';
+import { familyKeys, ruleKey, type UfwRule } from './tuples.ts';
 
 export type PolicyDirection = 'incoming' | 'outgoing' | 'routed';
 
@@ -21,6 +21,7 @@ export interface FirewallSteps {
   policies: Array<{ direction: PolicyDirection; policy: Policy }>;
   logging: LogLevel | 'on' | null;
   enable: boolean;
+  /** Rules (or one family's half of a rule) to delete. */
   remove: UfwRule[];
 }
 
@@ -31,6 +32,11 @@ export interface FirewallPlan {
 
 function withComment(line: string, comment: string): string {
   return comment ? `${line} (comment '${comment}')` : line;
+}
+
+/** The rule limited to some of its families, described and deleted as such. */
+function only(r: UfwRule, families: Array<4 | 6>): UfwRule {
+  return { ...r, families };
 }
 
 export function planFirewall(args: FirewallArgs, state: UfwState, context: { host: string; task: string }): FirewallPlan {
@@ -46,28 +52,30 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
   }
 
   const existing = new Map(state.rules.map((r) => [ruleKey(r), r]));
-  const declaredKeys = new Set<string>();
+  const present = new Set(state.rules.flatMap(familyKeys));
+  const declared = args.rules.map((r) => toUfwRule(r, state.ipv6));
+  const wanted = new Set(declared.flatMap(familyKeys));
   const added: UfwRule[] = [];
-  for (const declared of args.rules.map(toUfwRule)) {
-    const key = ruleKey(declared);
-    declaredKeys.add(key);
-    const current = existing.get(key);
-    if (!current) {
-      steps.add.push(declared);
-      added.push(declared);
-      changes.push({ description: withComment(describeRule(declared), declared.comment) });
-    } else if (declared.comment !== '' && declared.comment !== current.comment) {
+  for (const rule of declared) {
+    const missing = rule.families.filter((family) => !present.has(`${ruleKey(rule)}|${family}`));
+    const current = existing.get(ruleKey(rule));
+    if (missing.length > 0) {
+      // ufw adds the missing half and skips the present one ("Skipping adding existing rule").
+      steps.add.push(rule);
+      added.push(only(rule, missing));
+      changes.push({ description: withComment(describeRule(only(rule, missing)), rule.comment) });
+    } else if (rule.comment !== '' && rule.comment !== current?.comment) {
       // An undeclared comment is left alone: the rule's identity does not include it.
-      steps.add.push(declared);
-      changes.push({ description: `comment of ${describeRule(declared)}: '${current.comment}' → '${declared.comment}'` });
+      steps.add.push(rule);
+      changes.push({ description: `comment of ${describeRule(rule)}: '${current?.comment ?? ''}' → '${rule.comment}'` });
     }
   }
 
   for (const direction of ['incoming', 'outgoing', 'routed'] as const) {
-    const wanted = args.defaults[direction];
-    if (wanted !== undefined && wanted !== state.policies[direction]) {
-      steps.policies.push({ direction, policy: wanted });
-      changes.push({ description: `default ${direction} ${state.policies[direction]} → ${wanted}` });
+    const policy = args.defaults[direction];
+    if (policy !== undefined && policy !== state.policies[direction]) {
+      steps.policies.push({ direction, policy });
+      changes.push({ description: `default ${direction} ${state.policies[direction]} → ${policy}` });
     }
   }
 
@@ -84,19 +92,21 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
     changes.push({ description: state.active ? 'enable firewall (at boot)' : 'enable firewall' });
   }
 
-  if (args.purge) {
-    for (const r of state.rules) {
-      if (declaredKeys.has(ruleKey(r))) continue;
-      steps.remove.push(r);
-      changes.push({ description: `delete ${withComment(describeRule(r), r.comment)}` });
+  // The rules as they will stand: kept ones in their place (minus purged halves), new ones appended.
+  const result: UfwRule[] = [];
+  for (const r of state.rules) {
+    const extra = args.purge ? r.families.filter((family) => !wanted.has(`${ruleKey(r)}|${family}`)) : [];
+    if (extra.length > 0) {
+      steps.remove.push(only(r, extra));
+      changes.push({ description: `delete ${withComment(describeRule(only(r, extra)), r.comment)}` });
     }
+    const kept = r.families.filter((family) => !extra.includes(family));
+    if (kept.length > 0) result.push(only(r, kept));
   }
+  result.push(...added);
 
   const incoming = args.defaults.incoming ?? state.policies.incoming;
   if (wantEnabled && incoming !== 'allow' && !args.force) {
-    // The rules as they will stand: kept ones in their place, new ones appended (ufw appends).
-    const removed = new Set(steps.remove.map(ruleKey));
-    const result = [...state.rules.filter((r) => !removed.has(ruleKey(r))), ...added];
     const target = sshTarget(args.sshPort, state.ssh);
     const admission = admitsSsh(result, incoming, target);
     if (!admission.admitted) throw new TaskError(lockoutMessage(admission, incoming, target), context);

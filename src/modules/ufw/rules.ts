@@ -4,26 +4,32 @@
  */
 import { sh } from '../../transport/quote.ts';
 import type { FirewallRule } from './schema.ts';
-import type { UfwRule } from './tuples.ts';
+import { addressFamily } from './address.ts';
+import { familyScope, type UfwRule } from './tuples.ts';
 
-/** A declared rule as ufw would store it, so it compares with stored tuples by `ruleKey`. */
-export function toUfwRule(r: FirewallRule): UfwRule {
+/**
+ * A declared rule as ufw would store it, so it compares with stored tuples. `0.0.0.0/0` and `::/0`
+ * are `any` limited to one family; with IPv6 off in /etc/default/ufw, `any` means IPv4 alone.
+ */
+export function toUfwRule(r: FirewallRule, ipv6 = true): UfwRule {
+  const family = [addressFamily(r.from), addressFamily(r.to)].find((f) => f !== null);
+  const any = (address: string) => (address === '0.0.0.0/0' || address === '::/0' ? 'any' : address);
   return {
     action: r.rule,
     log: '',
     route: false,
     proto: r.proto,
     dport: r.port ?? 'any',
-    dst: r.to,
+    dst: any(r.to),
     sport: 'any',
-    src: r.from,
+    src: any(r.from),
     dapp: '',
     sapp: '',
     direction: r.direction,
     interfaceIn: '',
     interfaceOut: '',
     comment: r.comment ?? '',
-    families: [],
+    families: family ? [family] : ipv6 ? [4, 6] : [4],
   };
 }
 
@@ -42,6 +48,8 @@ export function describeRule(r: UfwRule): string {
   } else if (r.interfaceIn || r.interfaceOut) {
     parts.push(`on ${r.interfaceIn || r.interfaceOut}`);
   }
+  const scope = familyScope(r);
+  if (scope === '4' || scope === '6') parts.push(`(IPv${scope} only)`);
   return parts.join(' ');
 }
 
@@ -63,7 +71,9 @@ function ruleWords(r: UfwRule): string[] {
   // With an application profile the protocol and ports come from the profile; ufw refuses both.
   const usesApp = r.dapp !== '' || r.sapp !== '';
   if (r.proto !== 'any' && !usesApp) words.push('proto', r.proto);
-  words.push('from', r.src);
+  // An IPv4- or IPv6-only rule between any and any is spelled with that family's "any" network.
+  const scope = familyScope(r);
+  words.push('from', scope === '4' ? '0.0.0.0/0' : scope === '6' ? '::/0' : r.src);
   if (r.sapp) words.push('app', r.sapp);
   else if (r.sport !== 'any') words.push('port', r.sport);
   words.push('to', r.dst);

@@ -26,6 +26,8 @@ export interface UfwState {
   enabledAtBoot: boolean;
   policies: { incoming: Policy; outgoing: Policy; routed: Policy };
   logLevel: LogLevel;
+  /** IPV6=yes in /etc/default/ufw: `any` rules cover IPv6 too. */
+  ipv6: boolean;
   rules: UfwRule[];
   /** null when the session is not an SSH session or its origin cannot be found. */
   ssh: SshSession | null;
@@ -117,6 +119,7 @@ export function parseProbe(stdout: string): UfwState {
       routed: policy(defaults, 'DEFAULT_FORWARD_POLICY'),
     },
     logLevel: (['off', 'low', 'medium', 'high', 'full'].includes(level) ? level : 'low') as LogLevel,
+    ipv6: (defaults.get('IPV6') ?? 'yes').toLowerCase() === 'yes',
     rules: parseUserRules(section(sections, 'rules4'), section(sections, 'rules6')),
     ssh: parseSshConnection(section(sections, 'ssh')),
   };

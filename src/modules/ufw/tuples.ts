@@ -34,7 +34,10 @@ export interface UfwRule {
   interfaceOut: string;
   /** '' when the rule has none. */
   comment: string;
-  /** Which of user.rules (4) and user6.rules (6) hold the rule. */
+  /**
+   * Which of user.rules (4) and user6.rules (6) hold the rule. Part of its identity only when both
+   * addresses are `any`: `from any` is one rule in both files, `from 0.0.0.0/0` an IPv4-only rule.
+   */
   families: Array<4 | 6>;
 }
 
@@ -97,7 +100,7 @@ export function parseTupleLine(line: string, family: 4 | 6): UfwRule | null {
   };
 }
 
-/** What makes two stored tuples one ufw rule (the comment and the address family do not). */
+/** What makes two tuples of one file the same ufw rule (the comment does not). */
 export function ruleKey(r: UfwRule): string {
   return [
     r.route ? 'route' : '',
@@ -116,9 +119,26 @@ export function ruleKey(r: UfwRule): string {
   ].join('|');
 }
 
+/** Only a rule between `any` and `any` has a family of its own; others follow their address. */
+export function familyScope(r: UfwRule): 'both' | '4' | '6' | '' {
+  if (r.src !== 'any' || r.dst !== 'any') return '';
+  if (r.families.includes(4) && r.families.includes(6)) return 'both';
+  return r.families[0] === 6 ? '6' : '4';
+}
+
+/**
+ * The identity of each per-family half of a rule (the comment is not part of it). ufw writes an
+ * `any` rule as one tuple per file and deletes either half alone (`from ::/0` deletes the IPv6
+ * one), so rules are compared half by half.
+ */
+export function familyKeys(r: UfwRule): string[] {
+  return r.families.map((family) => `${ruleKey(r)}|${family}`);
+}
+
 /**
  * All rules of both files in ufw's order (IPv4 file first). A rule for `any` address is written to
- * both files by one ufw command, so its two tuples become one rule with both families.
+ * both files by one ufw command, so its two tuples become one rule with both families (and an
+ * IPv4-only `0.0.0.0/0` tuple next to an IPv6-only `::/0` one is exactly that state too).
  */
 export function parseUserRules(rules4: string, rules6: string): UfwRule[] {
   const byKey = new Map<string, UfwRule>();
