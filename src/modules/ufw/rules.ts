@@ -35,7 +35,7 @@ export function toUfwRule(r: FirewallRule, ipv6 = true): UfwRule {
 
 /**
  * "allow 443/tcp from any", "deny out 25 from any to 10.0.0.0/8", "route allow 5432/tcp from any
- * on eth0 → eth1". Without the comment: callers add it where it matters.
+ * to 10.0.0.0/24 in on eth0 out on eth1". Without the comment: callers add it where it matters.
  */
 export function describeRule(r: UfwRule): string {
   const action = [r.route ? 'route' : '', r.action, r.log, r.direction === 'out' ? 'out' : ''].filter(Boolean).join(' ');
