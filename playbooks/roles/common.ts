@@ -9,7 +9,9 @@ type FirewallRule = { rule: 'allow' | 'limit'; port: number; proto: 'tcp'; from:
  */
 export function firewallRules(host: HostView): FirewallRule[] {
   const vars = siteVars(host);
-  const rules: FirewallRule[] = vars.sshAllowFrom.map((from) => ({ rule: 'limit', port: 22, proto: 'tcp', from: normalizeAny(from), comment: 'ssh' }));
+  // `allow`, not `limit`: ufw's limit refuses a 7th connection within 30 s, which bites tools and
+  // people that connect often (CI, several terminals); sshd's own MaxStartups guards the handshake.
+  const rules: FirewallRule[] = vars.sshAllowFrom.map((from) => ({ rule: 'allow', port: 22, proto: 'tcp', from: normalizeAny(from), comment: 'ssh' }));
   const inGroup = (group: string) => host.groups.includes(group);
   if (inGroup('lb')) {
     rules.push({ rule: 'allow', port: 80, proto: 'tcp', from: 'any', comment: 'http (redirect, ACME)' });
