@@ -88,6 +88,10 @@ describe('planPackages', () => {
   it('updates with cacheValidTime only when the lists are older', () => {
     expect(plan({ names: ['hello'], cacheValidTime: 3600 }).changes).toEqual([]);
     expect(plan({ names: ['hello'], cacheValidTime: 5 }).changes.map((c) => c.description)).toEqual(['update apt cache (lists are 6s old)']);
+    // Fresh enough lists are used as they are, even for an install.
+    expect(plan({ names: ['tree'], updateCache: true, cacheValidTime: 3600 }).changes.map((c) => c.description)).toEqual(['install tree 2.2.1-1']);
+    // A host without lists is always stale.
+    expect(plan({ names: ['tree'], cacheValidTime: 3600 }, { ...trixie, hasLists: false }).changes[0].description).toBe('update apt cache (no lists yet)');
   });
 
   it('refreshes before an install with a bare updateCache, but not on a no-op', () => {

@@ -54,7 +54,9 @@ export function transactionCommand(options: TransactionOptions): string {
 /** Turns apt-get's lock and lookup failures into messages a user can act on; null when not one of those. */
 export function explainAptFailure(result: ExecResult, lockTimeout: number, context: { host: string; task: string }): TaskError | null {
   const output = `${result.stderr}\n${result.stdout}`;
-  const lock = /Could not get lock [^\n]*/.exec(output);
+  // apt prints "Could not get lock ... held by process N (name)" while waiting, then gives up with
+  // "Unable to acquire the dpkg frontend lock"; the first names the culprit.
+  const lock = /Could not get lock [^\n]*/.exec(output) ?? /Unable to acquire the dpkg [^\n]*/.exec(output);
   if (lock) {
     return new TaskError(`the dpkg lock is still held after waiting ${lockTimeout}s (lockTimeout): ${lock[0].trim()}`, context);
   }

@@ -49,7 +49,9 @@ export function planPackages(
   // an install (so it never fetches from stale lists) but does not turn a no-op run into a change,
   // except when it is all the task asks for (like Ansible's `apt: update_cache=yes`).
   const maxAge = args.cacheValidTime;
-  const stale = !afterUpdate && maxAge !== undefined && (state.listsAgeSeconds === null || state.listsAgeSeconds > maxAge);
+  // No lists at all (a fresh image) is stale whatever the directory's age says.
+  const stale =
+    !afterUpdate && maxAge !== undefined && (!state.hasLists || state.listsAgeSeconds === null || state.listsAgeSeconds > maxAge);
   const wantsUpdate = !afterUpdate && (args.updateCache || maxAge !== undefined);
 
   const changes: Change[] = [];
@@ -111,7 +113,8 @@ export function planPackages(
   // A cache update can make unknown names known (a repository added by an earlier task), so they
   // only fail the plan when no update would run first; apply checks again after updating.
   const onlyUpdate = specs.length === 0 && maxAge === undefined;
-  const updatePlanned = stale || (wantsUpdate && (onlyUpdate || changes.length > 0 || unknown.length > 0 || noCandidate.length > 0));
+  const bareUpdate = wantsUpdate && maxAge === undefined;
+  const updatePlanned = stale || (bareUpdate && (onlyUpdate || changes.length > 0 || unknown.length > 0 || noCandidate.length > 0));
   if (!updatePlanned && unknown.length > 0) {
     const hint = state.hasLists ? 'wrong name, or its repository is missing' : "apt has no package lists: set updateCache";
     throw new TaskError(`no package named ${unknown.map((n) => `'${n}'`).join(', ')} in apt's lists (${hint})`, context);
@@ -127,7 +130,7 @@ export function planPackages(
     packages.push(name);
   }
   if (updatePlanned) {
-    const age = state.listsAgeSeconds === null ? '' : ` (lists are ${formatAge(state.listsAgeSeconds)} old)`;
+    const age = !state.hasLists ? ' (no lists yet)' : state.listsAgeSeconds === null ? '' : ` (lists are ${formatAge(state.listsAgeSeconds)} old)`;
     changes.unshift({ description: `update apt cache${age}` });
   }
 
