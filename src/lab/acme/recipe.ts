@@ -37,13 +37,17 @@ dir=${ACME_STATE_DIR}
 rm -rf "$dir"
 mkdir -p -m 0755 "$dir"
 cd "$dir"
-addr=$(hostname -i | cut -d' ' -f1)
+# Every IPv4 address of the container (not \`hostname -i\`: a custom hostname may resolve elsewhere).
+addrs=$(ip -4 -o addr show scope global | awk '{ split($4, a, "/"); print a[1] }')
+addr=$(echo "$addrs" | head -n 1)
 name=$(hostname)
+san="DNS:$name,IP:127.0.0.1,DNS:localhost"
+for a in $addrs; do san="$san,IP:$a"; done
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \\
   -subj "/CN=shipshape lab ACME endpoint CA $addr" -keyout ca.key -out ca.pem 2>/dev/null
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$addr" \\
   -keyout key.pem -out server.csr 2>/dev/null
-printf 'subjectAltName=IP:%s,DNS:%s,IP:127.0.0.1,DNS:localhost\\nbasicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=serverAuth\\n' "$addr" "$name" > server.ext
+printf 'subjectAltName=%s\\nbasicConstraints=critical,CA:FALSE\\nkeyUsage=critical,digitalSignature\\nextendedKeyUsage=serverAuth\\n' "$san" > server.ext
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out cert.pem 2>/dev/null
 rm -f ca.key server.csr
 validity=\${SHIPSHAPE_ACME_VALIDITY:-157766400}
