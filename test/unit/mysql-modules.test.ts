@@ -163,6 +163,20 @@ describe('mysql.replication', () => {
     expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['configure source 127.0.0.1:3307 as repl', 'start replica']);
   });
 
+  it('a failed parallel worker is reported with its own error, not the coordinator summary', async () => {
+    const [header, row] = fixture('replica-status-stopped.tsv').trimEnd().split('\n');
+    const columns = header.split('\t');
+    const cells = row.split('\t');
+    cells[columns.indexOf('Last_SQL_Error')] = 'Coordinator stopped because there were error(s) in the worker(s). The most recent failure being: Worker 1 failed executing transaction';
+    const { ctx } = fakeHost((sql) => {
+      if (sql.includes('VERSION()')) return 'version\n9.7.4-2\n';
+      if (sql.includes('SHOW REPLICA STATUS')) return `${header}\n${cells.join('\t')}\n`;
+      if (sql.includes('replication_applier_status_by_worker')) return "code\tmessage\n1062\tDuplicate entry '100' for key 'visits.PRIMARY'\n";
+      return 'matches\n1\n';
+    });
+    await expect(replicationModule.plan(ctx, args)).rejects.toThrow("SQL thread: Error 1062: Duplicate entry '100' for key 'visits.PRIMARY'");
+  });
+
   it('seedFrom needs databases', () => {
     expect(replicationModule.schema.safeParse({ sourceHost: 'h', user: 'u', password: 'p', seedFrom: 'web-01' }).success).toBe(false);
   });

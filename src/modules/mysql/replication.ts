@@ -56,7 +56,17 @@ async function readDialect(client: MysqlClient): Promise<Dialect> {
 
 async function readStatus(client: MysqlClient, dialect: Dialect): Promise<ReplicaStatus | undefined> {
   const [row] = await client.query(dialect.showStatus);
-  return row ? dialect.parseStatus(row) : undefined;
+  if (!row) return undefined;
+  const status = dialect.parseStatus(row);
+  if (status.lastSqlError && dialect.flavor === 'mysql' && /worker/i.test(status.lastSqlError)) {
+    // With parallel appliers (the default since 8.0.27) Last_SQL_Error only says "a worker failed";
+    // the cause (duplicate key, missing row...) is in performance_schema. Report that instead.
+    const workers = await client
+      .query('SELECT LAST_ERROR_NUMBER AS code, LAST_ERROR_MESSAGE AS message FROM performance_schema.replication_applier_status_by_worker WHERE LAST_ERROR_NUMBER <> 0;')
+      .catch(() => []);
+    if (workers.length) status.lastSqlError = workers.map((w) => `Error ${w.code}: ${w.message}`).join('; ');
+  }
+  return status;
 }
 
 /**

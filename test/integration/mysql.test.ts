@@ -1,0 +1,259 @@
+/**
+ * The MySQL modules against two real Debian 13 hosts with MySQL 9.7 from sid, through the real
+ * engine over SSH, checked independently with `mysql` through docker exec:
+ * config (+ restart) → database and users on the primary → rows → a replica seeded from the
+ * primary's dump and replicating with GTID auto-positioning → a second run changes nothing →
+ * drift (STOP REPLICA, read_only off, a changed password) is reported by check mode and fixed →
+ * broken replication is a failure naming the server's error. Passwords are watched for in the
+ * hosts' process lists during every apply and in every task result.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTask } from '../../src/engine/task-run.ts';
+import * as mysql from '../../src/modules/mysql.ts';
+import type { HostView, TaskResult } from '../../src/modules/types.ts';
+import type { Task } from '../../src/playbook/task.ts';
+import { Secret } from '../../src/secrets/secret.ts';
+import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { openTestSession, type TestSession } from './support/run-task.ts';
+
+const APP_PASSWORD = 'app-Pw_7f3c9e1d';
+const REPL_PASSWORD = "repl'Pw\\4b8a2c6e";
+const WRONG_PASSWORD = 'drifted-Pw_0a9b8c7d';
+const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD];
+
+let lab: TestHosts | undefined;
+let primary: TestHost;
+let replica: TestHost;
+const sessions: Record<string, TestSession> = {};
+const results: TaskResult[] = [];
+const psSamples: string[] = [];
+
+beforeAll(async () => {
+  lab = await startTestHosts(['my-db1', 'my-db2']);
+  [primary, replica] = lab.hosts;
+  const started = Date.now();
+  await Promise.all(lab.hosts.map((host) => installMysql(host)));
+  console.log(`[mysql] mysql-server from sid on two hosts in parallel: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const host of lab.hosts) sessions[host.name] = await openTestSession(host);
+});
+
+afterAll(async () => {
+  for (const session of Object.values(sessions)) await session.close();
+  await lab?.stop();
+});
+
+async function installMysql(host: TestHost): Promise<void> {
+  await onHost(
+    host,
+    [
+      'echo "deb http://deb.debian.org/debian sid main" > /etc/apt/sources.list.d/sid.list',
+      'printf "Package: *\\nPin: release n=sid\\nPin-Priority: 100\\n" > /etc/apt/preferences.d/sid',
+      'apt-get -q -o Acquire::Check-Valid-Until=false update',
+      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t sid mysql-server',
+    ].join(' && '),
+  );
+}
+
+async function onHost(host: TestHost, cmd: string, input?: string): Promise<string> {
+  const result = await host.shell(cmd, input);
+  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+/** SQL as root on a host, independent of shipshape: `mysql --batch`, SQL on stdin. */
+const sql = (host: TestHost, text: string) => onHost(host, 'mysql --batch --skip-column-names', text);
+
+/** `SHOW REPLICA STATUS` fields, read with -E (the 9.7 client refuses \G inside -e). */
+async function replicaStatus(): Promise<Record<string, string>> {
+  const out = await onHost(replica, 'mysql -E', 'SHOW REPLICA STATUS;');
+  return Object.fromEntries(out.split('\n').filter((l) => l.includes(': ')).map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 2)]));
+}
+
+/** Polls a condition (bounded); the test asserts the value, never the time it took. */
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, tries = 60): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < tries && !ok(value); i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    value = await read();
+  }
+  return value;
+}
+
+function view(host: TestHost): HostView {
+  const base = sessions[host.name].view;
+  const hosts = Object.fromEntries(lab!.hosts.map((h) => [h.name, { name: h.name, address: h.address, vars: {}, groups: ['db'] }]));
+  return { ...base, groups: ['all', 'db'], inventory: { hosts, groups: { all: Object.keys(hosts), db: Object.keys(hosts) } } };
+}
+
+/** Runs a task through the engine with the other host as a peer, sampling both hosts' `ps` while it runs. */
+async function run(host: TestHost, task: Task, options: { check?: boolean } = {}): Promise<TaskResult> {
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      for (const h of lab!.hosts) psSamples.push((await h.shell('ps -eo args')).stdout);
+    }
+  })();
+  try {
+    const result = await runTask(task, {
+      conn: sessions[host.name].conn,
+      host: view(host),
+      check: options.check ?? false,
+      become: true,
+      registered: {},
+      baseDir: path.resolve('test/fixtures'),
+      earlierChanges: false,
+      peers: new Map(lab!.hosts.map((h) => [h.name, sessions[h.name].conn])),
+    });
+    results.push(result);
+    return result;
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
+
+const lines = (result: TaskResult) => result.changes.map((c) => c.description);
+const expectOk = (result: TaskResult) => expect(result, result.error).toMatchObject({ status: 'ok', changes: [] });
+
+const common = { log_bin: 'mysql-bin', binlog_format: 'ROW', gtid_mode: 'ON', enforce_gtid_consistency: 'ON', 'bind-address': '0.0.0.0', skip_name_resolve: 'ON' };
+const configPrimary = () => mysql.config({ settings: { 'server-id': 1, ...common, read_only: 'OFF', super_read_only: 'OFF' } });
+const configReplica = () => mysql.config({ settings: { 'server-id': 2, ...common, read_only: 'ON', super_read_only: 'ON' } });
+const appDatabase = () => mysql.database({ name: 'app', charset: 'utf8mb4' });
+const appUser = () => mysql.user({ name: 'app', host: '%', password: new Secret(APP_PASSWORD, 'test'), privileges: ['ALL PRIVILEGES ON `app`.*'] });
+const replUser = () => mysql.user({ name: 'repl', host: '%', password: REPL_PASSWORD, privileges: ['REPLICATION SLAVE ON *.*'] });
+const replication = () =>
+  mysql.replication({
+    sourceHost: primary.address,
+    user: 'repl',
+    password: new Secret(REPL_PASSWORD, 'test'),
+    seedFrom: primary.name,
+    databases: ['app'],
+    users: [{ name: 'app', host: '%' }],
+  });
+
+/** Logs in as app over TCP from the replica host to `target` (the password via a 0600 file written from stdin). */
+async function appLogin(target: TestHost, password: string): Promise<{ ok: boolean; output: string }> {
+  await onHost(replica, 'umask 077 && cat > /root/app-login.cnf', `[client]\nuser=app\npassword=${password}\n`);
+  const result = await replica.shell(`mysql --defaults-extra-file=/root/app-login.cnf --protocol=tcp -h ${target.address} --batch --skip-column-names`, 'SELECT CURRENT_USER();');
+  return { ok: result.exitCode === 0, output: result.stdout + result.stderr };
+}
+
+describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
+  it('config: file and running values on both hosts; static ones ask for a restart', async () => {
+    const p = await run(primary, configPrimary());
+    const r = await run(replica, configReplica());
+    expect(p.status, p.error).toBe('changed');
+    expect(lines(p)).toContain('create /etc/mysql/mysql.conf.d/zz-shipshape.cnf');
+    expect(lines(p)).toContain('bind_address = 0.0.0.0 takes effect at the next restart (running: 127.0.0.1)');
+    expect(p.output).toMatchObject({ restartRequired: true });
+    expect(lines(r)).toContain('set global super_read_only = ON (running: OFF)');
+    // Dynamic settings are live already, before any restart.
+    expect(await sql(replica, 'SELECT @@server_id, @@read_only, @@super_read_only;')).toBe('2\t1\t1\n');
+
+    await Promise.all([onHost(primary, 'systemctl restart mysql'), onHost(replica, 'systemctl restart mysql')]);
+    expect(await sql(primary, 'SELECT @@server_id, @@bind_address, @@gtid_mode, @@log_bin_basename;')).toBe('1\t0.0.0.0\tON\t/var/lib/mysql/mysql-bin\n');
+    expect(await onHost(primary, 'cat /etc/mysql/mysql.conf.d/zz-shipshape.cnf')).toContain('\nbind-address = 0.0.0.0\n');
+    expectOk(await run(primary, configPrimary()));
+    expectOk(await run(replica, configReplica()));
+  });
+
+  it('database and users on the primary, with a password the module can verify offline', async () => {
+    const db = await run(primary, appDatabase());
+    expect(lines(db)).toEqual(['create database app']);
+    const app = await run(primary, appUser());
+    expect(lines(app)).toEqual(["create user 'app'@'%'", "grant ALL PRIVILEGES ON app.* to 'app'@'%'"]);
+    expect(lines(await run(primary, replUser()))).toEqual(["create user 'repl'@'%'", "grant REPLICATION SLAVE ON *.* to 'repl'@'%'"]);
+    expect(await sql(primary, "SHOW GRANTS FOR 'app'@'%';")).toContain('GRANT ALL PRIVILEGES ON `app`.* TO `app`@`%`');
+    expect(await appLogin(primary, APP_PASSWORD)).toMatchObject({ ok: true, output: 'app@%\n' });
+    expect((await appLogin(primary, WRONG_PASSWORD)).ok).toBe(false);
+    expectOk(await run(primary, appUser()));
+    expectOk(await run(primary, replUser()));
+  });
+
+  it('replication: the replica is seeded from the primary, then follows it', async () => {
+    await sql(primary, "CREATE TABLE app.visits (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(40)); INSERT INTO app.visits (who) VALUES ('before-1'), ('before-2');");
+    const check = await run(replica, replication(), { check: true });
+    expect(lines(check)).toEqual([`seed from my-db1 (app; users 'app'@'%')`, `configure source ${primary.address}:3306 as repl`, 'start replica']);
+
+    const result = await run(replica, replication());
+    expect(result.status, result.error).toBe('changed');
+    expect(result.output).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
+    const status = await replicaStatus();
+    expect(status).toMatchObject({ Replica_IO_Running: 'Yes', Replica_SQL_Running: 'Yes', Source_Host: primary.address, Auto_Position: '1', Last_IO_Error: '', Last_SQL_Error: '' });
+    expect(await sql(replica, 'SELECT who FROM app.visits ORDER BY id;')).toBe('before-1\nbefore-2\n');
+    // super_read_only was lifted for the load and is back.
+    expect(await sql(replica, 'SELECT @@super_read_only;')).toBe('1\n');
+    // The seeded account logs in on the replica with the primary's password.
+    expect(await appLogin(replica, APP_PASSWORD)).toMatchObject({ ok: true, output: 'app@%\n' });
+
+    await sql(primary, "INSERT INTO app.visits (who) VALUES ('after');");
+    const rows = await eventually(() => sql(replica, 'SELECT COUNT(*) FROM app.visits;'), (out) => out === '3\n');
+    expect(rows).toBe('3\n');
+  });
+
+  it('a second run of every task changes nothing', async () => {
+    for (const [host, task] of [
+      [primary, configPrimary()],
+      [replica, configReplica()],
+      [primary, appDatabase()],
+      [primary, appUser()],
+      [primary, replUser()],
+      [replica, replication()],
+    ] as const) {
+      expectOk(await run(host, task));
+    }
+  });
+
+  it('drift: check mode names each item, apply fixes it', async () => {
+    await sql(replica, 'STOP REPLICA; SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF;');
+    await sql(primary, `ALTER USER 'app'@'%' IDENTIFIED BY '${WRONG_PASSWORD}';`);
+
+    expect(lines(await run(replica, configReplica(), { check: true }))).toEqual([
+      'set global read_only = ON (running: OFF)',
+      'set global super_read_only = ON (running: OFF)',
+    ]);
+    expect(lines(await run(replica, replication(), { check: true }))).toEqual(['start replica threads (IO and SQL stopped)']);
+    expect(lines(await run(primary, appUser(), { check: true }))).toEqual(["set password for 'app'@'%'"]);
+    // Check mode changed nothing.
+    expect(await sql(replica, 'SELECT @@read_only, @@super_read_only;')).toBe('0\t0\n');
+    expect((await replicaStatus()).Replica_IO_Running).toBe('No');
+
+    expect((await run(replica, configReplica())).status).toBe('changed');
+    expect((await run(replica, replication())).status).toBe('changed');
+    expect((await run(primary, appUser())).status).toBe('changed');
+
+    expect(await sql(replica, 'SELECT @@read_only, @@super_read_only;')).toBe('1\t1\n');
+    expect(await replicaStatus()).toMatchObject({ Replica_IO_Running: 'Yes', Replica_SQL_Running: 'Yes' });
+    expect((await appLogin(primary, APP_PASSWORD)).ok).toBe(true);
+    // The password change replicated too (ALTER USER is in the binary log).
+    const onReplica = await eventually(() => appLogin(replica, APP_PASSWORD), (r) => r.ok);
+    expect(onReplica.ok).toBe(true);
+    for (const [host, task] of [
+      [replica, configReplica()],
+      [replica, replication()],
+      [primary, appUser()],
+    ] as const) {
+      expectOk(await run(host, task));
+    }
+  });
+
+  it('broken replication is a failure carrying the server error, not something restarted', async () => {
+    // A row only the replica has, then the same key written on the primary: the SQL thread stops.
+    await sql(replica, "SET GLOBAL super_read_only = OFF; SET SESSION sql_log_bin = 0; INSERT INTO app.visits (id, who) VALUES (100, 'replica-only'); SET GLOBAL super_read_only = ON;");
+    await sql(primary, "INSERT INTO app.visits (id, who) VALUES (100, 'primary');");
+    const status = await eventually(replicaStatus, (s) => s.Last_SQL_Error !== '');
+    expect(status.Replica_SQL_Running).toBe('No');
+    const result = await run(replica, replication());
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/replication from .* is broken: SQL thread: .*(Duplicate entry|1062)/);
+  });
+
+  it('no password ever showed in a process list or a task result', () => {
+    expect(psSamples.length).toBeGreaterThan(20);
+    // The samples really list processes (mysqld runs all along on both hosts).
+    expect(psSamples.every((sample) => sample.includes('/usr/sbin/mysqld'))).toBe(true);
+    const texts = [psSamples.join('\n'), JSON.stringify(results)];
+    for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
+  });
+});
