@@ -1,0 +1,98 @@
+/**
+ * http.check on a real Debian 13 host serving HTTP (busybox httpd as a systemd unit): from the host
+ * with curl, from the controller, waiting for a service that comes up late, and the clear failures
+ * (no curl, wrong status, wrong body). It is never a change.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as apt from '../../src/modules/apt.ts';
+import * as http from '../../src/modules/http.ts';
+import * as systemd from '../../src/modules/systemd.ts';
+import type { TaskResult } from '../../src/modules/types.ts';
+import type { Task } from '../../src/playbook/task.ts';
+import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { openTestSession, type TestSession } from './support/run-task.ts';
+
+let lab: TestHosts | undefined;
+let host: TestHost;
+let session: TestSession | undefined;
+
+beforeAll(async () => {
+  lab = await startTestHosts(['http-01']);
+  host = lab.hosts[0];
+  session = await openTestSession(host);
+});
+
+afterAll(async () => {
+  await session?.close();
+  await lab?.stop();
+});
+
+const run = (task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => session!.run(task, options);
+
+async function onHost(cmd: string): Promise<string> {
+  const result = await host.shell(cmd);
+  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+const health = http.check({ url: 'http://127.0.0.1:8080/health', bodyContains: 'ok' });
+
+describe('http.check', () => {
+  it('fails clearly when curl is missing on the host', async () => {
+    // Hide curl if the image ships it (restored right after), as on a minimal server.
+    await onHost('if test -x /usr/bin/curl; then mv /usr/bin/curl /usr/bin/curl.hidden; fi');
+    try {
+      const result = await run(health);
+      expect(result.status).toBe('failed');
+      expect(result.error).toMatch(/curl is not installed on http-01: install it .* or set fromHost: false/);
+    } finally {
+      await onHost('if test -x /usr/bin/curl.hidden; then mv /usr/bin/curl.hidden /usr/bin/curl; fi');
+    }
+  });
+
+  it('checks from the host once curl and a web server are there; never a change', async () => {
+    const packages = await run(apt.packages({ names: ['curl', 'busybox'], updateCache: true, cacheValidTime: 3600 }));
+    expect(packages.status, packages.error).not.toBe('failed');
+    await onHost('mkdir -p /srv/www && echo "status: ok" > /srv/www/health');
+    const unit = await run(
+      systemd.unit({
+        name: 'web',
+        content: '[Unit]\nDescription=test web server\n\n[Service]\nExecStart=/bin/busybox httpd -f -p 8080 -h /srv/www\n\n[Install]\nWantedBy=multi-user.target\n',
+        started: true,
+      }),
+    );
+    expect(unit.status, unit.error).toBe('changed');
+
+    const result = await run(http.check({ url: 'http://127.0.0.1:8080/health', bodyContains: 'ok', retries: 10, delay: 0.5 }));
+    expect(result.status, result.error).toBe('ok');
+    expect(result.changes).toEqual([]);
+    expect(result.output).toMatchObject({ status: 200, body: 'status: ok\n' });
+    expect((await run(health, { check: true })).status).toBe('ok');
+  });
+
+  it('fails naming the status or body it got', async () => {
+    const missing = await run(http.check({ url: 'http://127.0.0.1:8080/missing' }));
+    expect(missing.status).toBe('failed');
+    expect(missing.error).toMatch(/^GET http:\/\/127\.0\.0\.1:8080\/missing \(from http-01\): status 404, expected 200/);
+    expect((await run(http.check({ url: 'http://127.0.0.1:8080/missing', status: [404, 410] }))).status).toBe('ok');
+    const body = await run(http.check({ url: 'http://127.0.0.1:8080/health', bodyMatches: '^status: (up|green)' }));
+    expect(body.error).toMatch(/body does not match \/\^status: \(up\|green\)\/ \(body: status: ok\)/);
+  });
+
+  it('checks from the controller with fromHost: false', async () => {
+    const result = await run(http.check({ url: `http://${host.address}:8080/health`, fromHost: false, bodyContains: 'ok' }));
+    expect(result.status, result.error).toBe('ok');
+  });
+
+  it('waits with retries for a service that comes up late, and reports the last reason when it never does', async () => {
+    await onHost('systemctl stop web');
+    const down = await run(http.check({ url: 'http://127.0.0.1:8080/health', retries: 2, delay: 0.2 }));
+    expect(down.status).toBe('failed');
+    expect(down.error).toMatch(/Failed to connect to 127\.0\.0\.1 port 8080.* after 3 attempts$/);
+
+    // A timer starts the server later (AccuracySec: systemd's default would allow a minute's slack).
+    await onHost('systemd-run --on-active=2 --timer-property=AccuracySec=100ms systemctl start web');
+    const late = await run(http.check({ url: 'http://127.0.0.1:8080/health', bodyContains: 'ok', retries: 30, delay: 0.5 }));
+    expect(late.status, late.error).toBe('ok');
+  });
+});
