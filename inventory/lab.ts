@@ -6,8 +6,11 @@ import { defineInventory } from '../src/inventory/define.ts';
 import { ConfigError } from '../src/errors.ts';
 import { labPaths } from '../src/lab/paths.ts';
 import { requireLabState } from '../src/lab/state.ts';
+import { ensureLabSecrets, LAB_DOMAIN } from '../src/lab/lab-site.ts';
+import { Secret } from '../src/secrets/secret.ts';
 
 const state = requireLabState();
+const secrets = ensureLabSecrets();
 const LAB_HOSTS = ['lb-01', 'web-01', 'web-02'];
 
 const missing = LAB_HOSTS.filter((name) => !state.hosts.some((host) => host.name === name));
@@ -31,7 +34,19 @@ export default defineInventory({
     privateKey: state.privateKey,
     knownHosts: state.knownHosts,
   },
-  // ---- site variables (issue 3, the flagship): added by the site playbook's owner ----
-  vars: {},
+  // ---- site variables (the contract of playbooks/site.ts, see README) ----
+  vars: {
+    domains: [LAB_DOMAIN],
+    acmeEmail: 'admin@shipshape.test',
+    // The lab's own ACME server (pebble): HTTP-01 really happens, against lb-01.
+    ...(state.acme ? { acmeServer: state.acme.directoryUrl, acmeCaBundle: state.acme.caBundle } : {}),
+    mysqlPrimary: 'web-01',
+    // Debian 13 has MariaDB only; MySQL comes from sid, pinned low so nothing else upgrades from it.
+    mysqlAptRepository: 'deb http://deb.debian.org/debian sid main',
+    mysqlAptRelease: 'sid',
+    // Random per lab, kept in .lab/secrets.json (0600), never committed.
+    mysqlAppPassword: new Secret(secrets.mysqlAppPassword, 'lab'),
+    mysqlReplicationPassword: new Secret(secrets.mysqlReplicationPassword, 'lab'),
+  },
   // ---- end of site variables ----
 });

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { stopStartedDockerd } from '../lab/docker-engine.ts';
+import { labProof } from '../lab/proof.ts';
 import { DEFAULT_LAB_HOSTS, labDown, labStatus, labUp, parseHostList, sshCommandLine } from '../lab/lab.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -49,5 +50,13 @@ export function registerLabCommand(program: Command): void {
       console.log(`lab ${state.labId} (image ${state.image})`);
       for (const host of hosts) console.log(`  ${host.name.padEnd(10)} ${host.status.padEnd(8)} ${host.address}  ${host.containerId.slice(0, 12)}`);
       if (hosts.some((host) => host.status !== 'running')) process.exitCode = 1;
+    });
+
+  lab
+    .command('proof')
+    .description('show that the provisioned site works: HTTPS round robin through the load balancer, replication')
+    .action(async () => {
+      const ok = await labProof((line) => console.log(line));
+      if (!ok) process.exitCode = 1;
     });
 }

@@ -13,6 +13,8 @@ import { labPaths } from './paths.ts';
 import { prepareHost, startHosts, type StartedHost } from './hosts.ts';
 import { ensureKeyPair, readPublicKey } from './ssh-key.ts';
 import { readLabState, writeLabState, type LabState } from './state.ts';
+import { ensureLabSecrets, LAB_DOMAIN, LAB_LOAD_BALANCER } from './lab-site.ts';
+import { ensureLabAcmeServer, isAcmeContainer } from './acme/lab.ts';
 
 export const LAB_LABEL = 'shipshape.lab';
 export const LAB_NETWORK = 'shipshape-lab';
@@ -68,6 +70,8 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
   for (const id of await containersWithLabels(labels)) {
     const info = await inspectContainer(id);
     if (!info) continue;
+    // The ACME server is kept or replaced by ensureLabAcmeServer, not as a host.
+    if (isAcmeContainer(info.labels)) continue;
     const name = info.labels['shipshape.host'] ?? '';
     const address = info.addresses[LAB_NETWORK];
     if (names.includes(name) && info.running && info.image === image.tag && address && !kept.some((host) => host.name === name)) {
@@ -93,6 +97,19 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
 
   const all = names.map((name) => [...kept, ...started].find((host) => host.name === name)!);
   writeFileSync(labPaths.knownHosts(), knownHostsText(all.map((host) => ({ address: host.address, port: host.port, key: host.hostKey }))));
+  const loadBalancer = all.find((host) => host.name === LAB_LOAD_BALANCER);
+  const acme = loadBalancer
+    ? await ensureLabAcmeServer({
+        labels,
+        network: LAB_NETWORK,
+        baseImage: image.tag,
+        siteNames: [LAB_DOMAIN],
+        resolveTo: loadBalancer.address,
+        containerName: `shipshape-lab-${labId}-acme`,
+        log,
+      })
+    : undefined;
+  ensureLabSecrets();
   const state: LabState = {
     labId,
     image: image.tag,
@@ -100,6 +117,7 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
     knownHosts: labPaths.knownHosts(),
     privateKey: key.privateKey,
     hosts: all.map((host) => ({ name: host.name, containerId: host.containerId, address: host.address, port: host.port, user: host.user, privateKey: key.privateKey })),
+    acme: acme && { containerId: acme.containerId, address: acme.address, directoryUrl: acme.directoryUrl, caBundle: acme.caBundlePath },
   };
   writeLabState(state);
   return {
@@ -127,6 +145,8 @@ export async function labDown(): Promise<LabDownResult> {
   const removedNetwork = await removeNetworkIfUnused(state.network);
   rmSync(labPaths.state(), { force: true });
   rmSync(labPaths.knownHosts(), { force: true });
+  rmSync(labPaths.acmeCaBundle(), { force: true });
+  rmSync(labPaths.secrets(), { force: true });
   return { removedContainers: ids.length, removedNetwork };
 }
 

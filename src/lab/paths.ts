@@ -18,4 +18,6 @@ export const labPaths = {
   knownHosts: () => resolve(labDir(), 'known_hosts'),
   dockerdPid: () => resolve(labDir(), 'dockerd.pid'),
   dockerdLog: () => resolve(labDir(), 'dockerd.log'),
+  acmeCaBundle: () => resolve(labDir(), 'acme-ca.pem'),
+  secrets: () => resolve(labDir(), 'secrets.json'),
 };

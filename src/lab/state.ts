@@ -24,6 +24,10 @@ export const labStateSchema = z.object({
   knownHosts: z.string().min(1),
   privateKey: z.string().min(1),
   hosts: z.array(labHostSchema),
+  /** The ACME test server, when the lab has a load balancer. */
+  acme: z
+    .object({ containerId: z.string(), address: z.string(), directoryUrl: z.string(), caBundle: z.string() })
+    .optional(),
 });
 
 export type LabHost = z.infer<typeof labHostSchema>;

@@ -36,6 +36,10 @@ export interface TestHost {
 
 export interface TestHosts {
   hosts: TestHost[];
+  /** The Docker network the hosts share (other test containers, e.g. an ACME server, join it). */
+  network: string;
+  /** Labels that mark this run's containers: give them to any extra container so stop() removes it. */
+  labels: Record<string, string>;
   /** Removes the containers, the network and the known_hosts file. */
   stop(): Promise<void>;
 }
@@ -77,7 +81,7 @@ export async function startTestHosts(names: string[]): Promise<TestHosts> {
       containerId: host.containerId,
       shell: (cmd, input) => dockerExec(host.containerId, cmd, input),
     }));
-    return { hosts, stop };
+    return { hosts, network, labels, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,0 +1,31 @@
+/**
+ * What the lab adds for the flagship site beyond bare hosts (the ACME server is src/lab/acme/lab.ts):
+ * the site's name, which lab host is the load balancer, and random MySQL passwords kept in .lab/
+ * (never committed) for inventory/lab.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { labPaths } from './paths.ts';
+
+/** The site's name in the lab: `.test` is reserved, and only the ACME server's DNS answers it. */
+export const LAB_DOMAIN = 'www.shipshape.test';
+/** The lab host that plays the load balancer (the ACME name points at it). */
+export const LAB_LOAD_BALANCER = 'lb-01';
+export interface LabSecrets {
+  mysqlAppPassword: string;
+  mysqlReplicationPassword: string;
+}
+
+/** Random passwords made once per lab, in a 0600 file beside the lab's SSH key. */
+export function ensureLabSecrets(): LabSecrets {
+  const file = labPaths.secrets();
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LabSecrets;
+  const secrets: LabSecrets = {
+    mysqlAppPassword: randomBytes(18).toString('base64url'),
+    mysqlReplicationPassword: randomBytes(18).toString('base64url'),
+  };
+  writeFileSync(file, '', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`);
+  return secrets;
+}

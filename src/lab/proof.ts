@@ -1,0 +1,70 @@
+/**
+ * `shipshape lab proof`: evidence, gathered independently of shipshape's own report, that the lab's
+ * site works: HTTPS requests through the load balancer (certificate verified against the ACME test
+ * server's issuing root, for the site's name) answered in turn by each web host, a write through the
+ * application replicated to the replica, and the replica's replication state.
+ */
+import https from 'node:https';
+import { ConfigError } from '../errors.ts';
+import { connectAcmeServer } from './acme-server.ts';
+import { dockerExec } from './docker.ts';
+import { LAB_DOMAIN, LAB_LOAD_BALANCER } from './lab-site.ts';
+import { requireLabState } from './state.ts';
+
+function get(address: string, path: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: address, port: 443, path, servername: LAB_DOMAIN, headers: { Host: LAB_DOMAIN }, ca, rejectUnauthorized: true, agent: false, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from https://${LAB_DOMAIN}${path} (${address}) within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function labProof(print: (line: string) => void): Promise<boolean> {
+  const state = requireLabState();
+  const lb = state.hosts.find((host) => host.name === LAB_LOAD_BALANCER);
+  if (!lb || !state.acme) throw new ConfigError(`the lab has no ${LAB_LOAD_BALANCER} or no ACME server: run \`shipshape lab up\``);
+  const acme = await connectAcmeServer(state.acme.containerId, state.network);
+  const root = await acme.fetchIssuerRoot();
+  let ok = true;
+
+  print(`HTTPS through the load balancer (${lb.address}) for ${LAB_DOMAIN}, certificate verified against the ACME test CA:`);
+  const servedBy: string[] = [];
+  for (let i = 1; i <= 6; i++) {
+    const answer = await get(lb.address, '/', root);
+    servedBy.push(answer.body.trim());
+    print(`  GET / #${i}: ${answer.status} ${answer.body.trim()}`);
+    if (answer.status !== 200) ok = false;
+  }
+  const alternates = servedBy.every((name, i) => i === 0 || name !== servedBy[i - 1]) && new Set(servedBy).size > 1;
+  print(alternates ? '  → round robin: answers alternate between the web hosts' : '  → NOT alternating');
+  ok &&= alternates;
+
+  const visit = await get(lb.address, '/visits', root);
+  print(`  GET /visits: ${visit.status} ${visit.body.trim()}`);
+  ok &&= visit.status === 200;
+
+  const replica = state.hosts.find((host) => host.name === 'web-02');
+  if (replica) {
+    const status = await dockerExec(replica.containerId, 'mysql -E -e "SHOW REPLICA STATUS"');
+    const fields = ['Source_Host', 'Replica_IO_Running', 'Replica_SQL_Running', 'Seconds_Behind_Source', 'Retrieved_Gtid_Set', 'Executed_Gtid_Set', 'Last_IO_Error', 'Last_SQL_Error'];
+    print('Replication on web-02 (SHOW REPLICA STATUS):');
+    for (const line of status.stdout.split('\n')) {
+      const [key] = line.trim().split(':');
+      if (fields.includes(key)) print(`  ${line.trim()}`);
+    }
+    ok &&= /Replica_IO_Running: Yes/.test(status.stdout) && /Replica_SQL_Running: Yes/.test(status.stdout);
+    const count = await dockerExec(replica.containerId, 'mysql -N -B -e "SELECT COUNT(*) FROM app.visits"');
+    print(`  visits on the replica: ${count.stdout.trim() || count.stderr.trim()}`);
+  }
+  print(ok ? 'proof: the site works' : 'proof: something is wrong (see above)');
+  return ok;
+}
