@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../../src/errors.ts';
 import { parseAptPolicy } from '../../src/facts/apt-policy.ts';
@@ -158,9 +161,22 @@ describe('apt arguments and commands', () => {
     expect(updateCommand(5)).toContain('-o DPkg::Lock::Timeout=5 --error-on=any update');
   });
 
-  it('probes dpkg and apt-cache in one command, quoting names', () => {
-    const command = probeCommand(['hello', 'libc6:i386'], 'sid');
-    expect(command).toContain('apt-cache -t sid policy hello libc6:i386 2>&1');
-    expect(command.split('dpkg-query').length).toBe(2);
+  it('probes in one command and asks apt-cache only about what it must (run with stub tools)', () => {
+    // The probe's shell logic runs here for real, against stubs answering like Debian 13 does.
+    const bin = mkdtempSync(path.join(tmpdir(), 'apt-probe-'));
+    writeFileSync(path.join(bin, 'dpkg-query'), "#!/bin/sh\nprintf 'hello\\tamd64\\t2.10-5\\tii \\nlogrotate\\tamd64\\t3.22.0-1\\trc \\n'\n", { mode: 0o755 });
+    writeFileSync(path.join(bin, 'apt-cache'), '#!/bin/sh\necho "apt-cache $*"\n', { mode: 0o755 });
+    const probe = (command: string) => {
+      const out = execFileSync('bash', ['-c', command], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+      return out.slice(out.indexOf('@@policy\n') + 9, out.indexOf('@@end'));
+    };
+    try {
+      expect(probe(probeCommand(['hello', 'logrotate', 'tree'], 'sid', { always: [], ifMissing: ['hello', 'logrotate', 'tree'] }))).toBe('apt-cache -t sid policy logrotate tree\n');
+      expect(probe(probeCommand(['hello'], undefined, { always: [], ifMissing: ['hello'] }))).toBe('');
+      expect(probe(probeCommand(['hello', 'tree'], undefined, { always: ['hello'], ifMissing: ['tree'] }))).toBe('apt-cache policy hello tree\n');
+      expect(probe(probeCommand(['hello', 'tree']))).toBe('apt-cache policy hello tree\n');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

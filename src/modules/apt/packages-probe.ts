@@ -14,21 +14,47 @@ export interface AptState {
   policy: AptPolicyOutput;
 }
 
-export function probeCommand(names: string[], defaultRelease?: string): string {
+/**
+ * Which names apt-cache must be asked about. apt-cache loads its whole cache (about half a second
+ * with a few releases configured), so a no-op `present` run skips it: only names dpkg does not
+ * report installed (and pinned names, whose installed version must be compared) need a candidate.
+ */
+export interface PolicyQuery {
+  /** Always queried (state latest, version pins). */
+  always: string[];
+  /** Queried only when dpkg does not report them installed. */
+  ifMissing: string[];
+}
+
+// Prints the names of `want` that are not installed according to the dpkg rows on stdin.
+const NOT_INSTALLED_AWK =
+  'BEGIN { n = split(want, w, " ") } substr($4, 2, 1) == "i" { split($1, p, ":"); ok[p[1]] = 1 } ' +
+  'END { for (i = 1; i <= n; i++) { split(w[i], q, ":"); if (!ok[q[1]]) print w[i] } }';
+
+export function probeCommand(names: string[], defaultRelease?: string, query: PolicyQuery = { always: names, ifMissing: [] }): string {
   const release = defaultRelease ? ['-t', defaultRelease] : [];
-  return [
+  const lines = [
     '(',
     'export LC_ALL=C',
     'echo @@now; date +%s',
     // The newest of apt's success stamp and the lists directory (renamed into on every change).
     sh`echo @@stamp; stat -c %Y ${UPDATE_STAMP} /var/lib/apt/lists 2>/dev/null`,
     "echo @@lists; ls /var/lib/apt/lists | grep -c '_Packages' || true",
-    names.length ? sh`echo @@dpkg; dpkg-query -W -f=${DPKG_QUERY_FORMAT} ${names} 2>/dev/null` : 'echo @@dpkg',
+  ];
+  if (names.length === 0) {
+    lines.push('echo @@dpkg', 'echo @@policy');
+  } else {
+    lines.push(sh`echo @@dpkg; dpkg=$(dpkg-query -W -f=${DPKG_QUERY_FORMAT} ${names} 2>/dev/null); printf '%s\n' "$dpkg"`);
+    const missing = query.ifMissing.length
+      ? sh`$(printf '%s\n' "$dpkg" | awk -F '\t' -v ${`want=${query.ifMissing.join(' ')}`} ${NOT_INSTALLED_AWK})`
+      : '';
+    // Unquoted on purpose: word splitting turns the list into arguments (names are validated words).
+    lines.push(`need="${sh`${query.always}`} ${missing}"`);
     // stderr joins stdout: apt's `E:` lines (e.g. an unknown default release) are parsed as errors.
-    names.length ? sh`echo @@policy; apt-cache ${release} policy ${names} 2>&1` : 'echo @@policy',
-    'echo @@end',
-    ')',
-  ].join('\n');
+    lines.push(`echo @@policy; if test -n "$(echo $need)"; then ${sh`apt-cache ${release} policy`} $need 2>&1; fi`);
+  }
+  lines.push('echo @@end', ')');
+  return lines.join('\n');
 }
 
 export function parseProbe(stdout: string): AptState {

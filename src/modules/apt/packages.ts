@@ -10,7 +10,15 @@ import { aptPackagesSchema, type AptPackagesArgs, type AptPackagesInput } from '
 
 async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate: boolean): Promise<AptPackagesPlan> {
   const specs = args.names.map(parsePackageSpec);
-  const result = await ctx.run(probeCommand(specs.map((s) => s.name), args.defaultRelease));
+  const names = specs.map((s) => s.name);
+  const pinned = specs.filter((s) => s.version !== undefined).map((s) => s.name);
+  const query =
+    args.state === 'absent'
+      ? { always: [], ifMissing: [] }
+      : args.state === 'latest'
+        ? { always: names, ifMissing: [] }
+        : { always: pinned, ifMissing: names.filter((n) => !pinned.includes(n)) };
+  const result = await ctx.run(probeCommand(names, args.defaultRelease, query));
   return planPackages(args, specs, parseProbe(result.stdout), { host: ctx.host.name, task: ctx.task }, afterUpdate);
 }
 
