@@ -11,6 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../src/engine/task-run.ts';
 import * as mysql from '../../src/modules/mysql.ts';
+import { MYSQL_COMMAND, MysqlClient } from '../../src/modules/mysql/client.ts';
+import { sqlIdent, sqlString } from '../../src/modules/mysql/sql.ts';
 import type { HostView, TaskResult } from '../../src/modules/types.ts';
 import type { Task } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
@@ -247,6 +249,29 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     const result = await run(replica, replication());
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/replication from .* is broken: SQL thread: .*(Duplicate entry|1062)/);
+  });
+
+  it('quoting round-trips nasty values through the real server, even under NO_BACKSLASH_ESCAPES', async () => {
+    const conn = sessions[primary.name].conn;
+    const client = new MysqlClient((command, options) => conn.exec(command, options), { host: primary.name });
+    const values = ["'", "\\'", '\\', "a'; DROP DATABASE app; -- ", 'nul\0byte', 'tab\tnew\nline', 'ctrl-z\x1a', '`x`', 'ünïcødé ☃'];
+    for (const value of values) {
+      const [row] = await client.query(`SELECT HEX(${sqlString(value)}) AS h;`);
+      expect(Buffer.from(row.h, 'hex').toString('utf8'), JSON.stringify(value)).toBe(value);
+    }
+    // A server-wide NO_BACKSLASH_ESCAPES would read `\\` as two characters: the session prelude undoes it.
+    await sql(primary, "SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES');");
+    try {
+      const [row] = await client.query(`SELECT HEX(${sqlString("a\\'b")}) AS h, @@SESSION.sql_mode LIKE '%NO_BACKSLASH%' AS nbe;`);
+      expect(row).toEqual({ h: Buffer.from("a\\'b").toString('hex').toUpperCase(), nbe: '0' });
+      // Without the prelude the same literal reads differently: the prelude is what makes it right.
+      const bare = await client.raw(MYSQL_COMMAND, `SELECT HEX(${sqlString('a\\b')}) AS h;`, { prelude: false });
+      expect(bare.stdout).toBe(`h\n${Buffer.from('a\\\\b').toString('hex').toUpperCase()}\n`);
+    } finally {
+      await sql(primary, "SET GLOBAL sql_mode = REPLACE(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES', '');");
+    }
+    const weird = 'we`ird db';
+    await client.execute(`CREATE DATABASE ${sqlIdent(weird)}; DROP DATABASE ${sqlIdent(weird)};`);
   });
 
   it('no password ever showed in a process list or a task result', () => {
