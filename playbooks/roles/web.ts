@@ -5,16 +5,19 @@ const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
 
 /**
  * `nginx -t` only checks a whole configuration: validate a site file by including it in a minimal
- * one (the site's upstream and server blocks need an http context).
+ * one (the site's upstream and server blocks need an http context). The file's path goes in as $1:
+ * `%s` becomes a shell word of the outer command, which the single-quoted script cannot see.
  */
 const NGINX_SITE_VALIDATE =
-  "bash -c 'f=$(mktemp); printf \"events {}\\nhttp { include /etc/nginx/mime.types; include %s; }\\n\" > $f; nginx -t -q -c $f; r=$?; rm -f $f; exit $r'";
+  "bash -c 'f=$(mktemp); echo \"events {} http { include /etc/nginx/mime.types; include $1; }\" > $f; nginx -t -q -c $f; r=$?; rm -f $f; exit $r' validate %s";
 
 /** Web hosts: the application deployed as a service behind Nginx on port 80. */
 export function webRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const appDir = `/srv/${vars.appName}`;
+  // Templates see the host's raw vars; give them the validated ones, defaults included.
   const templateVars = {
+    ...vars,
     appDir,
     primaryAddress: isLocal(host, vars.mysqlPrimary) ? '127.0.0.1' : addressOf(host, vars.mysqlPrimary),
     loadBalancers: groupMembers(host, 'lb').map((lb) => addressOf(host, lb)),

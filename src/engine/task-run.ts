@@ -15,6 +15,8 @@ export interface TaskEnv {
   baseDir: string;
   /** Under --check: earlier tasks of this run would have changed this host. */
   earlierChanges: boolean;
+  /** Timeout for each remote command of a task that sets none of its own (apply --timeout). */
+  defaultTimeoutMs?: number;
   /** Aborts between retries (SIGINT). */
   signal?: AbortSignal;
   /** Connections to the other hosts of the run, for modules that need a peer. */
@@ -22,7 +24,7 @@ export interface TaskEnv {
 }
 
 export function makeContext(task: Task, env: TaskEnv): TaskContext {
-  const timeoutMs = task.options.timeout === undefined ? undefined : task.options.timeout * 1000;
+  const timeoutMs = task.options.timeout === undefined ? env.defaultTimeoutMs : task.options.timeout * 1000;
   const exec: TaskContext['exec'] = (command, options: ExecOptions = {}) =>
     env.conn.exec(command, { become: env.become, timeoutMs, ...options });
   return {
@@ -112,7 +114,9 @@ async function runOnce(task: Task, env: TaskEnv): Promise<TaskResult> {
   }
   try {
     const output = await task.module.apply(ctx, args, plan);
-    return { status: 'changed', changes: plan.changes, output: output ?? planOutput(plan), durationMs: elapsed() };
+    // A module may find, having acted, that nothing changed (a command whose changedWhen says no).
+    const status = output && output.changed === false ? 'ok' : 'changed';
+    return { status, changes: status === 'ok' ? [] : plan.changes, output: output ?? planOutput(plan), durationMs: elapsed() };
   } catch (error) {
     return { ...failed(error, elapsed()), changes: plan.changes };
   }

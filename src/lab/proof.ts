@@ -36,6 +36,17 @@ export async function labProof(print: (line: string) => void): Promise<boolean> 
   const root = await acme.fetchIssuerRoot();
   let ok = true;
 
+  // Right after provisioning, HAProxy may not count a web host healthy yet (2 good checks, 2 s
+  // apart): wait, bounded, until every web host has answered once.
+  const webHosts = state.hosts.filter((host) => host.name.startsWith('web-')).length;
+  const seen = new Set<string>();
+  const deadline = Date.now() + 30_000;
+  while (seen.size < webHosts && Date.now() < deadline) {
+    const answer = await get(lb.address, '/', root).catch(() => undefined);
+    if (answer?.status === 200) seen.add(answer.body.trim());
+    else await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+
   print(`HTTPS through the load balancer (${lb.address}) for ${LAB_DOMAIN}, certificate verified against the ACME test CA:`);
   const servedBy: string[] = [];
   for (let i = 1; i <= 6; i++) {

@@ -116,6 +116,15 @@ describe('the site on three fresh hosts', () => {
   });
 
   it('serves HTTPS through the load balancer, round robin over both web hosts, with a valid certificate', async () => {
+    // HAProxy counts a backend up after two good health checks: wait (bounded) until both answered.
+    const seen = new Set<string>();
+    await expect
+      .poll(async () => {
+        const answer = await request({ address: balancer.address, name: DOMAIN, path: '/', tls: true, ca: issuerRoot }).catch(() => undefined);
+        if (answer?.status === 200) seen.add(answer.body.trim());
+        return seen.size;
+      }, { timeout: 30_000, interval: 300 })
+      .toBe(2);
     const served: string[] = [];
     for (let i = 0; i < 6; i++) {
       const answer = await request({ address: balancer.address, name: DOMAIN, path: '/', tls: true, ca: issuerRoot });
