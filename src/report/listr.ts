@@ -13,7 +13,9 @@ type HostTask = ListrTaskWrapper<any, any, any>;
 interface HostLive {
   task?: HostTask;
   title: string;
-  lines: string[];
+  /** Lines not yet handed to listr (it keeps every output it was given: give each line once). */
+  pending: string[];
+  changed: number;
   done: { resolve: () => void; reject: (error: Error) => void };
   promise: Promise<void>;
 }
@@ -46,7 +48,7 @@ export class ListrReporter implements Reporter {
     for (const host of play.hosts) {
       let done!: HostLive['done'];
       const promise = new Promise<void>((resolve, reject) => (done = { resolve, reject }));
-      this.hosts.set(host, { title: host, lines: [], done, promise });
+      this.hosts.set(host, { title: host, pending: [], changed: 0, done, promise });
     }
     const listr = new Listr(
       [
@@ -76,7 +78,10 @@ export class ListrReporter implements Reporter {
   private refresh(live: HostLive): void {
     if (!live.task) return;
     live.task.title = live.title;
-    live.task.output = live.lines.join('\n');
+    if (live.pending.length > 0) {
+      live.task.output = live.pending.join('\n');
+      live.pending = [];
+    }
   }
 
   taskStart(event: TaskEvent): void {
@@ -91,9 +96,10 @@ export class ListrReporter implements Reporter {
     const { result } = event;
     const label = `${event.handler ? 'handler: ' : ''}${event.task}`;
     if (live && result.status !== 'ok' && result.status !== 'skipped') {
-      live.lines.push(mask(`${statusWord(result, this.check)} ${label}`));
-      for (const change of result.changes) live.lines.push(mask(`  ~ ${change.description}`));
-      if (result.error) live.lines.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
+      if (result.status === 'changed') live.changed++;
+      live.pending.push(mask(`${statusWord(result, this.check)} ${label}`));
+      for (const change of result.changes) live.pending.push(mask(`  ~ ${change.description}`));
+      if (result.error) live.pending.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
       this.refresh(live);
     }
     if (this.options.diff) {
@@ -107,7 +113,7 @@ export class ListrReporter implements Reporter {
   hostDone(_play: string, host: string, outcome: { failed: boolean }): void {
     const live = this.hosts.get(host);
     if (!live) return;
-    live.title = host;
+    live.title = live.changed > 0 ? `${host} ${color.yellow(`(${live.changed} ${this.check ? 'would change' : 'changed'})`)}` : host;
     this.refresh(live);
     if (outcome.failed) live.done.reject(new Error(`${host} failed`));
     else live.done.resolve();
