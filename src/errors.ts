@@ -64,6 +64,9 @@ export class CommandError extends ShipshapeError {
 /** A remote command ran longer than its timeout. */
 export class TimeoutError extends ShipshapeError {}
 
+/** Another run holds the host's run lock (transport/run-lock.ts) past --lock-timeout, or it cannot be taken. */
+export class RunLockError extends ShipshapeError {}
+
 /** A module found the host in a state it cannot plan or apply from (e.g. broken replication). */
 export class TaskError extends ShipshapeError {}
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { runPlaybook } from '../engine/run.ts';
 import { exitCode } from '../engine/result.ts';
+import { preflightPlaybook } from '../engine/preflight.ts';
 import { loadPlaybook } from '../playbook/load.ts';
 import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, parsePositiveInt, type InventoryOptions } from './common.ts';
 import { sshConnector } from './connector.ts';
@@ -16,6 +17,8 @@ interface ApplyOptions extends InventoryOptions {
   json?: boolean;
   verbose?: boolean;
   acceptNewHostKeys?: boolean;
+  timeout?: number;
+  lockTimeout: number;
 }
 
 function splitTags(values: string[] | undefined): string[] | undefined {
@@ -29,6 +32,7 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   const inventory = await loadInventoryFromOptions(options);
   const selectHosts = hostSelector(inventory, options.limit);
   const { playbook, baseDir } = await loadPlaybook(file);
+  preflightPlaybook(playbook, inventory, selectHosts, file);
   const check = options.check ?? false;
   const reporter = chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false });
 
@@ -40,13 +44,23 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   };
   process.on('SIGINT', onSigint);
   try {
-    const recap = await runPlaybook(playbook, inventory, sshConnector({ acceptNewHostKeys: options.acceptNewHostKeys ?? false }), reporter, {
+    // Only a run that changes hosts takes their run lock; --check and plan only read.
+    const runLock = check
+      ? undefined
+      : {
+          timeoutS: options.lockTimeout,
+          label: `playbook ${path.basename(file)}`,
+          onWait: (holder: string, host: string) => process.stderr.write(`host ${host}: waiting up to ${options.lockTimeout} s for the run lock held by ${holder}\n`),
+        };
+    const connector = sshConnector({ acceptNewHostKeys: options.acceptNewHostKeys ?? false, runLock });
+    const recap = await runPlaybook(playbook, inventory, connector, reporter, {
       check,
       forks: options.forks,
       baseDir,
       tags: splitTags(options.tags),
       skipTags: splitTags(options.skipTags),
       signal: abort.signal,
+      defaultTimeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
       playbookName: playbook.name ?? path.basename(file),
       selectHosts,
     });
@@ -62,6 +76,8 @@ function addRunOptions(command: Command): Command {
     .option('--skip-tags <tags>', 'skip tasks with these tags', collect, [])
     .option('-f, --forks <n>', 'hosts in parallel', parsePositiveInt('--forks'), 20)
     .option('--json', 'one JSON object per line')
+    .option('--timeout <seconds>', 'fail (and kill) any remote command of a task without its own timeout after this long', parsePositiveInt('--timeout'))
+    .option('--lock-timeout <seconds>', "how long to wait for another run's lock on a host before failing it", parsePositiveInt('--lock-timeout'), 60)
     .option('--accept-new-host-keys', "record unknown host keys (OpenSSH's accept-new); a changed key is always refused")
     .option('-v, --verbose', 'module output and stack traces');
 }

@@ -13,6 +13,8 @@ export interface HostRunOptions extends TagFilter {
   baseDir: string;
   signal?: AbortSignal;
   peers?: ReadonlyMap<string, HostConnection>;
+  /** Per-command timeout for tasks without their own `timeout`. */
+  defaultTimeoutMs?: number;
 }
 
 /** What persists for a host across plays of one run. */
@@ -26,6 +28,8 @@ export interface HostState {
   /** Under --check: some earlier task of this run would have changed the host. */
   earlierChanges: boolean;
   failed: boolean;
+  /** Tasks (or whole plays) SIGINT kept from starting, for the recap. */
+  notStarted?: string[];
 }
 
 /** Builds the host's task list for a play (the play's tasks may be a function of the host). */
@@ -79,6 +83,7 @@ export async function runHostPlay(
       earlierChanges: state.earlierChanges,
       signal: options.signal,
       peers: options.peers,
+      defaultTimeoutMs: options.defaultTimeoutMs,
     });
     if (result.status === 'failed' && task.options.ignoreErrors) result.ignored = true;
     record(task, result, event);
@@ -95,9 +100,12 @@ export async function runHostPlay(
     reporter.taskResult({ ...event, result });
   };
 
-  for (const task of tasks) {
-    if (options.signal?.aborted) break;
-    if (!selectedByTags([...(play.tags ?? []), ...(task.options.tags ?? [])], options)) continue;
+  const selected = tasks.filter((task) => selectedByTags([...(play.tags ?? []), ...(task.options.tags ?? [])], options));
+  for (const [index, task] of selected.entries()) {
+    if (options.signal?.aborted) {
+      (state.notStarted ??= []).push(...selected.slice(index).map((t) => t.name));
+      break;
+    }
     const result = await runOne(task, false);
     if (result.status === 'failed' && !result.ignored) {
       state.failed = true;

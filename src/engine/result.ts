@@ -14,6 +14,8 @@ export interface Recap {
   check: boolean;
   /** Set by SIGINT: the run stopped starting new tasks. */
   interrupted: boolean;
+  /** After SIGINT: per host, the tasks (and plays) that were not started. */
+  notStarted?: Record<string, string[]>;
 }
 
 export function emptyTally(): HostTally {

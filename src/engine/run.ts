@@ -5,7 +5,7 @@ import type { Play, Playbook } from '../playbook/define.ts';
 import type { Task } from '../playbook/task.ts';
 import type { Reporter } from '../report/reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
-import { ShipshapeError } from '../errors.ts';
+import { RunLockError, ShipshapeError } from '../errors.ts';
 import { expandTasks, runHostPlay, type HostState } from './host-run.ts';
 import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
@@ -24,6 +24,8 @@ export interface RunOptions {
   tags?: string[];
   skipTags?: string[];
   signal?: AbortSignal;
+  /** Per-command timeout for tasks without their own `timeout` (apply --timeout). */
+  defaultTimeoutMs?: number;
   playbookName: string;
   /** Hosts each play targets, already intersected with --limit. */
   selectHosts(pattern: string): string[];
@@ -67,20 +69,36 @@ export async function runPlaybook(
         failed: false,
       });
     } catch (error) {
-      recap.hosts[name].unreachable = 1;
-      reporter.hostUnreachable(name, error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof RunLockError) {
+        // Reachable but busy (another run holds its lock): a failure of this host, not unreachable.
+        recap.hosts[name].failed = 1;
+        reporter.taskResult({ play: '(connect)', host: name, task: '(run lock)', result: { status: 'failed', changes: [], error: message, durationMs: 0 } });
+      } else {
+        recap.hosts[name].unreachable = 1;
+        reporter.hostUnreachable(name, message);
+      }
     }
   });
 
   const peers = new Map([...states].map(([name, state]) => [name, state.conn] as const));
   try {
     for (const play of playbook.plays) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted) {
+        for (const name of options.selectHosts(play.hosts)) {
+          const state = states.get(name);
+          if (state && !state.failed) (state.notStarted ??= []).push(`play "${play.name}" (all its tasks)`);
+        }
+        continue;
+      }
       const live = options.selectHosts(play.hosts).filter((name) => states.has(name) && !states.get(name)!.failed);
       reporter.playStart({ name: play.name, hosts: live });
       const taskLists = buildTaskLists(play, live, states, recap, reporter);
       for (const batch of serialBatches(live.filter((name) => taskLists.has(name)), play.serial)) {
-        if (options.signal?.aborted) break;
+        if (options.signal?.aborted) {
+          for (const name of batch) (states.get(name)!.notStarted ??= []).push(`play "${play.name}" (all its tasks)`);
+          continue;
+        }
         await mapLimit(batch, options.forks, async (name) => {
           await runHostPlay(play, taskLists.get(name)!, states.get(name)!, reporter, {
             check: options.check,
@@ -89,6 +107,7 @@ export async function runPlaybook(
             skipTags: options.skipTags,
             signal: options.signal,
             peers,
+            defaultTimeoutMs: options.defaultTimeoutMs,
           });
         });
       }
@@ -98,6 +117,10 @@ export async function runPlaybook(
     await Promise.allSettled([...states.values()].map((state) => state.conn.close()));
   }
   recap.interrupted = options.signal?.aborted ?? false;
+  if (recap.interrupted) {
+    recap.notStarted = {};
+    for (const [name, state] of states) if (state.notStarted?.length) recap.notStarted[name] = state.notStarted;
+  }
   recap.durationMs = Math.round(performance.now() - started);
   await reporter.recap(recap);
   return recap;

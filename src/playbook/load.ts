@@ -59,6 +59,10 @@ function playbookLoadError(file: string, error: unknown): ShipshapeError {
     return new ConfigError(lines.join('\n'), { file, cause: error });
   }
   const message = err.message ?? String(error);
+  // tsx's loader throws a TransformError whose first line is only "Transform failed with N
+  // error(s):"; esbuild's `path:line:col: ERROR: text` lines follow it.
+  const located = [...message.matchAll(/^(.+?:\d+:\d+): ERROR: (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+  if (located.length > 0) return new ConfigError(located.join('\n'), { file, cause: error });
   const where = locateInStack(error, file);
   return new ConfigError(`${where ?? file}: ${firstLine(message)}`, { file, cause: error });
 }

@@ -30,7 +30,10 @@ export function recapText(recap: Recap): string {
   const width = Math.max(4, ...names.map((n) => n.length));
   const lines = [color.bold(recap.check ? 'RECAP (check: nothing was changed)' : 'RECAP')];
   for (const name of names) lines.push(tallyLine(name, recap.hosts[name], width));
-  if (recap.interrupted) lines.push(color.red('interrupted: no new tasks were started after SIGINT'));
+  if (recap.interrupted) {
+    lines.push(color.red('interrupted: no new tasks were started after SIGINT'));
+    for (const [host, tasks] of Object.entries(recap.notStarted ?? {})) lines.push(`  ${host}: not started: ${tasks.join('; ')}`);
+  }
   lines.push(color.dim(`${(recap.durationMs / 1000).toFixed(2)} s`));
   return lines.join('\n');
 }

@@ -7,9 +7,14 @@ let pattern: RegExp | null = null;
 
 export function registerSecretValue(value: string): void {
   // Very short values would mask ordinary words; nobody should use a 3-character secret anyway.
-  if (value.length < 4 || secretValues.has(value)) return;
-  secretValues.add(value);
-  pattern = null;
+  if (value.length < 4) return;
+  // JSON output (--json, -v) escapes quotes, backslashes and control characters after the value
+  // was interpolated: mask that spelling too, or `pa"ss` would print as `pa\"ss`.
+  for (const form of [value, JSON.stringify(value).slice(1, -1)]) {
+    if (secretValues.has(form)) continue;
+    secretValues.add(form);
+    pattern = null;
+  }
 }
 
 function escapeRegExp(text: string): string {

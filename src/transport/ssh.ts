@@ -2,7 +2,7 @@
  * The SSH HostConnection: one connection per host, and at most two persistent shell sessions on it,
  * opened on first use: the login user's, and root's through sudo (entered once, not per command).
  * Every command runs in one of those sessions (session.ts), so a command costs a round trip, not a
- * new channel. Only a timeout kill or `execChannel` (benchmarks) opens an extra channel.
+ * new channel. Only a timeout kill, the run lock (`startChannel`) or `execChannel` (benchmarks) opens an extra channel.
  */
 import type { ClientChannel } from 'ssh2';
 import { CommandError, ConnectionError } from '../errors.ts';
@@ -90,6 +90,14 @@ export class SshConnection implements HostConnection {
       stdoutBytes,
       durationMs: performance.now() - started,
     };
+  }
+
+  /**
+   * Opens an exec channel that lives until its caller ends it or the connection closes; the run
+   * lock (run-lock.ts) holds its flock through one, so the lock dies with the connection.
+   */
+  startChannel(command: string): Promise<ClientChannel> {
+    return this.#openChannel(command);
   }
 
   async close(): Promise<void> {
