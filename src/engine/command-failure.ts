@@ -10,7 +10,10 @@ function tail(text: string): string {
 /** "command `x` exited 2: <stderr tail>" — enough to act on without -v. */
 export function describeCommandFailure(result: ExecResult): string {
   const shown = result.command.length > 200 ? `${result.command.slice(0, 200)}…` : result.command;
-  const output = result.stderr.trim() !== '' ? result.stderr : result.stdout;
+  // Tools like apt print the cause on stdout and only a summary on stderr: show both when stderr
+  // alone is too short to act on.
+  const stderr = result.stderr.trim();
+  const output = stderr.split('\n').length >= 3 || result.stdout.trim() === '' ? stderr : `${tail(result.stdout)}\n${stderr}`;
   const detail = output.trim() === '' ? '' : `:\n${tail(output)}`;
   return `command \`${shown}\` exited ${result.exitCode}${detail}`;
 }

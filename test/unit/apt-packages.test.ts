@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -155,10 +155,33 @@ describe('apt arguments and commands', () => {
 
   it('builds one quoted, non-interactive transaction with the lock timeout', () => {
     const command = transactionCommand({ action: 'install', packages: ['nginx', 'tree=2.2.1-1'], lockTimeout: 30, installRecommends: false, defaultRelease: 'sid', allowDowngrades: true });
-    expect(command).toBe(
-      'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a apt-get -y -q -o DPkg::Lock::Timeout=30 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o APT::Install-Recommends=false -t sid --allow-downgrades install nginx tree=2.2.1-1',
-    );
+    expect(command.startsWith(
+      'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a apt-get -y -q -o DPkg::Lock::Timeout=30 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o APT::Install-Recommends=false -t sid --allow-downgrades install nginx tree=2.2.1-1 || ',
+    )).toBe(true);
     expect(updateCommand(5)).toContain('-o DPkg::Lock::Timeout=5 --error-on=any update');
+  });
+
+  it('finishes an interrupted dpkg configuration and retries the transaction once (run with stub tools)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'apt-stub-'));
+    try {
+      // apt-get fails the first time and leaves dpkg "unconfigured" until dpkg --configure -a runs.
+      writeFileSync(path.join(dir, 'apt-get'), `#!/bin/bash\necho "apt-get $*" >> ${dir}/log\nif [ ! -e ${dir}/configured ] && [ ! -e ${dir}/failed ]; then touch ${dir}/failed; exit 100; fi\n[ -e ${dir}/always-fail ] && exit 100\nexit 0\n`, { mode: 0o755 });
+      writeFileSync(path.join(dir, 'dpkg'), `#!/bin/bash\necho "dpkg $*" >> ${dir}/log\ncase "$*" in *--audit*) [ -e ${dir}/failed ] && [ ! -e ${dir}/configured ] && echo "mysql-server half-configured";; *--configure*) touch ${dir}/configured;; esac\nexit 0\n`, { mode: 0o755 });
+      const command = transactionCommand({ action: 'install', packages: ['mysql-server'], lockTimeout: 5, installRecommends: false });
+      const run = () => spawnSync('bash', ['-c', command], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+      const recovered = run();
+      expect(recovered.status).toBe(0);
+      expect(readFileSync(path.join(dir, 'log'), 'utf8').split('\n').filter((l) => l.startsWith('apt-get')).length).toBe(2);
+      expect(readFileSync(path.join(dir, 'log'), 'utf8')).toContain('--configure -a');
+      // A failure that leaves dpkg consistent is not retried: apt's exit code comes back.
+      writeFileSync(path.join(dir, 'always-fail'), '');
+      writeFileSync(path.join(dir, 'log'), '');
+      const failed = run();
+      expect(failed.status).toBe(100);
+      expect(readFileSync(path.join(dir, 'log'), 'utf8').split('\n').filter((l) => l.startsWith('apt-get')).length).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('probes in one command and asks apt-cache only about what it must (run with stub tools)', () => {

@@ -48,7 +48,12 @@ export function transactionCommand(options: TransactionOptions): string {
     ...(options.defaultRelease ? ['-t', options.defaultRelease] : []),
     ...(options.allowDowngrades ? ['--allow-downgrades'] : []),
   ];
-  return sh`${NONINTERACTIVE} apt-get ${flags} ${options.action} ${options.packages}`;
+  const transaction = sh`${NONINTERACTIVE} apt-get ${flags} ${options.action} ${options.packages}`;
+  // A maintainer script that fails once (a server slow to start under load, as MySQL's postinst
+  // can be) leaves packages unpacked but unconfigured, and every later apt-get refuses to run until
+  // `dpkg --configure -a`. Do that and try the transaction once more, like a person would; a
+  // deterministic failure fails again, with its output.
+  return `${transaction} || { rc=$?; if [ -n "$(dpkg --audit 2>/dev/null)" ]; then echo 'dpkg left packages unconfigured: dpkg --configure -a, then the transaction once more' >&2; ${sh`${NONINTERACTIVE} dpkg --force-confdef --force-confold --configure -a`} && ${transaction}; else exit $rc; fi; }`;
 }
 
 /** Turns apt-get's lock and lookup failures into messages a user can act on; null when not one of those. */
