@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
+import { esmHint } from '../util/esm-hint.ts';
 import { ConfigError } from '../errors.ts';
 import { decryptValue, isVaultText } from '../secrets/vault.ts';
 import { iniToInventoryInput, parseIni } from './ini.ts';
@@ -101,6 +102,8 @@ async function importModule(path: string, display: string): Promise<unknown> {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
       throw new ConfigError(`${display}: inventory file not found`, { file: display, cause: error });
     }
+    const hint = esmHint(error, display);
+    if (hint) throw new ConfigError(hint, { file: display, cause: error });
     throw new ConfigError(`${display}: the inventory module failed to load: ${importFailure(error)}`, { file: display, cause: error });
   }
   if (module.default === undefined) {

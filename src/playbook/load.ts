@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ShipshapeError } from '../errors.ts';
+import { esmHint } from '../util/esm-hint.ts';
 import { flattenTasks, type Playbook } from './define.ts';
 
 /**
@@ -50,6 +51,8 @@ function playbookLoadError(file: string, error: unknown): ShipshapeError {
   if (error instanceof ShipshapeError) {
     return new ConfigError(`${file}: ${error.message}`, { file, cause: error });
   }
+  const hint = esmHint(error, file);
+  if (hint) return new ConfigError(hint, { file, cause: error });
   const err = error as { message?: string; errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> };
   // esbuild (through tsx) reports syntax errors with locations.
   if (Array.isArray(err.errors) && err.errors.length > 0) {
