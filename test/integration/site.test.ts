@@ -83,15 +83,15 @@ beforeAll(async () => {
       'ansible_user=deploy',
       'ansible_become=true',
       `ansible_ssh_private_key_file=${balancer.privateKeyPath}`,
-      `domains='["${DOMAIN}"]'`,
+      `domains=${DOMAIN}`,
       'acmeEmail=ops@example.test',
       `acmeServer=${acme.directoryUrl}`,
       `acmeCaBundle=${path.join(dir, 'acme-ca.pem')}`,
       'mysqlPrimary=app-a',
       "mysqlAptRepository='deb http://deb.debian.org/debian sid main'",
       'mysqlAptRelease=sid',
-      `mysqlAppPassword='{"$env": "MYSQL_APP_PASSWORD"}'`,
-      `mysqlReplicationPassword='{"$env": "MYSQL_REPLICATION_PASSWORD"}'`,
+      'mysqlAppPassword={"$env":"MYSQL_APP_PASSWORD"}',
+      'mysqlReplicationPassword={"$env":"MYSQL_REPLICATION_PASSWORD"}',
       '',
     ].join('\n'),
   );
@@ -111,6 +111,7 @@ describe('the site on three fresh hosts', () => {
     const failures = result.stdout.split('\n').filter((l) => l.includes('"status":"failed"'));
     expect(failures, result.stderr).toEqual([]);
     expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('warning');
     for (const name of ['balancer', 'app-a', 'app-b']) expect(recap.hosts[name]).toMatchObject({ failed: 0, unreachable: 0 });
     issuerRoot = await acme!.fetchIssuerRoot();
   });
