@@ -15,7 +15,7 @@ export function loadBalancerRole(host: HostView): TaskList {
     // until certbot's deploy hook writes the real one over it.
     command.shell(
       {
-        cmd: `set -e; d=$(mktemp -d); openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=${vars.domains[0]}" -keyout "$d/key" -out "$d/crt" 2>/dev/null; umask 077; cat "$d/crt" "$d/key" > ${HAPROXY_PEM}.tmp; mv ${HAPROXY_PEM}.tmp ${HAPROXY_PEM}; rm -rf "$d"`,
+        command: `set -e; d=$(mktemp -d); openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=${vars.domains[0]}" -keyout "$d/key" -out "$d/crt" 2>/dev/null; umask 077; cat "$d/crt" "$d/key" > ${HAPROXY_PEM}.tmp; mv ${HAPROXY_PEM}.tmp ${HAPROXY_PEM}; rm -rf "$d"`,
         creates: HAPROXY_PEM,
       },
       { name: 'placeholder certificate', tags: ['lb', 'tls'] },
