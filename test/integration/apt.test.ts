@@ -3,46 +3,25 @@
  * (docker exec, not shipshape) → apply again changes nothing → drift by hand → --check reports it
  * and changes nothing → apply fixes it. Small packages only (hello, tree).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as apt from '../../src/modules/apt.ts';
 import type { TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { useModuleHost } from './support/module-host.ts';
 
-let lab: TestHosts | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
-
-beforeAll(async () => {
-  lab = await startTestHosts(['apt-01']);
-  host = lab.hosts[0];
-  session = await openTestSession(host);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await lab?.stop();
-});
-
-async function onHost(cmd: string): Promise<string> {
-  const result = await host.shell(cmd);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
+const lab = useModuleHost('apt-01');
+const { onHost, run } = lab;
 
 /** `name status version` for each package, as dpkg sees it ('-' when dpkg never heard of it). */
 async function dpkgState(names: string[]): Promise<string> {
   const lines = await Promise.all(
     names.map(async (name) => {
-      const result = await host.shell(`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\${Version}' ${name}`);
+      const result = await lab.host.shell(`dpkg-query -W -f='\${Package} \${db:Status-Abbrev}\${Version}' ${name}`);
       return result.exitCode === 0 ? result.stdout.trim() : `${name} -`;
     }),
   );
   return lines.join('\n');
 }
 
-const run = (task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => session!.run(task, options);
 const lines = (result: TaskResult) => result.changes.map((c) => c.description);
 
 describe('apt.packages', () => {

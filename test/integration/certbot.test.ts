@@ -4,37 +4,24 @@
  * standalone server on the host's port 80. Every claim is checked outside shipshape (docker exec,
  * openssl against the issuing root fetched from pebble's management port).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { certificate } from '../../src/modules/certbot.ts';
 import type { TaskResult } from '../../src/modules/types.ts';
 import type { Task } from '../../src/playbook/task.ts';
 import { startTestAcmeServer, type TestAcmeServer } from './support/acme.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { useModuleHost } from './support/module-host.ts';
 
 const PEM = '/etc/haproxy/certs/site.pem';
 const LIVE = '/etc/letsencrypt/live/site.test';
 
-let lab: TestHosts | undefined;
 let acme: TestAcmeServer | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
 
-beforeAll(async () => {
-  lab = await startTestHosts(['cert-01']);
-  host = lab.hosts[0];
-  acme = await startTestAcmeServer(host, { siteNames: ['site.test', 'www.site.test'], resolveTo: host.address });
-  session = await openTestSession(host);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await acme?.stop();
-  await lab?.stop();
+const lab = useModuleHost('cert-01', {
+  beside: async (host) => (acme = await startTestAcmeServer(host, { siteNames: ['site.test', 'www.site.test'], resolveTo: host.address })),
 });
 
 async function onHost(cmd: string, input?: string): Promise<string> {
-  const result = await host.shell(cmd, input);
+  const result = await lab.host.shell(cmd, input);
   expect(result.exitCode, `${cmd}: ${result.stderr}${result.stdout}`).toBe(0);
   return result.stdout;
 }
@@ -52,7 +39,7 @@ function certTask(domains: string[]): Task {
 }
 
 async function run(task: Task, check = false): Promise<TaskResult> {
-  const result = await session!.run(task, { check });
+  const result = await lab.session.run(task, { check });
   expect(result.error).toBeUndefined();
   return result;
 }
@@ -76,7 +63,7 @@ async function expectPemMatchesLive(): Promise<void> {
 
 describe('certbot.certificate', () => {
   it('cannot plan before certbot is installed', async () => {
-    const result = await session!.run(certTask(['site.test']));
+    const result = await lab.session.run(certTask(['site.test']));
     expect(result.status).toBe('failed');
     expect(result.error).toContain('certbot is not installed');
     await onHost('apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q certbot openssl >/dev/null');
@@ -86,7 +73,7 @@ describe('certbot.certificate', () => {
     const result = await run(certTask(['site.test']), true);
     expect(result.status).toBe('changed');
     expect(lines(result)).toContain(`obtain certificate for site.test (from ${acme!.directoryUrl})`);
-    expect((await host.shell(`test -e ${LIVE} || test -e ${PEM}`)).exitCode).not.toBe(0);
+    expect((await lab.host.shell(`test -e ${LIVE} || test -e ${PEM}`)).exitCode).not.toBe(0);
   });
 
   it('obtains a certificate through real HTTP-01 validation and builds the PEM', async () => {
@@ -106,7 +93,7 @@ describe('certbot.certificate', () => {
     await onHost(`rm ${PEM} && systemctl disable --now certbot.timer`);
     const check = await run(certTask(['site.test']), true);
     expect(lines(check)).toEqual([`build HAProxy PEM ${PEM} (missing)`, 'enable certbot.timer (renewals; now disabled)', 'start certbot.timer (now inactive)']);
-    expect((await host.shell(`test -e ${PEM}`)).exitCode).toBe(1);
+    expect((await lab.host.shell(`test -e ${PEM}`)).exitCode).toBe(1);
     expect(await onHost('systemctl is-enabled certbot.timer || true')).toBe('disabled\n');
     const serial = (await onHost(`openssl x509 -in ${LIVE}/cert.pem -noout -serial`)).trim();
     expect((await run(certTask(['site.test']))).status).toBe('changed');

@@ -3,32 +3,16 @@
  * --check from running it), unguarded commands always run and --check never runs them; stdin
  * (also a Secret), chdir and env reach the command; a failure carries its output.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as command from '../../src/modules/command.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { useModuleHost } from './support/module-host.ts';
 
-let lab: TestHosts | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
+const lab = useModuleHost('cmd-01');
+const { run } = lab;
 
-beforeAll(async () => {
-  lab = await startTestHosts(['cmd-01']);
-  host = lab.hosts[0];
-  session = await openTestSession(host);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await lab?.stop();
-});
-
-const run = (task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => session!.run(task, options);
 /** Lines of the host's run log (each command under test appends to it), read outside shipshape. */
-const runLog = async () => (await host.shell('cat /root/runs.log 2>/dev/null || true')).stdout;
+const runLog = async () => (await lab.host.shell('cat /root/runs.log 2>/dev/null || true')).stdout;
 
 describe('command guards', () => {
   const task = command.shell({ command: 'echo init >> /root/runs.log && touch /root/initialized', creates: '/root/initialized' });
@@ -49,7 +33,7 @@ describe('command guards', () => {
   });
 
   it('runs again after drift removes what the guard looks at', async () => {
-    expect((await host.shell('rm /root/initialized')).exitCode).toBe(0);
+    expect((await lab.host.shell('rm /root/initialized')).exitCode).toBe(0);
     expect((await run(task, { check: true })).status).toBe('changed');
     expect(await runLog()).toBe('init\n');
     expect((await run(task)).status).toBe('changed');

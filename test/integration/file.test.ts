@@ -7,66 +7,21 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { file } from '../../src/modules/file.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { useModuleHost } from './support/module-host.ts';
 
-let lab: TestHosts | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
 const localDir = mkdtempSync(path.join(tmpdir(), 'shipshape-file-test-'));
 
 const hostVars = { maxconn: 2048, listenPort: 80, backendPort: 8080 };
 
-beforeAll(async () => {
-  lab = await startTestHosts(['files-01']);
-  host = lab.hosts[0];
-  session = await openTestSession(host, hostVars);
-});
+const lab = useModuleHost('files-01', { vars: hostVars });
+const { onHost, run, converge, checkThenFix } = lab;
 
-afterAll(async () => {
-  await session?.close();
-  await lab?.stop();
+afterAll(() => {
   rmSync(localDir, { recursive: true, force: true });
 });
-
-/** Runs a command on the host as root, outside shipshape; fails the test if it fails. */
-async function onHost(cmd: string): Promise<string> {
-  const result = await host.shell(cmd);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-async function run(task: Task, options: { check?: boolean } = {}): Promise<TaskResult> {
-  return session!.run(task, options);
-}
-
-/** First apply changes; the second changes nothing. */
-async function converge(task: Task): Promise<TaskResult> {
-  const first = await run(task);
-  expect(first.status, first.error).toBe('changed');
-  const second = await run(task);
-  expect(second.status, second.error).toBe('ok');
-  expect(second.changes).toEqual([]);
-  return first;
-}
-
-/** --check reports the drift and leaves the host as it is; apply then fixes it. */
-async function checkThenFix(task: Task, expected: string[], snapshot: () => Promise<string>): Promise<TaskResult> {
-  const before = await snapshot();
-  const checked = await run(task, { check: true });
-  expect(checked.status, checked.error).toBe('changed');
-  expect(checked.changes.map((c) => c.description)).toEqual(expected);
-  expect(await snapshot()).toBe(before);
-  const fixed = await run(task);
-  expect(fixed.status, fixed.error).toBe('changed');
-  expect((await run(task)).status).toBe('ok');
-  return checked;
-}
 
 describe('file.directory', () => {
   const task = file.directory({ path: '/srv/app/releases', owner: 'deploy', group: 'deploy', mode: '0750' });
@@ -185,7 +140,7 @@ describe('file.template', () => {
 
   it('fails naming template, line and variable, and writes nothing', async () => {
     const broken = file.template({ src: 'templates/haproxy.cfg.ejs', dest: '/etc/shipshape-test/broken.cfg', vars: { servers } });
-    const result = await session!.run(broken, { vars: { backendPort: undefined as unknown } });
+    const result = await lab.session.run(broken, { vars: { backendPort: undefined as unknown } });
     expect(result.status).toBe('failed');
     expect(result.error).toBe('templates/haproxy.cfg.ejs:11: undefined variable "backendPort"');
     expect(await onHost('test -e /etc/shipshape-test/broken.cfg && echo yes || echo no')).toBe('no\n');

@@ -3,37 +3,14 @@
  * with curl, from the controller, waiting for a service that comes up late, and the clear failures
  * (no curl, wrong status, wrong body). It is never a change.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as apt from '../../src/modules/apt.ts';
 import * as http from '../../src/modules/http.ts';
 import * as systemd from '../../src/modules/systemd.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { useModuleHost } from './support/module-host.ts';
 
-let lab: TestHosts | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
-
-beforeAll(async () => {
-  lab = await startTestHosts(['http-01']);
-  host = lab.hosts[0];
-  session = await openTestSession(host);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await lab?.stop();
-});
-
-const run = (task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => session!.run(task, options);
-
-async function onHost(cmd: string): Promise<string> {
-  const result = await host.shell(cmd);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
+const lab = useModuleHost('http-01');
+const { onHost, run } = lab;
 
 const health = http.check({ url: 'http://127.0.0.1:8080/health', bodyContains: 'ok' });
 
@@ -80,7 +57,7 @@ describe('http.check', () => {
   });
 
   it('checks from the controller with fromHost: false', async () => {
-    const result = await run(http.check({ url: `http://${host.address}:8080/health`, fromHost: false, bodyContains: 'ok' }));
+    const result = await run(http.check({ url: `http://${lab.host.address}:8080/health`, fromHost: false, bodyContains: 'ok' }));
     expect(result.status, result.error).toBe('ok');
   });
 

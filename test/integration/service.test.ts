@@ -3,39 +3,18 @@
  * systemctl by hand (docker exec, not shipshape) → apply again changes nothing → drift by hand →
  * --check reports it and changes nothing → apply fixes it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { service } from '../../src/modules/service.ts';
 import * as systemd from '../../src/modules/systemd.ts';
 import type { TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { useModuleHost } from './support/module-host.ts';
 
-let lab: TestHosts | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
+const lab = useModuleHost('svc-01');
+const { onHost, run } = lab;
 
-beforeAll(async () => {
-  lab = await startTestHosts(['svc-01']);
-  host = lab.hosts[0];
-  session = await openTestSession(host);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await lab?.stop();
-});
-
-async function onHost(cmd: string): Promise<string> {
-  const result = await host.shell(cmd);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-const run = (task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => session!.run(task, options);
 const lines = (result: TaskResult) => result.changes.map((c) => c.description);
 /** `active enabled` as systemctl reports it (both exit non-zero for other states: only stdout counts). */
-const unitState = async (unit: string) => (await host.shell(`echo $(systemctl is-active ${unit}) $(systemctl is-enabled ${unit} 2>/dev/null)`)).stdout.trim();
+const unitState = async (unit: string) => (await lab.host.shell(`echo $(systemctl is-active ${unit}) $(systemctl is-enabled ${unit} 2>/dev/null)`)).stdout.trim();
 
 const content = (message: string) =>
   `[Unit]\nDescription=shipshape test service\n\n[Service]\nExecStart=/bin/sh -c 'echo ${message}; exec sleep infinity'\nExecReload=/bin/sh -c 'echo reloaded >> /run/demo-reloads'\n\n[Install]\nWantedBy=multi-user.target\n`;

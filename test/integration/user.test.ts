@@ -3,60 +3,18 @@
  * docker exec (not shipshape) → apply again changes nothing → drift by hand → --check reports it
  * and changes nothing → apply fixes it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { group } from '../../src/modules/group.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
 import { user } from '../../src/modules/user.ts';
-import type { Task } from '../../src/playbook/task.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
-
-let lab: TestHosts | undefined;
-let host: TestHost;
-let session: TestSession | undefined;
+import { useModuleHost } from './support/module-host.ts';
 
 const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ann@laptop';
 const KEY_B = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb bob@desk';
 // `openssl passwd -6 -salt saltsalt secret`
 const HASH = '$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1';
 
-beforeAll(async () => {
-  lab = await startTestHosts(['users-01']);
-  host = lab.hosts[0];
-  session = await openTestSession(host);
-});
-
-afterAll(async () => {
-  await session?.close();
-  await lab?.stop();
-});
-
-async function onHost(cmd: string): Promise<string> {
-  const result = await host.shell(cmd);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-const run = (task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => session!.run(task, options);
-
-async function converge(task: Task): Promise<TaskResult> {
-  const first = await run(task);
-  expect(first.status, first.error).toBe('changed');
-  const second = await run(task);
-  expect(second.status, second.error).toBe('ok');
-  expect(second.changes).toEqual([]);
-  return first;
-}
-
-async function checkThenFix(task: Task, expected: string[], snapshot: () => Promise<string>): Promise<void> {
-  const before = await snapshot();
-  const checked = await run(task, { check: true });
-  expect(checked.status, checked.error).toBe('changed');
-  expect(checked.changes.map((c) => c.description)).toEqual(expected);
-  expect(await snapshot()).toBe(before);
-  expect((await run(task)).status).toBe('changed');
-  expect((await run(task)).status).toBe('ok');
-}
+const lab = useModuleHost('users-01');
+const { onHost, run, converge, checkThenFix } = lab;
 
 describe('group', () => {
   it('creates with a gid, converges, repairs a changed gid, removes', async () => {
@@ -71,7 +29,7 @@ describe('group', () => {
     await converge(group({ name: 'scratch', system: true }));
     expect(Number((await onHost('getent group scratch')).split(':')[2])).toBeLessThan(1000);
     await converge(group({ name: 'scratch', state: 'absent' }));
-    expect((await host.shell('getent group scratch')).exitCode).toBe(2);
+    expect((await lab.host.shell('getent group scratch')).exitCode).toBe(2);
   });
 });
 
@@ -127,7 +85,7 @@ describe('user', () => {
     expect(await onHost(`test -e ${home} && echo yes || echo no`)).toBe('no\n');
 
     await converge(user({ name: 'svc', state: 'absent' }));
-    expect((await host.shell('getent passwd svc')).exitCode).toBe(2);
+    expect((await lab.host.shell('getent passwd svc')).exitCode).toBe(2);
     await converge(user({ name: 'ann', state: 'absent', removeHome: true }));
     expect(await onHost('getent passwd ann || echo gone; test -e /home/ann && echo home || echo nohome')).toBe('gone\nnohome\n');
   });
@@ -136,6 +94,6 @@ describe('user', () => {
     const result = await run(user({ name: 'bob', groups: ['nosuchgroup'] }));
     expect(result.status).toBe('failed');
     expect(result.error).toContain('group(s) nosuchgroup do not exist');
-    expect((await host.shell('getent passwd bob')).exitCode).toBe(2);
+    expect((await lab.host.shell('getent passwd bob')).exitCode).toBe(2);
   });
 });
