@@ -6,7 +6,13 @@ import type { Reporter } from '../report/reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { count, type HostTally } from './result.ts';
 import { selectedByTags, type TagFilter } from './tags.ts';
-import { runTask } from './task-run.ts';
+import { runTask, startPlan, type PlanOutcome, type TaskEnv } from './task-run.ts';
+
+/**
+ * How many tasks ahead plans may start (bounds what a long play queues in a session at once).
+ * SHIPSHAPE_PREFETCH=0 plans each task in its turn, to measure what prefetching saves (bench/).
+ */
+const PREFETCH_WINDOW = process.env.SHIPSHAPE_PREFETCH === '0' ? 0 : 64;
 
 export interface HostRunOptions extends TagFilter {
   check: boolean;
@@ -64,7 +70,36 @@ export async function runHostPlay(
   const notified = new Set<string>();
   const view: HostView = { ...state.view, vars: { ...(play.vars ?? {}), ...state.view.vars } };
 
-  const runOne = async (task: Task, handler: boolean): Promise<TaskResult> => {
+  /**
+   * Plans started ahead of their task's turn, by position in `selected`. A plan only reads, so the
+   * plans of a run of tasks can all start at once and their probes share one round trip (a no-op
+   * play costs about one round trip per host, not one per task). What an earlier task changes
+   * makes them stale: the host's first apply drops them and later tasks plan again. Tasks whose
+   * `when` or arguments read registered results are planned in their turn, as is every task after.
+   */
+  const prefetched = new Map<number, Promise<PlanOutcome>>();
+  const envFor = (task: Task): TaskEnv => ({
+    conn: state.conn,
+    host: view,
+    check: options.check,
+    become: task.options.become ?? play.become ?? state.become,
+    registered: state.registered,
+    baseDir: options.baseDir,
+    earlierChanges: state.earlierChanges,
+    signal: options.signal,
+    peers: options.peers,
+    defaultTimeoutMs: options.defaultTimeoutMs,
+    onApply: () => prefetched.clear(),
+  });
+  const prefetchFrom = (start: number): void => {
+    for (let i = start; i < selected.length && i < start + PREFETCH_WINDOW; i++) {
+      const task = selected[i];
+      if (task.options.when || typeof task.args === 'function') break;
+      prefetched.set(i, startPlan(task, envFor(task)));
+    }
+  };
+
+  const runOne = async (task: Task, handler: boolean, prefetch?: Promise<PlanOutcome>): Promise<TaskResult> => {
     const event = { play: play.name, host: view.name, task: task.name, handler };
     const ctx = { host: view, registered: state.registered, check: options.check };
     if (task.options.when && !task.options.when(ctx)) {
@@ -73,18 +108,7 @@ export async function runHostPlay(
       return skipped;
     }
     reporter.taskStart(event);
-    const result = await runTask(task, {
-      conn: state.conn,
-      host: view,
-      check: options.check,
-      become: task.options.become ?? play.become ?? state.become,
-      registered: state.registered,
-      baseDir: options.baseDir,
-      earlierChanges: state.earlierChanges,
-      signal: options.signal,
-      peers: options.peers,
-      defaultTimeoutMs: options.defaultTimeoutMs,
-    });
+    const result = await runTask(task, envFor(task), prefetch);
     if (result.status === 'failed' && task.options.ignoreErrors) result.ignored = true;
     record(task, result, event);
     return result;
@@ -106,7 +130,10 @@ export async function runHostPlay(
       (state.notStarted ??= []).push(...selected.slice(index).map((t) => t.name));
       break;
     }
-    const result = await runOne(task, false);
+    if (!prefetched.has(index)) prefetchFrom(index);
+    const prefetch = prefetched.get(index);
+    prefetched.delete(index);
+    const result = await runOne(task, false, prefetch);
     if (result.status === 'failed' && !result.ignored) {
       state.failed = true;
       break;

@@ -21,6 +21,8 @@ export interface TaskEnv {
   signal?: AbortSignal;
   /** Connections to the other hosts of the run, for modules that need a peer. */
   peers?: ReadonlyMap<string, HostConnection>;
+  /** Called just before the task changes the host: plans made before that are stale. */
+  onApply?: () => void;
 }
 
 export function makeContext(task: Task, env: TaskEnv): TaskContext {
@@ -68,11 +70,28 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Plans one task and, unless in check mode, applies exactly the planned changes.
  * Retries while it fails or while `until` says no.
  */
-export async function runTask(task: Task, env: TaskEnv): Promise<TaskResult> {
+/** A task's first half done ahead of its turn: its arguments and plan, or why they failed. */
+export type PlanOutcome = { args: unknown; plan: Plan } | { error: unknown };
+
+/**
+ * Starts planning a task now. The plan's probe commands go into the host's session at once and
+ * bash runs queued commands back to back, so plans started together cost about one round trip in
+ * all instead of one each (host-run.ts decides when a plan may run early). Never rejects.
+ */
+export function startPlan(task: Task, env: TaskEnv): Promise<PlanOutcome> {
+  const ctx = makeContext(task, env);
+  return (async () => {
+    const args = typeof task.args === 'function' ? validateArgs(task.module, task.args(ctx), task.name) : task.args;
+    return { args, plan: await task.module.plan(ctx, args) };
+  })().catch((error: unknown) => ({ error }));
+}
+
+export async function runTask(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcome>): Promise<TaskResult> {
   const attempts = 1 + (task.options.retries ?? 0);
   let result: TaskResult | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    result = await runOnce(task, env);
+    // A plan made ahead of time stands for the first attempt only; a retry plans again.
+    result = await runOnce(task, env, attempt === 1 ? prefetched : undefined);
     const satisfied = result.status !== 'failed' && (task.options.until ? task.options.until(result) : true);
     if (satisfied || attempt === attempts || env.signal?.aborted) break;
     await sleep((task.options.delay ?? 1) * 1000, env.signal);
@@ -83,15 +102,16 @@ export async function runTask(task: Task, env: TaskEnv): Promise<TaskResult> {
   return result!;
 }
 
-async function runOnce(task: Task, env: TaskEnv): Promise<TaskResult> {
+async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcome>): Promise<TaskResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const ctx = makeContext(task, env);
   let args: unknown;
   let plan: Plan;
   try {
-    args = typeof task.args === 'function' ? validateArgs(task.module, task.args(ctx), task.name) : task.args;
-    plan = await task.module.plan(ctx, args);
+    const outcome = await (prefetched ?? startPlan(task, env));
+    if ('error' in outcome) throw outcome.error;
+    ({ args, plan } = outcome);
   } catch (error) {
     if (env.check && env.earlierChanges) {
       // The state this task reads does not exist yet because an earlier task would have created it
@@ -113,6 +133,7 @@ async function runOnce(task: Task, env: TaskEnv): Promise<TaskResult> {
     return { status: 'changed', changes: plan.changes, output: planOutput(plan), durationMs: elapsed() };
   }
   try {
+    env.onApply?.();
     const output = await task.module.apply(ctx, args, plan);
     // A module may find, having acted, that nothing changed (a command whose changedWhen says no).
     const status = output && output.changed === false ? 'ok' : 'changed';

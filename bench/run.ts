@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: shipshape side by side with Ansible and with the physical floor, in one run, on
+ * fresh lab hosts of the bench's own (see bench/lab.ts). Each tool converges its own three hosts:
+ * first converge, no-op re-runs, re-runs after a small drift (one edited file, one stopped
+ * service); the floor probes the same state over one SSH command per host. Prints a table and
+ * writes bench/results/site-<time>.json.
+ *
+ *   npm run bench -- [--workload reduced|site] [--reps 3] [--keep]
+ *
+ * Timing is wall time of each tool's process, repeated `--reps` times (medians reported), tools
+ * alternating so background load on this shared machine hits both alike. Not a test: nothing
+ * asserts a time; it fails only when a tool fails or a no-op run changes something.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { PROJECT_ROOT } from '../src/lab/paths.ts';
+import { installDebianPackages } from '../src/lab/debian-packages.ts';
+import { findExecutable } from '../src/lab/process.ts';
+import { floorScript } from './floor.ts';
+import { GROUPS, siteVars, writeAnsibleInventory, writeShipshapeInventory } from './inventories.ts';
+import { dockerStats, installPython, onHost, removeBenchContainers, startBenchLab } from './lab.ts';
+import { median, Pacer, printTable, type Row } from './report.ts';
+import { runAnsible, runFloor, runShipshape, type RunResult } from './tools.ts';
+
+type Workload = 'reduced' | 'site';
+
+function parseArgs(argv: string[]) {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const workload = (get('--workload') ?? 'reduced') as Workload;
+  if (workload !== 'reduced' && workload !== 'site') throw new Error('--workload: reduced or site');
+  return { workload, reps: Number(get('--reps') ?? 3), keep: argv.includes('--keep') };
+}
+
+const log = (line: string) => console.log(`bench: ${line}`);
+
+async function main(): Promise<void> {
+  const { workload, reps, keep } = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  if (!findExecutable('ansible-playbook')) await installDebianPackages(['ansible'], 'The bench compares with Ansible');
+  const ansibleVersion = (await import('node:child_process')).execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0];
+  const removed = await removeBenchContainers();
+  if (removed) log(`removed ${removed} container(s) left by an earlier bench`);
+
+  const workDir = join(tmpdir(), `shipshape-bench-${process.pid}`);
+  const names = Object.keys({ ...Object.fromEntries(Object.values(GROUPS).flat().map((n) => [n, 1])) });
+  log(`starting 2 × ${names.length} hosts (${names.join(', ')}) for shipshape and ansible`);
+  const lab = await startBenchLab(workDir, ['shipshape', 'ansible'], names, log);
+  const results: Record<string, RunResult[]> = {};
+  const record = (key: string, result: RunResult) => {
+    (results[key] ??= []).push(result);
+    const note = result.ok ? `changed ${result.changed}` : `FAILED\n${result.output}`;
+    const engine = result.detail.engineSeconds === undefined ? '' : ` (engine ${(result.detail.engineSeconds as number).toFixed(2)} s)`;
+    log(`${key.padEnd(22)} ${result.seconds.toFixed(2).padStart(7)} s${engine}  ${note}`);
+    if (key.endsWith('converge') && result.detail.slowest) log(`  slowest: ${(result.detail.slowest as string[]).join('; ')}`);
+    if (!result.ok) throw new Error(`${key} failed`);
+  };
+  try {
+    log('installing python3 on every host (for Ansible; both tools alike)');
+    await installPython(Object.values(lab.hosts).flat());
+
+    const vars = siteVars(workload);
+    const ssInventory = join(workDir, 'shipshape-inventory.json');
+    const anInventory = join(workDir, 'ansible-inventory.yml');
+    writeShipshapeInventory(ssInventory, lab.hosts.shipshape, vars, lab.privateKey, lab.knownHosts);
+    writeAnsibleInventory(anInventory, lab.hosts.ansible, vars, lab.privateKey, lab.knownHosts);
+    const playbook = workload === 'site' ? join(PROJECT_ROOT, 'playbooks/site.ts') : join(PROJECT_ROOT, 'bench/site-reduced.ts');
+    const ansibleDir = join(PROJECT_ROOT, 'bench/ansible');
+    const ansibleExtra = workload === 'site' ? [] : ['--skip-tags', 'mysql,tls'];
+    const shipshape = () => runShipshape(playbook, ssInventory);
+    const ansible = () => runAnsible(ansibleDir, anInventory, ansibleExtra);
+    const floor = (set: 'shipshape' | 'ansible') =>
+      runFloor(
+        lab.hosts[set].map((host) => ({
+          name: `${set}-${host.name}`,
+          address: host.address,
+          user: host.user,
+          script: floorScript({ groups: Object.entries(GROUPS).filter(([, m]) => m.includes(host.name)).map(([g]) => g), isPrimary: host.name === 'web-01' }, workload),
+        })),
+        lab.privateKey,
+        lab.knownHosts,
+        workDir,
+      );
+    // ufw `limit` on SSH (the site's rule) drops a 6th new connection from one address within 30 s.
+    const pacer = new Pacer(5, 31_000);
+
+    log(`load before converge: ${await dockerStats()}`);
+    record('shipshape converge', await shipshape());
+    record('ansible converge', await ansible());
+
+    for (let rep = 0; rep < reps; rep++) {
+      await pacer.wait('shipshape');
+      record('shipshape no-op', await shipshape());
+      await pacer.wait('ansible');
+      record('ansible no-op', await ansible());
+      await pacer.wait('shipshape');
+      record('floor', await floor('shipshape'));
+    }
+    for (const key of ['shipshape no-op', 'ansible no-op']) {
+      if (results[key].some((r) => r.changed > 0)) throw new Error(`${key}: a no-op run reported changes: ${results[key].map((r) => r.changed).join(', ')}`);
+    }
+
+    for (let rep = 0; rep < reps; rep++) {
+      for (const set of ['shipshape', 'ansible'] as const) {
+        const [web1, web2] = [lab.hosts[set].find((h) => h.name === 'web-01')!, lab.hosts[set].find((h) => h.name === 'web-02')!];
+        // One edited file (the nginx site: validate + reload handler) and one stopped service.
+        await onHost(web1, `echo '# drift ${rep}' >> /etc/nginx/sites-available/shipshape-app`);
+        await onHost(web2, 'systemctl stop app');
+        await pacer.wait(set);
+        const result = set === 'shipshape' ? await shipshape() : await ansible();
+        record(`${set} drift`, result);
+        if (result.changed < 2) throw new Error(`${set} drift: expected at least 2 changes, got ${result.changed}`);
+      }
+    }
+    log(`load after: ${await dockerStats()}`);
+
+    const rows: Row[] = [
+      { phase: 'first converge', shipshape: results['shipshape converge'][0].seconds, ansible: results['ansible converge'][0].seconds },
+      { phase: 'no-op re-run', shipshape: median(results['shipshape no-op']), ansible: median(results['ansible no-op']), floor: median(results.floor) },
+      { phase: 'drift re-run', shipshape: median(results['shipshape drift']), ansible: median(results['ansible drift']), floor: median(results.floor) },
+    ];
+    console.log(`\nworkload: ${workload === 'site' ? 'full site (playbooks/site.ts)' : 'reduced site (no MySQL, no certificate: bench/site-reduced.ts)'}; 3 hosts; medians of ${reps}`);
+    printTable(rows);
+    const outDir = join(PROJECT_ROOT, 'bench/results');
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `site-${workload}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ workload, reps, started: started.toISOString(), ansible: ansibleVersion, node: process.version, rows, runs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(({ output, ...r }) => r)])) }, null, 2)}\n`,
+    );
+    console.log(`\nwrote ${file}`);
+  } finally {
+    if (keep) log(`kept the hosts (--keep); inventories in ${workDir}; remove with: docker rm -f $(docker ps -aq --filter label=shipshape.bench=run)`);
+    else await removeBenchContainers();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:scale -- [--hosts 1,10,50,100] [--reps 3] [--forks N] [--cpu-prof DIR] [--keep]`:
+ * a no-op run of a 20-task playbook (bench/scale/playbook.ts) on growing numbers of light hosts,
+ * with default settings unless --forks is given. Reports wall time, engine time and the
+ * controller's peak RSS (GNU time's %M) per host count; writes bench/results/scale-<time>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureLabImage } from '../../src/lab/image.ts';
+import { PROJECT_ROOT } from '../../src/lab/paths.ts';
+import { removeBenchContainers } from '../lab.ts';
+import { median } from '../report.ts';
+import { timed } from '../tools.ts';
+import { startLightHosts, type LightLab } from './hosts.ts';
+import { sessionVsChannel } from './means.ts';
+
+const argv = process.argv.slice(2);
+const get = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+const counts = (get('--hosts') ?? '1,10,50,100').split(',').map(Number);
+const reps = Number(get('--reps') ?? 3);
+const forks = get('--forks');
+const cpuProf = get('--cpu-prof');
+const log = (line: string) => console.log(`bench: ${line}`);
+
+interface Run {
+  seconds: number;
+  engineSeconds: number;
+  rssMb: number;
+  changed: number;
+  failed: number;
+}
+
+async function applyOnce(lab: LightLab, count: number, workDir: string, profile = false, env: NodeJS.ProcessEnv = {}, forksOverride?: string): Promise<Run> {
+  const inventory = join(workDir, `inventory-${count}.json`);
+  const hosts = lab.hosts.slice(0, count);
+  writeFileSync(
+    inventory,
+    JSON.stringify({
+      hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address }])),
+      defaults: { user: 'deploy', become: true, privateKey: lab.privateKey, knownHosts: lab.knownHosts },
+    }),
+  );
+  const node = [...(profile && cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []), join(PROJECT_ROOT, 'bin/shipshape.js')];
+  const args = ['apply', join(PROJECT_ROOT, 'bench/scale/playbook.ts'), '-i', inventory, '--json', ...((forksOverride ?? forks) ? ['--forks', (forksOverride ?? forks)!] : [])];
+  const run = await timed('/usr/bin/time', ['-f', '@@rss %M', process.execPath, ...node, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
+  const recap = run.stdout.split('\n').filter((l) => l.includes('"type":"recap"')).map((l) => JSON.parse(l))[0];
+  const tallies = Object.values((recap?.hosts ?? {}) as Record<string, { changed: number; failed: number; unreachable: number }>);
+  const rss = /@@rss (\d+)/.exec(run.stderr);
+  const result = {
+    seconds: run.seconds,
+    engineSeconds: recap ? recap.durationMs / 1000 : NaN,
+    rssMb: rss ? Number(rss[1]) / 1024 : NaN,
+    changed: tallies.reduce((s, t) => s + t.changed, 0),
+    failed: tallies.reduce((s, t) => s + t.failed + t.unreachable, 0) + (recap ? 0 : 1),
+  };
+  if (result.failed) {
+    const errors = run.stdout.split('\n').filter((l) => l.includes('"failed"') || l.includes('unreachable')).slice(0, 5).join('\n');
+    throw new Error(`apply on ${count} hosts failed:\n${errors}\n${run.stderr.slice(-1500)}`);
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  await removeBenchContainers();
+  const workDir = join(tmpdir(), `shipshape-bench-scale-${process.pid}`);
+  const image = (await ensureLabImage(log)).tag;
+  const max = Math.max(...counts);
+  log(`starting ${max} light hosts (lab image, sshd -D without systemd)`);
+  const lab = await startLightHosts(workDir, image, max);
+  const rows: Array<{ hosts: number; converge: number; noop: number; engine: number; rssMb: number; runs: Run[] }> = [];
+  try {
+    // Converge all hosts once (untimed for the table), so every count below is a no-op.
+    const first = await applyOnce(lab, max, workDir);
+    log(`first converge of ${max} hosts: ${first.seconds.toFixed(2)} s, ${first.changed} changes, peak RSS ${first.rssMb.toFixed(0)} MB`);
+    for (const count of counts) {
+      const runs: Run[] = [];
+      for (let rep = 0; rep < reps; rep++) {
+        const run = await applyOnce(lab, count, workDir, rep === 0 && count === max);
+        if (run.changed) throw new Error(`no-op on ${count} hosts changed ${run.changed}`);
+        runs.push(run);
+        log(`${String(count).padStart(4)} hosts no-op: ${run.seconds.toFixed(2)} s (engine ${run.engineSeconds.toFixed(2)} s), peak RSS ${run.rssMb.toFixed(0)} MB`);
+      }
+      rows.push({
+        hosts: count,
+        converge: count === max ? first.seconds : NaN,
+        noop: median(runs.map((r) => r.seconds)),
+        engine: median(runs.map((r) => r.engineSeconds)),
+        rssMb: Math.max(...runs.map((r) => r.rssMb)),
+        runs,
+      });
+    }
+    console.log(`\nno-op run of a 20-task playbook; default settings${forks ? ` except --forks ${forks}` : ''}; medians of ${reps}`);
+    console.log('| hosts | wall s | engine s | peak RSS MB | ms per added host |');
+    console.log('|------:|-------:|---------:|------------:|------------------:|');
+    rows.forEach((row, i) => {
+      const prev = rows[i - 1];
+      const marginal = prev ? (((row.noop - prev.noop) * 1000) / (row.hosts - prev.hosts)).toFixed(0) : '-';
+      console.log(`| ${row.hosts} | ${row.noop.toFixed(2)} | ${row.engine.toFixed(2)} | ${row.rssMb.toFixed(0)} | ${marginal} |`);
+    });
+    // The means, one at a time (issue 4): each against its own absence.
+    const means: Record<string, unknown> = { transport: await sessionVsChannel(lab, lab.hosts[0]) };
+    const noop = async (count: number, env: NodeJS.ProcessEnv, forksOverride?: string) => {
+      const runs: Run[] = [];
+      for (let rep = 0; rep < reps; rep++) runs.push(await applyOnce(lab, count, workDir, false, env, forksOverride));
+      return { wall: median(runs.map((r) => r.seconds)), engine: median(runs.map((r) => r.engineSeconds)) };
+    };
+    const prefetchAt = Math.min(max, 50);
+    means.prefetch = {
+      hosts: prefetchAt,
+      on: await noop(prefetchAt, {}),
+      off: await noop(prefetchAt, { SHIPSHAPE_PREFETCH: '0' }),
+      oneHostOn: await noop(1, {}),
+      oneHostOff: await noop(1, { SHIPSHAPE_PREFETCH: '0' }),
+    };
+    means.parallelConnect = { hosts: prefetchAt, forks1: await noop(prefetchAt, {}, '1'), forks20: await noop(prefetchAt, {}, '20') };
+    console.log(`\nmeans: ${JSON.stringify(means, (k, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v), 2)}`);
+    const outDir = join(PROJECT_ROOT, 'bench/results');
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, `scale-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify({ started: started.toISOString(), node: process.version, forks: forks ?? 'default', reps, rows, means }, null, 2)}\n`);
+    console.log(`\nwrote ${file}`);
+  } finally {
+    if (argv.includes('--keep')) log(`kept the hosts; inventories in ${workDir}`);
+    else await removeBenchContainers();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
