@@ -2,12 +2,9 @@
  * The local lab (`shipshape lab up`): three Debian 13 containers with systemd and sshd.
  * Addresses, the SSH key and the recorded host keys come from .lab/state.json, written by `lab up`.
  */
-import { defineInventory } from '../src/inventory/define.ts';
-import { ConfigError } from '../src/errors.ts';
-import { labPaths } from '../src/lab/paths.ts';
-import { requireLabState } from '../src/lab/state.ts';
-import { ensureLabSecrets, LAB_DOMAIN } from '../src/lab/lab-site.ts';
-import { Secret } from '../src/secrets/secret.ts';
+// Through the package name, so the running CLI and this file share one Secret class and masker.
+import { ConfigError, defineInventory, Secret } from 'shipshape';
+import { ensureLabSecrets, labPaths, LAB_DOMAIN, requireLabState } from 'shipshape/lab';
 
 const state = requireLabState();
 const secrets = ensureLabSecrets();

@@ -1,46 +1,5 @@
-import { Command, CommanderError } from 'commander';
-import { registerAdhocCommand } from './adhoc.ts';
-import { registerApplyCommands } from './apply.ts';
-import { reportFatal } from './errors.ts';
-import { registerFactsCommand } from './facts.ts';
-import { registerInventoryCommand } from './inventory.ts';
-import { registerLabCommand } from './lab.ts';
-import { registerVaultCommand } from './vault.ts';
+// The CLI run from source through tsx (`npm run shipshape`, development); bin/shipshape.js runs the
+// bundled build of main.ts instead.
+import { main } from './main.ts';
 
-const program = new Command('shipshape')
-  .description('agentless provisioning with typed TypeScript playbooks')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .exitOverride();
-
-const verbose = process.argv.includes('-v') || process.argv.includes('--verbose');
-
-/** Every action hands its promise here: one place maps results and errors to exit codes. */
-function run(code: Promise<number>): void {
-  code.then(
-    (value) => {
-      process.exitCode = value;
-    },
-    (error: unknown) => {
-      process.exitCode = reportFatal(error, verbose);
-    },
-  );
-}
-
-registerApplyCommands(program, run);
-registerFactsCommand(program, run);
-registerAdhocCommand(program, run);
-registerInventoryCommand(program);
-registerVaultCommand(program);
-registerLabCommand(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // commander already printed its message (or help); keep its code (0 for --help/--version).
-    process.exitCode = error.exitCode === 0 ? 0 : 1;
-  } else {
-    process.exitCode = reportFatal(error, verbose);
-  }
-}
+await main(process.argv);
