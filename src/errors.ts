@@ -72,9 +72,3 @@ export class TaskError extends ShipshapeError {}
 
 /** Decryption failed: wrong vault password or a tampered value. */
 export class VaultError extends ConfigError {}
-
-/** Prefixes a message with the place it concerns: `file: host: task: field: message`. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.message;
-}
