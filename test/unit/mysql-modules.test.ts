@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../../src/errors.ts';
 import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
+import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 
@@ -117,9 +118,19 @@ describe('mysql.config', () => {
     expect(plan.changes[0].diff?.after).toContain('server-id = 1');
   });
 
-  it('mysqld not running is a TaskError saying so', async () => {
-    const { ctx } = fakeHost(() => ({ exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" }));
-    await expect(configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }))).rejects.toThrow(/MySQL is not running/);
+  it('plans the file alone while mysqld is stopped (a later task starts it with that file)', async () => {
+    const { ctx, calls } = fakeHost((sql, command) =>
+      command.includes('mysql') ? { exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" } : 'file:absent\n\n',
+    );
+    const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }));
+    expect(plan.changes.map((c) => c.description)).toEqual([`create ${DEFAULT_CONFIG_PATH}`]);
+    expect(plan.data!.drift).toEqual([]);
+    expect(calls.at(-1)!.command).not.toContain('mysql ');
+  });
+
+  it('other client failures still fail the plan', async () => {
+    const { ctx } = fakeHost(() => ({ exitCode: 1, stderr: 'ERROR 1045 (28000): Access denied for user' }));
+    await expect(configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }))).rejects.toThrow(/Access denied/);
   });
 
   it('refuses option names and values that could break the file', () => {

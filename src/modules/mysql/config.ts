@@ -38,26 +38,39 @@ interface ConfigData {
 /** Exit status the probe uses for "the file is there but not readable". */
 const UNREADABLE = 3;
 
-function probeCommand(path: string, variables: string[]): { command: string; sql: string } {
-  // One round trip: the file (base64, so any content survives), then the variables from mysql,
-  // which reads its SQL from our stdin.
-  const command = [
-    sh`( f=${path}`,
+/** Prints `file:present` and the file in base64 (any content survives), or `file:absent`. */
+function fileProbe(path: string): string {
+  return [
+    sh`f=${path}`,
     sh`if [ -e "$f" ]; then echo file:present; base64 -w0 -- "$f" || exit ${UNREADABLE}; echo; else echo file:absent; echo; fi`,
-    sh`exec ${raw(MYSQL_COMMAND)} )`,
   ].join('\n');
+}
+
+function probeCommand(path: string, variables: string[]): { command: string; sql: string } {
+  // One round trip: the file, then the variables from mysql, which reads its SQL from our stdin.
+  const command = `( ${fileProbe(path)}\n${sh`exec ${raw(MYSQL_COMMAND)}`} )`;
   const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
   return { command, sql };
 }
 
-async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string> }> {
+async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string>; serverDown: boolean }> {
   const variables = [...new Set(Object.keys(args.settings).map(variableName).map((v) => (v.endsWith('log_bin') ? 'log_bin' : v)))];
   const { command, sql } = probeCommand(args.path, variables);
-  const result = await clientFor(ctx).raw(command, sql);
-  const [status, encoded, ...rest] = result.stdout.split('\n');
+  let stdout: string;
+  let serverDown = false;
+  try {
+    stdout = (await clientFor(ctx).raw(command, sql)).stdout;
+  } catch (error) {
+    // A stopped server (a later task starts it) is no reason to fail: the file is what it will
+    // start with, so plan the file alone; live values are checked again once it runs.
+    if (!(error instanceof TaskError) || !error.message.startsWith('MySQL is not running')) throw error;
+    serverDown = true;
+    stdout = (await ctx.run(`( ${fileProbe(args.path)} )`)).stdout;
+  }
+  const [status, encoded, ...rest] = stdout.split('\n');
   const file = status === 'file:present' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
-  const live = new Map(parseBatch(rest.join('\n')).map((row) => [row.Variable_name.toLowerCase(), row.Value]));
-  return { file, live };
+  const live = serverDown ? new Map<string, string>() : new Map(parseBatch(rest.join('\n')).map((row) => [row.Variable_name.toLowerCase(), row.Value]));
+  return { file, live, serverDown };
 }
 
 function driftLine(d: LiveDrift): string {
@@ -71,7 +84,7 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
   schema: configSchema,
   describe: (args) => `mysql config ${args.path}`,
   async plan(ctx, args) {
-    const { file, live } = await readState(ctx, args);
+    const { file, live, serverDown } = await readState(ctx, args);
     const content = renderConfig(args.settings);
     const changes: Change[] = [];
     const writeFile = file !== content;
@@ -81,7 +94,7 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
         diff: { path: args.path, before: file ?? '', after: content },
       });
     }
-    const drift = liveDrift(args.settings, live);
+    const drift = serverDown ? [] : liveDrift(args.settings, live);
     changes.push(...drift.map((d) => ({ description: driftLine(d) })));
     return { changes, data: { writeFile, content, drift } };
   },
