@@ -21,7 +21,7 @@ export function registerFactsCommand(program: Command, run: (code: Promise<numbe
         (async () => {
           const inventory = await loadInventoryFromOptions(options);
           const names = hostSelector(inventory, options.limit)('all');
-          const outcomes = await forEachHost(inventory, names, { forks: options.forks, acceptNewHostKeys: options.acceptNewHostKeys ?? false }, gatherFacts);
+          const outcomes = await forEachHost(inventory, names, { forks: options.forks, acceptNewHostKeys: options.acceptNewHostKeys ?? false }, (conn) => gatherFacts(conn));
           for (const outcome of outcomes) {
             const line = 'value' in outcome
               ? options.json ? JSON.stringify({ host: outcome.host, facts: outcome.value }) : `${outcome.host}:\n${JSON.stringify(outcome.value, null, 2)}`

@@ -14,7 +14,7 @@ import { serialBatches } from './serial.ts';
 /** How the engine reaches hosts; the CLI passes SSH, tests may pass the same. */
 export interface Connector {
   connect(host: InventoryHost): Promise<HostConnection>;
-  gatherFacts(conn: HostConnection): Promise<HostFacts>;
+  gatherFacts(conn: HostConnection, options?: { become?: boolean }): Promise<HostFacts>;
 }
 
 export interface RunOptions {
@@ -57,7 +57,7 @@ export async function runPlaybook(
     const host = inventory.hosts.get(name)!;
     try {
       const conn = await connector.connect(host);
-      const facts = await connector.gatherFacts(conn);
+      const facts = await connector.gatherFacts(conn, { become: host.connection.become });
       const view: HostView = { name, vars: host.vars, facts, groups: host.groups, inventory: inventoryView };
       states.set(name, {
         view,

@@ -20,7 +20,8 @@ export const FACTS_SCRIPT = [
   'echo @@pkg; for m in apt-get dnf yum apk; do command -v $m >/dev/null 2>&1 && echo $m; done',
   'echo @@nproc; nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo',
   'echo @@meminfo; grep ^MemTotal: /proc/meminfo',
-  'echo @@user; id -un',
+  // Under sudo, the login user is SUDO_USER.
+  'echo @@user; echo "${SUDO_USER:-$(id -un)}"',
   'echo @@end',
   ')',
 ].join('\n');
