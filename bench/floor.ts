@@ -1,7 +1,8 @@
 /**
  * The floor's probe scripts: for one host, everything the site's plans read (packages, apt cache
  * age, file hashes/modes/owners, links, users, service states, firewall config and whether its
- * rules are loaded, MySQL replication), in the cheapest commands a person would write by hand.
+ * rules are loaded; for the full site also MySQL's settings, accounts and replication status, and the
+ * certificate, its renewal settings and the HAProxy PEM's hash), in the cheapest commands a person would write by hand.
  * Run as root by `sudo sh -s` over one SSH command (tools.ts runFloor).
  */
 export interface FloorHost {
@@ -39,14 +40,26 @@ export function floorScript(host: FloorHost, workload: 'reduced' | 'site'): stri
     packages.push('mysql-server', 'mysql-client');
     files.push('/etc/mysql/mysql.conf.d/zz-shipshape.cnf', '/etc/apt/sources.list.d/shipshape-mysql.list', '/etc/apt/preferences.d/shipshape-mysql');
     services.push('mysql');
+    // mysql.config checks the running values too; the primary's database, accounts (hash and
+    // grants); the replica's source settings, threads and errors, and its stored source password.
+    const settings = `SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id','bind_address','log_bin_basename','binlog_format','gtid_mode','enforce_gtid_consistency','skip_name_resolve','read_only','super_read_only')`;
     lines.push(
       host.isPrimary
-        ? `mysql -N -e "SHOW DATABASES; SELECT user, host, plugin, authentication_string FROM mysql.user; SHOW GRANTS FOR 'app'@'%'; SHOW GRANTS FOR 'replication'@'%'; SELECT @@server_id, @@gtid_mode, @@read_only, @@super_read_only"`
-        : `mysql -E -e "SHOW REPLICA STATUS; SELECT @@server_id, @@gtid_mode, @@read_only, @@super_read_only"`,
+        ? `mysql -N -e "${settings}; SHOW DATABASES; SELECT user, host, plugin, authentication_string FROM mysql.user; SHOW GRANTS FOR 'app'@'%'; SHOW GRANTS FOR 'replication'@'%'"`
+        : `mysql -E -e "${settings}; SHOW REPLICA STATUS; SELECT User_password = 'bench-repl-secret' FROM mysql.slave_master_info WHERE Channel_name = ''"`,
     );
   }
   if (workload === 'site' && inGroup('lb')) {
-    lines.push('for c in /etc/letsencrypt/live/*/fullchain.pem; do openssl x509 -noout -enddate -ext subjectAltName -in "$c"; done', 'systemctl is-enabled certbot.timer');
+    // The certificate (names, expiry, issuer), certbot's renewal settings, the deploy hook, the
+    // HAProxy PEM against the live files (hash and mode), the CA bundle and drop-in, the timer.
+    lines.push(
+      'for c in /etc/letsencrypt/live/*/cert.pem; do openssl x509 -noout -enddate -issuer -ext subjectAltName -in "$c"; done',
+      'cat /etc/letsencrypt/renewal/*.conf',
+      'sha256sum /etc/letsencrypt/renewal-hooks/deploy/* /etc/letsencrypt/shipshape/ca-bundle.pem /etc/systemd/system/certbot.service.d/shipshape-ca-bundle.conf',
+      'cat /etc/letsencrypt/live/*/fullchain.pem /etc/letsencrypt/live/*/privkey.pem | sha256sum',
+      'sha256sum < /etc/haproxy/certs/site.pem',
+      'systemctl show -p Id,ActiveState,UnitFileState certbot.timer',
+    );
   }
   lines.unshift(
     `dpkg-query -W -f='\${Package} \${db:Status-Status} \${Version}\\n' ${packages.join(' ')}`,

@@ -19,7 +19,8 @@ import { installDebianPackages } from '../src/lab/debian-packages.ts';
 import { findExecutable } from '../src/lab/process.ts';
 import { floorScript } from './floor.ts';
 import { GROUPS, siteVars, writeAnsibleInventory, writeShipshapeInventory } from './inventories.ts';
-import { dockerStats, installPython, onHost, removeBenchContainers, startBenchLab } from './lab.ts';
+import { BENCH_LABEL, BENCH_NETWORK, dockerStats, installPython, onHost, removeBenchContainers, startBenchLab } from './lab.ts';
+import { startAcmeServer } from '../src/lab/acme-server.ts';
 import { median, Pacer, printTable, type Row } from './report.ts';
 import { runAnsible, runFloor, runShipshape, type RunResult } from './tools.ts';
 
@@ -59,14 +60,33 @@ async function main(): Promise<void> {
     if (!result.ok) throw new Error(`${key} failed`);
   };
   try {
-    log('installing python3 on every host (for Ansible; both tools alike)');
+    log('installing python3 and python3-pymysql on every host (for Ansible and community.mysql; both tools alike)');
     await installPython(Object.values(lab.hosts).flat());
 
-    const vars = siteVars(workload);
+    // Full site: one pebble ACME server per tool, each pointing the site's name at that tool's load
+    // balancer, so both issue the same certificate by real HTTP-01 validation.
+    const acme: Record<string, { server: string; caBundle: string } | undefined> = {};
+    if (workload === 'site') {
+      for (const set of ['shipshape', 'ansible'] as const) {
+        const lb = lab.hosts[set].find((h) => h.name === GROUPS.lb[0])!;
+        const server = await startAcmeServer({
+          network: BENCH_NETWORK,
+          siteNames: siteVars('site').domains as string[],
+          resolveTo: lb.address,
+          labels: { [BENCH_LABEL]: 'run' },
+          containerName: `shipshape-bench-${set}-acme`,
+          baseImage: lab.image,
+          log,
+        });
+        const caBundle = join(workDir, `acme-ca-${set}.pem`);
+        writeFileSync(caBundle, server.caBundlePem);
+        acme[set] = { server: server.directoryUrl, caBundle };
+      }
+    }
     const ssInventory = join(workDir, 'shipshape-inventory.json');
     const anInventory = join(workDir, 'ansible-inventory.yml');
-    writeShipshapeInventory(ssInventory, lab.hosts.shipshape, vars, lab.privateKey, lab.knownHosts);
-    writeAnsibleInventory(anInventory, lab.hosts.ansible, vars, lab.privateKey, lab.knownHosts);
+    writeShipshapeInventory(ssInventory, lab.hosts.shipshape, siteVars(workload, acme.shipshape), lab.privateKey, lab.knownHosts);
+    writeAnsibleInventory(anInventory, lab.hosts.ansible, siteVars(workload, acme.ansible), lab.privateKey, lab.knownHosts);
     const playbook = workload === 'site' ? join(PROJECT_ROOT, 'playbooks/site.ts') : join(PROJECT_ROOT, 'bench/site-reduced.ts');
     const ansibleDir = join(PROJECT_ROOT, 'bench/ansible');
     const ansibleExtra = workload === 'site' ? [] : ['--skip-tags', 'mysql,tls'];
