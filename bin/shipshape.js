@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// The bin. Runs shipshape's bundled build (bin/build.js keeps it in step with src/) and registers
-// tsx so users' .ts playbooks and inventories load with no build step of their own.
+// The bin. Runs shipshape's bundled build (bin/build.js keeps it in step with src/). tsx, which
+// loads users' .ts playbooks and inventories with no build step of their own, is registered only
+// when one is loaded (src/util/user-module.ts), after shipshape's own code has loaded natively.
 // SHIPSHAPE_FROM_SOURCE=1 runs src/ through tsx instead (development, debugging).
 import { register as registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
-const fromSource = process.env.SHIPSHAPE_FROM_SOURCE === '1';
 let dist;
-if (!fromSource) {
+if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
   try {
     dist = await (await import('./build.js')).ensureBuilt();
   } catch (error) {
@@ -16,20 +16,18 @@ if (!fromSource) {
   }
 }
 
-// The heavy plain-JS dependencies are imported first, by Node's own loader: once tsx's hooks are
-// registered every module load is a round trip to its hooks thread. Same module instances: later
-// imports of these specifiers resolve to the already loaded files.
-await Promise.all(['zod', 'ssh2', 'node-ssh', 'commander', 'listr2', 'ejs', 'yaml', 'diff'].map((name) => import(name)));
-const { register } = await import('tsx/esm/api');
-register();
-
 if (dist) {
   if (process.argv.includes('-v') || process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
   const url = (name) => pathToFileURL(`${dist}/${name}.js`).href;
-  // Registered after tsx, so it is asked first.
-  registerHooks('./resolve-hooks.js', import.meta.url, { data: { entries: { shipshape: url('index'), 'shipshape/lab': url('lab') } } });
   const { main } = await import(url('cli'));
+  // `shipshape` and `shipshape/lab` imported by a playbook or inventory: this very build.
+  registerHooks('./resolve-hooks.js', import.meta.url, { data: { entries: { shipshape: url('index'), 'shipshape/lab': url('lab') } } });
   await main(process.argv);
 } else {
+  // From source everything goes through tsx's hooks: import the heavy plain-JS dependencies first,
+  // by Node's own loader (each module load through the hooks is a round trip to their thread).
+  await Promise.all(['zod', 'ssh2', 'node-ssh', 'commander', 'listr2', 'ejs', 'yaml', 'diff'].map((name) => import(name)));
+  const { register } = await import('tsx/esm/api');
+  register();
   await import('../src/cli/index.ts');
 }

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { esmHint } from '../util/esm-hint.ts';
+import { importUserModule } from '../util/user-module.ts';
 import { ConfigError } from '../errors.ts';
 import { decryptValue, isVaultText } from '../secrets/vault.ts';
 import { iniToInventoryInput, parseIni } from './ini.ts';
@@ -97,7 +97,7 @@ function importFailure(error: unknown): string {
 async function importModule(path: string, display: string): Promise<unknown> {
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    module = await importUserModule(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
       throw new ConfigError(`${display}: inventory file not found`, { file: display, cause: error });

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ConfigError, ShipshapeError } from '../errors.ts';
 import { esmHint } from '../util/esm-hint.ts';
+import { importUserModule } from '../util/user-module.ts';
 import { flattenTasks, type Playbook } from './define.ts';
 
 /**
@@ -12,7 +12,7 @@ export async function loadPlaybook(file: string): Promise<{ playbook: Playbook; 
   const absolute = path.resolve(file);
   let exported: unknown;
   try {
-    const mod = (await import(pathToFileURL(absolute).href)) as { default?: unknown };
+    const mod = await importUserModule(absolute);
     exported = mod.default;
   } catch (error) {
     throw playbookLoadError(file, error);
