@@ -1,26 +1,18 @@
 import type { Connector } from '../engine/run.ts';
 import { gatherFacts } from '../facts/gather.ts';
 import { acquireRunLock, type RunLockOptions } from '../transport/run-lock.ts';
-import { connect } from '../transport/ssh.ts';
+import { connect, type SshConnection } from '../transport/ssh.ts';
 
 /**
  * The SSH connector the CLI uses: one connection per host, facts in one command. With `runLock`
- * (apply, not --check) each host's run lock is taken right after connecting, before any task.
+ * (apply, not --check) each host's run lock is taken after connecting, while its facts are being
+ * gathered (a read), and always before its first task.
  */
-export function sshConnector(options: { acceptNewHostKeys: boolean; runLock?: RunLockOptions }): Connector {
+export function sshConnector(options: { acceptNewHostKeys: boolean; runLock?: RunLockOptions }): Connector<SshConnection> {
+  const runLock = options.runLock;
   return {
-    connect: async (host) => {
-      const conn = await connect(host.name, host.connection, { acceptNewHostKeys: options.acceptNewHostKeys });
-      if (options.runLock) {
-        try {
-          await acquireRunLock(conn, conn.settings, options.runLock);
-        } catch (error) {
-          await conn.close().catch(() => undefined);
-          throw error;
-        }
-      }
-      return conn;
-    },
+    connect: (host) => connect(host.name, host.connection, { acceptNewHostKeys: options.acceptNewHostKeys }),
     gatherFacts,
+    lock: runLock ? (conn) => acquireRunLock(conn, conn.settings, runLock) : undefined,
   };
 }

@@ -11,10 +11,12 @@ import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
 
-/** How the engine reaches hosts; the CLI passes SSH, tests may pass the same. */
-export interface Connector {
-  connect(host: InventoryHost): Promise<HostConnection>;
-  gatherFacts(conn: HostConnection, options?: { become?: boolean }): Promise<HostFacts>;
+/** How the engine reaches hosts; the CLI passes SSH (C = its connection type). */
+export interface Connector<C extends HostConnection = HostConnection> {
+  connect(host: InventoryHost): Promise<C>;
+  gatherFacts(conn: C, options?: { become?: boolean }): Promise<HostFacts>;
+  /** Takes the host's run lock (apply); must hold before the host's first task. */
+  lock?(conn: C): Promise<void>;
 }
 
 export interface RunOptions {
@@ -36,10 +38,10 @@ export interface RunOptions {
  * Connections open and facts are gathered for every targeted host at the start, in parallel, so the
  * first play does not wait host after host.
  */
-export async function runPlaybook(
+export async function runPlaybook<C extends HostConnection>(
   playbook: Playbook,
   inventory: Inventory,
-  connector: Connector,
+  connector: Connector<C>,
   reporter: Reporter,
   options: RunOptions,
 ): Promise<Recap> {
@@ -57,7 +59,14 @@ export async function runPlaybook(
     const host = inventory.hosts.get(name)!;
     try {
       const conn = await connector.connect(host);
-      const facts = await connector.gatherFacts(conn, { become: host.connection.become });
+      let facts: HostFacts;
+      try {
+        // Facts only read: gather them while the run lock is being taken (one round trip less).
+        [facts] = await Promise.all([connector.gatherFacts(conn, { become: host.connection.become }), connector.lock?.(conn)]);
+      } catch (error) {
+        await conn.close().catch(() => undefined);
+        throw error;
+      }
       const view: HostView = { name, vars: host.vars, facts, groups: host.groups, inventory: inventoryView };
       states.set(name, {
         view,
