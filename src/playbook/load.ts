@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ShipshapeError } from '../errors.ts';
 import { esmHint } from '../util/esm-hint.ts';
@@ -10,6 +11,7 @@ import { flattenTasks, type Playbook } from './define.ts';
  */
 export async function loadPlaybook(file: string): Promise<{ playbook: Playbook; baseDir: string }> {
   const absolute = path.resolve(file);
+  if (!existsSync(absolute)) throw new ConfigError(`${file}: playbook file not found`, { file });
   let exported: unknown;
   try {
     const mod = await importUserModule(absolute);
