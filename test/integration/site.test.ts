@@ -105,6 +105,17 @@ afterAll(async () => {
 });
 
 describe('the site on three fresh hosts', () => {
+  it('plans on fresh hosts without failing or changing anything (check mode does not lie)', async () => {
+    const result = await shipshape('plan', SITE, '-i', inventoryFile, '--json', '--accept-new-host-keys');
+    expect(result.code, result.stderr).toBe(2);
+    const tasks = result.stdout.split('\n').filter((l) => l.startsWith('{"type":"task"')).map((l) => JSON.parse(l));
+    expect(tasks.filter((t) => t.status === 'failed')).toEqual([]);
+    // Tasks that read what earlier tasks would create say so instead of failing.
+    expect(tasks.some((t) => t.afterEarlierChanges)).toBe(true);
+    expect((await appA.shell('command -v mysqld nginx')).exitCode).not.toBe(0);
+    expect((await balancer.shell('ufw status')).exitCode).not.toBe(0);
+  });
+
   it('converges from fresh hosts', async () => {
     const result = await shipshape('apply', SITE, '-i', inventoryFile, '--json', '--accept-new-host-keys');
     const recap = tally(result.stdout);
