@@ -11,7 +11,7 @@
  * alternating so background load on this shared machine hits both alike. Not a test: nothing
  * asserts a time; it fails only when a tool fails or a no-op run changes something.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { PROJECT_ROOT } from '../src/lab/paths.ts';

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       oneHostOff: await noop(1, { SHIPSHAPE_PREFETCH: '0' }),
     };
     means.parallelConnect = { hosts: prefetchAt, forks1: await noop(prefetchAt, {}, '1'), forks20: await noop(prefetchAt, {}, '20') };
-    console.log(`\nmeans: ${JSON.stringify(means, (k, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v), 2)}`);
+    console.log(`\nmeans: ${JSON.stringify(means, (_key, v) => (typeof v === 'number' ? Number(v.toFixed(3)) : v), 2)}`);
     const outDir = join(PROJECT_ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `scale-${started.toISOString().replace(/[:.]/g, '-')}.json`);
