@@ -6,10 +6,9 @@
  * inventory's `acmeCaBundle` points.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { connectAcmeServer, startAcmeServer, type AcmeServer } from '../acme-server.ts';
 import { containersWithLabels, inspectContainer, removeContainers, type Labels } from '../docker.ts';
-import { labDir } from '../paths.ts';
+import { labDir, labPaths } from '../paths.ts';
 import { ensureAcmeImage } from './image.ts';
 
 export const ACME_ROLE_LABEL = 'shipshape.role';
@@ -64,7 +63,7 @@ export async function ensureLabAcmeServer(options: LabAcmeOptions): Promise<LabA
     baseImage: options.baseImage,
     log: options.log,
   });
-  const caBundlePath = resolve(labDir(), 'acme-ca.pem');
+  const caBundlePath = labPaths.acmeCaBundle();
   mkdirSync(labDir(), { recursive: true });
   writeFileSync(caBundlePath, server.caBundlePem);
   return { ...server, caBundlePath, kept };
