@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// The bin. Runs shipshape's bundled build (bin/build.js keeps it in step with src/). tsx, which
-// loads users' .ts playbooks and inventories with no build step of their own, is registered only
-// when one is loaded (src/util/user-module.ts), after shipshape's own code has loaded natively.
+// The bin. Runs shipshape's bundled build (bin/build.js keeps it in step with src/). Users' .ts
+// playbooks and inventories are compiled on demand by esbuild (src/util/compile-user-module.ts),
+// which also points their `shipshape` imports at this build: no loader hooks at all.
 // SHIPSHAPE_FROM_SOURCE=1 runs src/ through tsx instead (development, debugging).
-import { register as registerHooks } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 let dist;
@@ -18,10 +17,7 @@ if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
 
 if (dist) {
   if (process.argv.includes('-v') || process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
-  const url = (name) => pathToFileURL(`${dist}/${name}.js`).href;
-  const { main } = await import(url('cli'));
-  // `shipshape` and `shipshape/lab` imported by a playbook or inventory: this very build.
-  registerHooks('./resolve-hooks.js', import.meta.url, { data: { entries: { shipshape: url('index'), 'shipshape/lab': url('lab') } } });
+  const { main } = await import(pathToFileURL(`${dist}/cli.js`).href);
   await main(process.argv);
 } else {
   // From source everything goes through tsx's hooks: import the heavy plain-JS dependencies first,

@@ -7,6 +7,7 @@ import { loadPlaybook } from '../playbook/load.ts';
 import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, parsePositiveInt, type InventoryOptions } from './common.ts';
 import { sshConnector } from './connector.ts';
 import { chooseReporter } from './reporter.ts';
+import { traceEvent } from '../util/trace.ts';
 
 interface ApplyOptions extends InventoryOptions {
   check?: boolean;
@@ -29,9 +30,12 @@ function splitTags(values: string[] | undefined): string[] | undefined {
 /** Runs a playbook; returns the exit code. */
 export async function applyPlaybook(file: string, options: ApplyOptions): Promise<number> {
   // Validate everything local (inventory, playbook, arguments) before any host is contacted.
+  traceEvent({ event: 'cli start' });
   const inventory = await loadInventoryFromOptions(options);
+  traceEvent({ event: 'inventory loaded' });
   const selectHosts = hostSelector(inventory, options.limit);
   const { playbook, baseDir } = await loadPlaybook(file);
+  traceEvent({ event: 'playbook loaded' });
   preflightPlaybook(playbook, inventory, selectHosts, file);
   const check = options.check ?? false;
   const reporter = chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false });

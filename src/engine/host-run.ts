@@ -5,6 +5,7 @@ import type { Task } from '../playbook/task.ts';
 import type { Reporter } from '../report/reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { count, type HostTally } from './result.ts';
+import { traceEvent } from '../util/trace.ts';
 import { selectedByTags, type TagFilter } from './tags.ts';
 import { runTask, startPlan, type PlanOutcome, type TaskEnv } from './task-run.ts';
 
@@ -111,6 +112,7 @@ export async function runHostPlay(
     const result = await runTask(task, envFor(task), prefetch);
     if (result.status === 'failed' && task.options.ignoreErrors) result.ignored = true;
     record(task, result, event);
+    traceEvent({ host: view.name, task: task.name, status: result.status, ms: result.durationMs });
     return result;
   };
 

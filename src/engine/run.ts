@@ -10,6 +10,7 @@ import { expandTasks, runHostPlay, type HostState } from './host-run.ts';
 import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
+import { traceEvent } from '../util/trace.ts';
 
 /** How the engine reaches hosts; the CLI passes SSH (C = its connection type). */
 export interface Connector<C extends HostConnection = HostConnection> {
@@ -58,11 +59,16 @@ export async function runPlaybook<C extends HostConnection>(
   await mapLimit(hostNames, options.forks, async (name) => {
     const host = inventory.hosts.get(name)!;
     try {
+      traceEvent({ host: name, event: 'connect' });
       const conn = await connector.connect(host);
+      traceEvent({ host: name, event: 'connected' });
       let facts: HostFacts;
       try {
         // Facts only read: gather them while the run lock is being taken (one round trip less).
-        [facts] = await Promise.all([connector.gatherFacts(conn, { become: host.connection.become }), connector.lock?.(conn)]);
+        [facts] = await Promise.all([
+          connector.gatherFacts(conn, { become: host.connection.become }).finally(() => traceEvent({ host: name, event: 'facts' })),
+          connector.lock?.(conn).finally(() => traceEvent({ host: name, event: 'locked' })),
+        ]);
       } catch (error) {
         await conn.close().catch(() => undefined);
         throw error;
@@ -102,6 +108,7 @@ export async function runPlaybook<C extends HostConnection>(
       }
       const live = options.selectHosts(play.hosts).filter((name) => states.has(name) && !states.get(name)!.failed);
       reporter.playStart({ name: play.name, hosts: live });
+      traceEvent({ event: 'play', play: play.name });
       const taskLists = buildTaskLists(play, live, states, recap, reporter);
       for (const batch of serialBatches(live.filter((name) => taskLists.has(name)), play.serial)) {
         if (options.signal?.aborted) {
@@ -122,6 +129,7 @@ export async function runPlaybook<C extends HostConnection>(
       }
       await reporter.playEnd({ name: play.name });
     }
+    traceEvent({ event: 'plays done' });
   } finally {
     await Promise.allSettled([...states.values()].map((state) => state.conn.close()));
   }
@@ -130,6 +138,7 @@ export async function runPlaybook<C extends HostConnection>(
     recap.notStarted = {};
     for (const [name, state] of states) if (state.notStarted?.length) recap.notStarted[name] = state.notStarted;
   }
+  traceEvent({ event: 'closed' });
   recap.durationMs = Math.round(performance.now() - started);
   await reporter.recap(recap);
   return recap;

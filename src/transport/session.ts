@@ -10,6 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, TimeoutError } from '../errors.ts';
 import { mask } from '../report/mask.ts';
+import { traceEvent, tracing } from '../util/trace.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { SESSION_SETUP, frameCommand, markers, newNonce, type Markers } from './framing.ts';
 import type { ExecResult } from './types.ts';
@@ -59,6 +60,8 @@ interface Pending {
   startedAt?: number;
   timer?: NodeJS.Timeout;
   timedOut: boolean;
+  /** When exec() was called (only kept while tracing). */
+  queuedAt?: number;
   pgid?: number;
   /** stderr bytes seen before this command's start marker (bash's own messages). */
   stderrPrefix?: Buffer;
@@ -185,6 +188,7 @@ export class ShellSession {
         reject,
         timeoutMs: options.timeoutMs,
         timedOut: false,
+        queuedAt: tracing ? performance.now() : undefined,
       };
       this.#queue.push(pending);
       if (!this.#ready) return; // written (and timed) once the shell is up
@@ -385,6 +389,17 @@ export class ShellSession {
       clearTimeout(head.timer);
       const durationMs = performance.now() - (head.startedAt ?? performance.now());
       if (this.#queue.length > 0) this.#begin(this.#queue[0]);
+      if (tracing) {
+        traceEvent({
+          host: this.#options.host,
+          shell: this.#options.label,
+          queued: Math.round(head.queuedAt ?? 0),
+          began: Math.round(head.startedAt ?? 0),
+          ms: Math.round(durationMs * 10) / 10,
+          exit: head.exitCode,
+          command: summarize(head.command),
+        });
+      }
       if (head.timedOut) {
         head.reject(
           new TimeoutError(

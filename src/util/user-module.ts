@@ -1,21 +1,22 @@
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-let loaderReady: Promise<void> | undefined;
-
-async function registerTypeScriptLoader(): Promise<void> {
-  // Running as TypeScript (from source under tsx, or under vitest): something already loads .ts.
-  if (import.meta.url.endsWith('.ts')) return;
-  const { register } = await import('tsx/esm/api');
-  register();
-}
+import { compileUserModule, runningBuildDir } from './compile-user-module.ts';
 
 /**
- * Imports a user's module (a playbook or a TypeScript inventory). tsx's loader is registered on
- * first use only: commands that load no TypeScript (`--version`, `facts` on a YAML inventory) never
- * pay for it, and shipshape's own code, loaded before, never goes through its hooks.
+ * Imports a user's module (a playbook or a TypeScript inventory).
+ *
+ * Bundled (bin/shipshape.js runs dist/<stamp>/): compiled with esbuild into one cached ES module
+ * (compile-user-module.ts), so TypeScript costs nothing on a re-run and a project needs no
+ * `"type": "module"`. From source (SHIPSHAPE_FROM_SOURCE=1 under tsx, or vitest), whatever loads
+ * shipshape's own .ts files loads the user's too.
  */
 export async function importUserModule(file: string): Promise<{ default?: unknown }> {
-  loaderReady ??= registerTypeScriptLoader();
-  await loaderReady;
-  return (await import(pathToFileURL(file).href)) as { default?: unknown };
+  const buildDir = runningBuildDir(import.meta.url);
+  if (!buildDir) return (await import(pathToFileURL(file).href)) as { default?: unknown };
+  const entry = (name: string) => pathToFileURL(path.join(buildDir, `${name}.js`)).href;
+  const url = await compileUserModule(file, { shipshape: entry('index'), 'shipshape/lab': entry('lab') }, path.join(buildDir, 'user-modules'));
+  // Only now, so the user's (small, inline) source map is read and not the whole build's: a task
+  // that throws points at the playbook's own line.
+  process.setSourceMapsEnabled(true);
+  return (await import(url)) as { default?: unknown };
 }

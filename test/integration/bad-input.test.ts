@@ -4,7 +4,7 @@
  * listener of this test on the loopback, which counts connection attempts: it must see none.
  * No containers: everything here fails before a host would be reached.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,12 +75,19 @@ describe('bad input', () => {
   });
 
   it('a playbook with a syntax error: file:line:column', async () => {
-    // Written here, not kept as a fixture: the type checker would reject the repository. The
-    // package.json makes the .ts an ES module, as in a playbook repository.
-    writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
+    // Written here, not kept as a fixture: the type checker would reject the repository.
     const broken = path.join(dir, 'broken.ts');
     writeFileSync(broken, "import { definePlaybook } from 'shipshape';\n\nexport default definePlaybook([\n  { name: 'x', hosts: 'all', tasks: [] ),\n]);\n");
     expectRefused(await cli('apply', broken, '-i', inventory), `${broken}:4:39: Expected "}" but found ")"`);
+  });
+
+  it('a playbook in a folder whose package.json is CommonJS is still compiled as an ES module and evaluated', async () => {
+    const project = path.join(dir, 'commonjs-project');
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'package.json'), '{"name":"ops","type":"commonjs"}');
+    const playbook = path.join(project, 'site.ts');
+    writeFileSync(playbook, "import { definePlaybook } from 'shipshape';\nconst reached: string = 'evaluated as ESM';\nthrow new Error(reached);\nexport default definePlaybook([]);\n");
+    expectRefused(await cli('apply', playbook, '-i', inventory), `${playbook}:3: evaluated as ESM`);
   });
 
   it('a playbook that throws while it is evaluated (a type error at run time): file:line', async () => {
