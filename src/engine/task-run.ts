@@ -1,6 +1,7 @@
 import { CommandError, ShipshapeError, TaskError } from '../errors.ts';
 import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
 import { validateArgs, type Task } from '../playbook/task.ts';
+import { coalesce } from '../modules/coalesce.ts';
 import { describeCommandFailure } from './command-failure.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
 
@@ -36,6 +37,7 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
     registered: env.registered,
     baseDir: env.baseDir,
     exec,
+    coalesce: (kind, item) => coalesce(env.conn, env.become, kind, exec, item),
     peer(hostName) {
       const conn = env.peers?.get(hostName);
       if (!conn) {

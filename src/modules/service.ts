@@ -1,7 +1,10 @@
 /** `service`: a systemd unit's run state and enablement (started/stopped/restarted/reloaded, enabled). */
 import { z } from 'zod';
 import { parseSystemctlShow, UNIT_PROPERTIES, unitName } from '../facts/systemd.ts';
-import { TaskError } from '../errors.ts';
+import { CommandError, TaskError } from '../errors.ts';
+import { describeCommandFailure } from '../engine/command-failure.ts';
+import type { ExecResult } from '../transport/types.ts';
+import type { Coalescable } from './coalesce.ts';
 import { moduleFunction } from '../playbook/task.ts';
 import { sh } from '../transport/quote.ts';
 import { planUnit, type UnitStep } from './systemd/unit-plan.ts';
@@ -22,6 +25,27 @@ const serviceSchema = z
 
 export type ServiceArgs = z.output<typeof serviceSchema>;
 
+const showCommand = (units: string[]) => sh`systemctl show -p ${UNIT_PROPERTIES.join(',')} -- ${units}`;
+
+/**
+ * `systemctl show` of the units several service tasks plan at once, in one command: systemctl
+ * prints one block per unit asked, in order (an unknown unit still gets its block). Each task gets
+ * the command's result with only its own unit's block.
+ */
+export const systemctlShow: Coalescable<string, ExecResult> = {
+  kind: 'systemctl show',
+  runOne: (exec, unit) => exec(showCommand([unit])),
+  async runMany(exec, units) {
+    const unique = [...new Set(units)];
+    const result = await exec(showCommand(unique));
+    if (result.exitCode !== 0) return undefined;
+    const blocks = result.stdout.split(/\n\s*\n/).filter((block) => /^Id=/m.test(block));
+    if (blocks.length !== unique.length) return undefined;
+    const byUnit = new Map(unique.map((unit, i) => [unit, blocks[i]]));
+    return units.map((unit) => ({ ...result, stdout: `${byUnit.get(unit)}\n`, stdoutBytes: Buffer.from(`${byUnit.get(unit)}\n`) }));
+  },
+};
+
 export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[] }, z.input<typeof serviceSchema>> = {
   name: 'service',
   schema: serviceSchema,
@@ -34,7 +58,8 @@ export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[
       throw new TaskError(`${ctx.host.name} does not run systemd: the service module manages systemd units only`, { host: ctx.host.name, task: ctx.task });
     }
     const unit = unitName(args.name);
-    const result = await ctx.run(sh`systemctl show -p ${UNIT_PROPERTIES.join(',')} -- ${unit}`);
+    const result = await ctx.coalesce(systemctlShow, unit);
+    if (result.exitCode !== 0) throw new CommandError(describeCommandFailure(result), result, { host: ctx.host.name, task: ctx.task });
     const [state] = parseSystemctlShow(result.stdout);
     if (!state) throw new TaskError(`systemctl show printed nothing for ${unit}`, { host: ctx.host.name, task: ctx.task });
     const steps = planUnit(state, args, { host: ctx.host.name, task: ctx.task });

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { HostFacts } from '../facts/types.ts';
 import type { ExecOptions, ExecResult, HostConnection } from '../transport/types.ts';
+import type { Coalescable } from './coalesce.ts';
 
 /** One thing a task would change. `--check` prints these; apply makes exactly these. */
 export interface Change {
@@ -75,6 +76,11 @@ export interface TaskContext {
    * replica through the controller). Throws TaskError when that host is not connected.
    */
   peer(hostName: string): HostConnection;
+  /**
+   * Runs a read together with the reads of the same kind that other tasks of this host start at
+   * the same moment (prefetched plans): one remote command for all of them (coalesce.ts).
+   */
+  coalesce<Item, Result>(kind: Coalescable<Item, Result>, item: Item): Promise<Result>;
 }
 
 /** A module: argument schema and the plan/apply halves. */

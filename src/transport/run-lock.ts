@@ -18,6 +18,7 @@ import { RunLockError } from '../errors.ts';
 import type { ConnectionSettings } from '../inventory/types.ts';
 import { revealed } from '../secrets/secret.ts';
 import { sh } from './quote.ts';
+import { traceEvent } from '../util/trace.ts';
 
 export const RUN_LOCK_PATH = '/run/lock/shipshape.lock';
 
@@ -88,7 +89,9 @@ export async function acquireRunLock(
   options: RunLockOptions,
 ): Promise<void> {
   const host = conn.host;
+  traceEvent({ host, event: 'lock: opening channel' });
   const channel = await conn.startChannel(lockCommand(settings, lockScript(options.timeoutS, ownerLine(options.label))));
+  traceEvent({ host, event: 'lock: channel open' });
   if (settings.become && settings.user !== 'root' && settings.becomePassword) channel.write(`${revealed(settings.becomePassword)}\n`);
   await new Promise<void>((resolve, reject) => {
     let out = '';

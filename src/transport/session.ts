@@ -397,7 +397,7 @@ export class ShellSession {
           began: Math.round(head.startedAt ?? 0),
           ms: Math.round(durationMs * 10) / 10,
           exit: head.exitCode,
-          command: summarize(head.command),
+          command: process.env.SHIPSHAPE_TRACE_FULL ? head.command : summarize(head.command),
         });
       }
       if (head.timedOut) {

@@ -10,6 +10,7 @@ import type { ConnectionSettings } from '../inventory/types.ts';
 import { revealed } from '../secrets/secret.ts';
 import { launchCommand, newNonce } from './framing.ts';
 import { quote } from './quote.ts';
+import { traceEvent } from '../util/trace.ts';
 import { ShellSession, type KillSignal } from './session.ts';
 import { openClient, type OpenedClient } from './ssh-connect.ts';
 import type { ExecOptions, ExecResult, HostConnection } from './types.ts';
@@ -144,7 +145,9 @@ export class SshConnection implements HostConnection {
     const launch = launchCommand(nonce);
     const command =
       role === 'user' ? `exec ${launch}` : password !== undefined ? `exec sudo -S -p ${quote(prompt)} -- ${launch}` : `exec sudo -n -- ${launch}`;
+    traceEvent({ host: this.host, event: `${role} session: opening channel` });
     const channel = await this.#openChannel(command);
+    traceEvent({ host: this.host, event: `${role} session: channel open` });
     const label = role === 'user' ? `${settings.user}` : 'root (sudo)';
     const session = new ShellSession(
       { stdin: channel, stdout: channel, stderr: channel.stderr },
@@ -182,6 +185,7 @@ export class SshConnection implements HostConnection {
       }
       throw error;
     }
+    traceEvent({ host: this.host, event: `${role} session: ready` });
     return session;
   }
 

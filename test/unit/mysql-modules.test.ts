@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../../src/errors.ts';
+import { coalesce } from '../../src/modules/coalesce.ts';
 import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
@@ -20,6 +21,7 @@ interface Call {
 /** A host whose mysql answers by the statement it receives. */
 function fakeHost(answer: (sql: string, command: string) => string | { exitCode: number; stderr: string }) {
   const calls: Call[] = [];
+  const scope = {};
   const exec = async (command: string, options: ExecOptions = {}): Promise<ExecResult> => {
     const stdin = options.stdin === undefined ? '' : options.stdin.toString();
     calls.push({ command, stdin });
@@ -38,6 +40,7 @@ function fakeHost(answer: (sql: string, command: string) => string | { exitCode:
     peer: () => {
       throw new TaskError('no peers here');
     },
+    coalesce: (kind, item) => coalesce(scope, true, kind, exec, item),
   };
   return { ctx, calls };
 }

@@ -5,8 +5,31 @@ import type { Module, TaskContext } from '../types.ts';
 import { explainAptFailure, transactionCommand, updateCommand } from './apt-get.ts';
 import { parsePackageSpec } from './package-spec.ts';
 import { planPackages, type AptPackagesPlan } from './packages-plan.ts';
-import { parseProbe, probeCommand } from './packages-probe.ts';
+import { parseProbe, probeCommand, type PolicyQuery } from './packages-probe.ts';
+import type { Coalescable } from '../coalesce.ts';
 import { aptPackagesSchema, type AptPackagesArgs, type AptPackagesInput } from './packages-schema.ts';
+
+interface ProbeRequest {
+  names: string[];
+  defaultRelease?: string;
+  query: PolicyQuery;
+}
+
+/**
+ * The apt probes of several apt.packages tasks (same default release) as one: dpkg-query and
+ * apt-cache asked about all their names at once. Each plan looks up only its own names.
+ */
+const aptProbe: Coalescable<ProbeRequest, ExecResult> = {
+  kind: 'apt probe',
+  group: (request) => request.defaultRelease ?? '',
+  runOne: (exec, request) => exec(probeCommand(request.names, request.defaultRelease, request.query)),
+  async runMany(exec, requests) {
+    const union = (pick: (r: ProbeRequest) => string[]) => [...new Set(requests.flatMap(pick))];
+    const query = { always: union((r) => r.query.always), ifMissing: union((r) => r.query.ifMissing) };
+    const result = await exec(probeCommand(union((r) => r.names), requests[0].defaultRelease, query));
+    return result.exitCode === 0 ? requests.map(() => result) : undefined;
+  },
+};
 
 async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate: boolean): Promise<AptPackagesPlan> {
   const specs = args.names.map(parsePackageSpec);
@@ -18,7 +41,8 @@ async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate
       : args.state === 'latest'
         ? { always: names, ifMissing: [] }
         : { always: pinned, ifMissing: names.filter((n) => !pinned.includes(n)) };
-  const result = await ctx.run(probeCommand(names, args.defaultRelease, query));
+  const result = await ctx.coalesce(aptProbe, { names, defaultRelease: args.defaultRelease, query });
+  if (result.exitCode !== 0) throw new CommandError(describeCommandFailure(result), result, { host: ctx.host.name, task: ctx.task });
   return planPackages(args, specs, parseProbe(result.stdout), { host: ctx.host.name, task: ctx.task }, afterUpdate);
 }
 

@@ -69,15 +69,16 @@ export function probeCommand(paths: CertificatePaths, haproxyPem: string | undef
     'echo @@certbot; command -v certbot || true',
     'echo @@openssl; command -v openssl || true',
     'echo @@now; date -u +%s',
-    sh`echo @@cert; if [ -f ${cert} ] && command -v openssl >/dev/null; then openssl x509 -in ${cert} -noout -enddate -serial -ext subjectAltName 2>&1; openssl x509 -in ${cert} -noout -text -certopt ${KEY_ONLY} 2>&1 | grep 'Public Key Algorithm'; fi`,
+    // One openssl for dates, serial, names and (in the key-only text) the key algorithm.
+    sh`echo @@cert; if [ -f ${cert} ] && command -v openssl >/dev/null; then openssl x509 -in ${cert} -noout -enddate -serial -ext subjectAltName -text -certopt ${KEY_ONLY} 2>&1; fi`,
     sh`echo @@renewal; if [ -f ${paths.renewal} ]; then cat -- ${paths.renewal}; echo; fi`,
     sh`echo @@live-bundle; if [ -f ${paths.live}/fullchain.pem ] && [ -f ${paths.live}/privkey.pem ]; then cat -- ${paths.live}/fullchain.pem ${paths.live}/privkey.pem | sha256sum | cut -c1-64; fi`,
     ...(haproxyPem ? [fileProbe('pem', haproxyPem, false)] : []),
     fileProbe('hook', paths.hook, true),
     fileProbe('ca-bundle', paths.caBundle, true),
     fileProbe('drop-in', paths.dropIn, true),
-    // Labelled: for a missing unit one of them prints nothing at all.
-    'echo @@timer; echo "enabled=$(systemctl is-enabled certbot.timer 2>/dev/null)"; echo "active=$(systemctl is-active certbot.timer 2>/dev/null)"',
+    // One systemctl for both (is-enabled + is-active would start two); a missing unit says LoadState=not-found.
+    "echo @@timer; systemctl show -p LoadState,UnitFileState,ActiveState certbot.timer 2>/dev/null",
     'echo @@end',
     ')',
   ].join('\n');
@@ -145,8 +146,10 @@ export function parseProbe(stdout: string): CertbotProbe {
   const { cert, error } = parseCertificate(text('cert'));
   const renewalText = sections.get('renewal') ?? '';
   const timer = text('timer');
-  const enabled = /^enabled=(.*)$/m.exec(timer)?.[1] ?? '';
-  const active = /^active=(.*)$/m.exec(timer)?.[1] ?? '';
+  const property = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(timer)?.[1] ?? '';
+  // What `systemctl is-enabled` would print: not-found for a unit that does not exist.
+  const enabled = property('LoadState') === 'not-found' ? 'not-found' : property('UnitFileState');
+  const active = property('ActiveState');
   return {
     certbot: text('certbot') !== '',
     openssl: text('openssl') !== '',

@@ -3,7 +3,9 @@
  * account authenticates by auth_socket, so `sudo mysql` needs no password). The SQL text always
  * travels on stdin: passwords in it never reach a command line, `ps`, or a shell history.
  */
+import { randomBytes } from 'node:crypto';
 import { TaskError, type ErrorContext } from '../../errors.ts';
+import type { Coalescable } from '../coalesce.ts';
 import { sh } from '../../transport/quote.ts';
 import type { ExecOptions, ExecResult } from '../../transport/types.ts';
 import type { TaskContext } from '../types.ts';
@@ -35,15 +37,57 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+interface Query {
+  sql: string;
+  timeoutMs?: number;
+}
+
+const queryInput = (sql: string) => `${SESSION_PRELUDE}\n${sql}\n`;
+
+/**
+ * Read queries that several tasks of a host send at once (prefetched plans: the database, each
+ * account) go to one mysql client: each query's statements are followed by a marker SELECT, and
+ * the output is cut at the markers. A failing statement stops the client, so then each query runs
+ * alone and fails (or not) on its own.
+ */
+export const mysqlQueries: Coalescable<Query, ExecResult> = {
+  kind: 'mysql query',
+  runOne: (exec, query) => exec(MYSQL_COMMAND, { stdin: queryInput(query.sql), become: true, timeoutMs: query.timeoutMs }),
+  async runMany(exec, queries) {
+    const marker = `shipshape_part_${randomBytes(8).toString('hex')}`;
+    const sql = queries.map((query, i) => `${query.sql}\nSELECT '${marker}:${i}' AS shipshape_part;`).join('\n');
+    const result = await exec(MYSQL_COMMAND, { stdin: queryInput(sql), become: true, timeoutMs: queries[0].timeoutMs });
+    if (result.exitCode !== 0) return undefined;
+    const parts: string[] = [];
+    let current: string[] = [];
+    const lines = result.stdout.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] === 'shipshape_part' && lines[i + 1] === `${marker}:${parts.length}`) {
+        parts.push(current.length ? `${current.join('\n')}\n` : '');
+        current = [];
+        i++;
+      } else if (lines[i] !== '' || i < lines.length - 1) current.push(lines[i]);
+    }
+    if (parts.length !== queries.length) return undefined;
+    return parts.map((stdout) => ({ ...result, stdout, stdoutBytes: Buffer.from(stdout) }));
+  },
+};
+
+type Coalesce = TaskContext['coalesce'];
+
 export class MysqlClient {
   constructor(
     private readonly exec: Exec,
     private readonly context: ErrorContext,
+    /** Lets concurrent read queries of the host share one client (TaskContext.coalesce). */
+    private readonly coalesce?: Coalesce,
   ) {}
 
   /** Runs statements; returns the rows of the last result set (with column names). */
   async query(sql: string, options: { secrets?: readonly string[]; timeoutMs?: number } = {}): Promise<Row[]> {
-    const result = await this.raw(MYSQL_COMMAND, sql, options);
+    if (!this.coalesce) return parseBatch((await this.raw(MYSQL_COMMAND, sql, options)).stdout);
+    const result = await this.coalesce(mysqlQueries, { sql, timeoutMs: options.timeoutMs });
+    if (result.exitCode !== 0) throw this.failure(result, options.secrets ?? []);
     return parseBatch(result.stdout);
   }
 
@@ -54,7 +98,7 @@ export class MysqlClient {
 
   /** Runs `command` (a mysql client invocation) with the SQL script on stdin. */
   async raw(command: string, sql: string | Buffer, options: { secrets?: readonly string[]; timeoutMs?: number; prelude?: boolean } = {}): Promise<ExecResult> {
-    const script = typeof sql === 'string' && options.prelude !== false ? `${SESSION_PRELUDE}\n${sql}\n` : sql;
+    const script = typeof sql === 'string' && options.prelude !== false ? queryInput(sql) : sql;
     const result = await this.exec(command, { stdin: script, become: true, timeoutMs: options.timeoutMs });
     if (result.exitCode !== 0) throw this.failure(result, options.secrets ?? []);
     return result;
@@ -74,7 +118,7 @@ export class MysqlClient {
 }
 
 export function clientFor(ctx: TaskContext): MysqlClient {
-  return new MysqlClient(ctx.exec, { host: ctx.host.name, task: ctx.task });
+  return new MysqlClient(ctx.exec, { host: ctx.host.name, task: ctx.task }, ctx.coalesce);
 }
 
 export type { Row };

@@ -5,6 +5,7 @@
  * boot, leaves the files saying otherwise).
  */
 import { section, splitSections } from '../../facts/sections.ts';
+import { PRINT_FILE } from '../../transport/shell-snippets.ts';
 import { unmapIpv4 } from './address.ts';
 import { parseUserRules, type UfwRule } from './tuples.ts';
 
@@ -39,8 +40,8 @@ export interface UfwState {
  */
 const SSH_CONNECTION_SCRIPT = `c=\${SSH_CONNECTION:-}; p=$$
 while [ -z "$c" ] && [ "\${p:-1}" -gt 1 ]; do
-  c=$(tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p' | head -n1)
-  p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status 2>/dev/null)
+  while IFS= read -r -d '' kv; do case $kv in SSH_CONNECTION=*) c=\${kv#SSH_CONNECTION=}; break ;; esac; done 2>/dev/null < /proc/$p/environ
+  q=; while read -r k v; do [ "$k" = PPid: ] && { q=$v; break; }; done 2>/dev/null < /proc/$p/status; p=$q
 done
 printf '%s\\n' "$c"`;
 
@@ -48,19 +49,20 @@ export function probeCommand(): string {
   return [
     '(',
     'export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin"',
+    PRINT_FILE,
     'echo @@ufw; command -v ufw || true',
     // `ufw status` starts Python (~150 ms, the slowest part of a no-op run). Its first line only
     // says whether the ufw-user-{input,output,forward} chains exist (ufw's backend_iptables
-    // get_status: `iptables -L <chain> -n` exiting 1 means inactive), so ask iptables directly;
-    // any other failure (not root, no iptables) falls back to ufw itself, whose stderr joins stdout
-    // so "You need to be root" reaches the parser instead of vanishing.
-    'echo @@status; if command -v ufw >/dev/null; then s="Status: active"; for d in input output forward; do ' +
-      'iptables -n -L "ufw-user-$d" >/dev/null 2>&1; r=$?; if [ $r -eq 1 ]; then s="Status: inactive"; break; ' +
-      'elif [ $r -ne 0 ]; then s=$(ufw status 2>&1 | head -n1); break; fi; done; printf \'%s\\n\' "$s"; fi',
-    'echo @@conf; cat /etc/ufw/ufw.conf 2>/dev/null',
-    'echo @@defaults; cat /etc/default/ufw 2>/dev/null',
-    'echo @@rules4; cat /etc/ufw/user.rules 2>/dev/null',
-    'echo @@rules6; cat /etc/ufw/user6.rules 2>/dev/null',
+    // get_status), so ask iptables directly, once for all three; when iptables itself fails (not
+    // root, no iptables) ufw answers instead, its stderr joined to stdout so "You need to be root"
+    // reaches the parser instead of vanishing.
+    'echo @@status; if command -v ufw >/dev/null; then if r=$(iptables -S 2>/dev/null); then s="Status: active"; ' +
+      'for d in input output forward; do case "$r"$\'\\n\' in *"-N ufw-user-$d"$\'\\n\'*) ;; *) s="Status: inactive" ;; esac; done; ' +
+      'else s=$(ufw status 2>&1 | head -n1); fi; printf \'%s\\n\' "$s"; fi',
+    'echo @@conf; ss_cat /etc/ufw/ufw.conf',
+    'echo @@defaults; ss_cat /etc/default/ufw',
+    'echo @@rules4; ss_cat /etc/ufw/user.rules',
+    'echo @@rules6; ss_cat /etc/ufw/user6.rules',
     'echo @@ssh',
     SSH_CONNECTION_SCRIPT,
     'echo @@end',
