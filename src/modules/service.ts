@@ -39,7 +39,7 @@ export const systemctlShow: Coalescable<string, ExecResult> = {
     const unique = [...new Set(units)];
     const result = await exec(showCommand(unique));
     if (result.exitCode !== 0) return undefined;
-    const blocks = result.stdout.split(/\n\s*\n/).filter((block) => /^Id=/m.test(block));
+    const blocks = result.stdout.split(/\n\s*\n/).filter((block) => /^Id=/m.test(block)).map((block) => block.trim());
     if (blocks.length !== unique.length) return undefined;
     const byUnit = new Map(unique.map((unit, i) => [unit, blocks[i]]));
     return units.map((unit) => ({ ...result, stdout: `${byUnit.get(unit)}\n`, stdoutBytes: Buffer.from(`${byUnit.get(unit)}\n`) }));

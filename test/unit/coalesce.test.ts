@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { coalesce, type Coalescable, type Exec } from '../../src/modules/coalesce.ts';
+import { mysqlQueries } from '../../src/modules/mysql/client.ts';
+import { systemctlShow } from '../../src/modules/service.ts';
+import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
+
+function result(stdout: string, exitCode = 0, command = 'x'): ExecResult {
+  return { command, exitCode, stdout, stderr: exitCode ? 'boom' : '', stdoutBytes: Buffer.from(stdout), durationMs: 1 };
+}
+
+/** A kind that records how it was called; `failBatch` makes runMany give up. */
+function recordingKind(failBatch = false) {
+  const calls: string[] = [];
+  const kind: Coalescable<string, string> = {
+    kind: 'test',
+    group: (item) => (item.startsWith('g2:') ? 'g2' : ''),
+    async runOne(_exec, item) {
+      calls.push(`one ${item}`);
+      if (item === 'bad') throw new Error('bad item');
+      return `r(${item})`;
+    },
+    async runMany(_exec, items) {
+      calls.push(`many ${items.join(',')}`);
+      return failBatch ? undefined : items.map((item) => `m(${item})`);
+    },
+  };
+  return { kind, calls };
+}
+
+const noExec: Exec = async () => result('');
+
+describe('coalesce', () => {
+  it('merges requests of one kind made in the same turn into one runMany, results in order', async () => {
+    const { kind, calls } = recordingKind();
+    const scope = {};
+    const results = await Promise.all(['a', 'b', 'c'].map((item) => coalesce(scope, true, kind, noExec, item)));
+    expect(results).toEqual(['m(a)', 'm(b)', 'm(c)']);
+    expect(calls).toEqual(['many a,b,c']);
+  });
+
+  it('runs a lone request with runOne, and keeps hosts, become settings and groups apart', async () => {
+    const { kind, calls } = recordingKind();
+    const [hostA, hostB] = [{}, {}];
+    await Promise.all([
+      coalesce(hostA, true, kind, noExec, 'a'),
+      coalesce(hostB, true, kind, noExec, 'b'),
+      coalesce(hostA, false, kind, noExec, 'c'),
+      coalesce(hostA, true, kind, noExec, 'g2:d'),
+    ]);
+    expect(calls.sort()).toEqual(['one a', 'one b', 'one c', 'one g2:d']);
+  });
+
+  it('falls back to one request at a time when the batch gives up, so each keeps its own error', async () => {
+    const { kind, calls } = recordingKind(true);
+    const scope = {};
+    const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((item) => coalesce(scope, true, kind, noExec, item)));
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual(['r(a)', 'bad item', 'r(c)']);
+    expect(calls).toEqual(['many a,bad,c', 'one a', 'one bad', 'one c']);
+  });
+
+  it('requests made in a later turn go in a later batch', async () => {
+    const { kind, calls } = recordingKind();
+    const scope = {};
+    await Promise.all([coalesce(scope, true, kind, noExec, 'a'), coalesce(scope, true, kind, noExec, 'b')]);
+    await coalesce(scope, true, kind, noExec, 'c');
+    expect(calls).toEqual(['many a,b', 'one c']);
+  });
+});
+
+describe('mysqlQueries', () => {
+  it('sends all queries to one client, split back at the markers (empty results and empty values kept)', async () => {
+    const sent: Array<{ command: string; stdin: string }> = [];
+    const exec: Exec = async (command: string, options: ExecOptions = {}) => {
+      const stdin = String(options.stdin);
+      sent.push({ command, stdin });
+      const markers = [...stdin.matchAll(/SELECT '(shipshape_part_[0-9a-f]+:\d)' AS shipshape_part;/g)].map((m) => m[1]);
+      // As the client prints them: result sets one after another, each with its header line.
+      return result(`name\tcharset\napp\tutf8mb4\nshipshape_part\n${markers[0]}\nshipshape_part\n${markers[1]}\nv\n\nshipshape_part\n${markers[2]}\n`);
+    };
+    const parts = await mysqlQueries.runMany(exec, [{ sql: 'SELECT a;' }, { sql: 'SELECT nothing WHERE 0;' }, { sql: "SELECT '' AS v;" }]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0].stdin).toMatch(/^SET SESSION sql_mode/);
+    expect(parts?.map((p) => p.stdout)).toEqual(['name\tcharset\napp\tutf8mb4\n', '', 'v\n\n']);
+  });
+
+  it('gives up on the batch when the client fails or a marker is missing', async () => {
+    expect(await mysqlQueries.runMany(async () => result('', 1), [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
+    expect(await mysqlQueries.runMany(async () => result('x\n1\n'), [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
+  });
+});
+
+describe('systemctlShow', () => {
+  it('asks for each unit once and gives each task its own block', async () => {
+    const commands: string[] = [];
+    const exec: Exec = async (command: string) => {
+      commands.push(command);
+      return result('Id=nginx.service\nActiveState=active\n\nId=app.service\nActiveState=failed\n');
+    };
+    const states = await systemctlShow.runMany(exec, ['nginx.service', 'app.service', 'nginx.service']);
+    expect(commands).toEqual(['systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,CanReload,FragmentPath -- nginx.service app.service']);
+    expect(states?.map((s) => s.stdout)).toEqual(['Id=nginx.service\nActiveState=active\n', 'Id=app.service\nActiveState=failed\n', 'Id=nginx.service\nActiveState=active\n']);
+  });
+
+  it('gives up when systemctl fails or prints fewer blocks than units', async () => {
+    expect(await systemctlShow.runMany(async () => result('', 1), ['a.service', 'b.service'])).toBeUndefined();
+    expect(await systemctlShow.runMany(async () => result('Id=a.service\n'), ['a.service', 'b.service'])).toBeUndefined();
+  });
+});
