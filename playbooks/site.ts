@@ -10,7 +10,7 @@
  * Everything site-specific comes from the inventory (see roles/site-vars.ts and the README):
  * groups lb, web, db; domains, acmeEmail, mysqlPrimary, the two MySQL secrets, ...
  */
-import { definePlaybook, play, type Handlers, type HostView, type TaskList } from 'shipshape';
+import { definePlaybook, flushHandlers, play, type Handlers, type HostView, type TaskList } from 'shipshape';
 import { commonRole } from './roles/common.ts';
 import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
@@ -20,10 +20,12 @@ const inGroup = (host: HostView, group: string) => host.groups.includes(group);
 
 /**
  * Each host's own setup in ONE play: its roles by group membership (a host in web and db gets
- * both). Hosts of different roles then work in parallel — the load balancer installs HAProxy while
- * the database hosts install MySQL — and a no-op run crosses fewer play barriers. Only what needs
- * another host finished first gets a play of its own after it: the primary's accounts, then the
- * replicas seeded from it, then the certificate (HAProxy must already route the ACME challenge).
+ * both). Hosts of different roles then work in parallel — the load balancer installs HAProxy and
+ * gets its certificate while the database hosts install MySQL — and a no-op run crosses fewer play
+ * barriers. What needs the host's own handlers done first comes after a flush: the primary's
+ * database and accounts (mysqld restarted with its replication settings) and the certificate
+ * (HAProxy reloaded with the route for the ACME challenge). Only the replicas, which need the
+ * primary finished, get a play of their own after this one.
  */
 function serverRoles(host: HostView): TaskList {
   return [
@@ -31,6 +33,9 @@ function serverRoles(host: HostView): TaskList {
     inGroup(host, 'db') && mysqlServerRole(host),
     inGroup(host, 'web') && webRole(host),
     inGroup(host, 'lb') && loadBalancerRole(host),
+    flushHandlers(),
+    inGroup(host, 'db') && mysqlPrimaryRole(host),
+    inGroup(host, 'lb') && certificateRole(host),
   ];
 }
 
@@ -46,9 +51,12 @@ function serverHandlers(host: HostView): Handlers {
 export default definePlaybook({
   name: 'site',
   plays: [
-    play({ name: 'servers: base system, firewall, MySQL, web application, load balancer', hosts: 'all', tasks: serverRoles, handlers: serverHandlers }),
-    play({ name: 'MySQL primary: database and users', hosts: 'db', tasks: mysqlPrimaryRole }),
+    play({
+      name: 'servers: base system, firewall, MySQL and the primary accounts, web application, load balancer and its certificate',
+      hosts: 'all',
+      tasks: serverRoles,
+      handlers: serverHandlers,
+    }),
     play({ name: 'MySQL replicas', hosts: 'db', tasks: mysqlReplicaRole }),
-    play({ name: 'TLS certificate', hosts: 'lb', tasks: certificateRole }),
   ],
 });

@@ -3,6 +3,7 @@
  * Modules are grouped by area, each function returning a task (plain data) validated on the spot.
  */
 export { definePlaybook, play, type Play, type Playbook, type TaskList, type Handlers } from './playbook/define.ts';
+export { flushHandlers } from './playbook/flush-handlers.ts';
 export { moduleFunction, type Task, type TaskOptions, type RunContext } from './playbook/task.ts';
 export { defineInventory, type InventoryInput } from './inventory/define.ts';
 export { secret } from './secrets/refs.ts';

@@ -48,7 +48,7 @@ export function mysqlServerRole(host: HostView): TaskList {
   ];
 }
 
-/** The primary: the application's database and users. Runs before the replicas are seeded. */
+/** The primary: the application's database and users, once mysqld runs with its settings (site.ts flushes handlers first); before the replicas are seeded. */
 export function mysqlPrimaryRole(host: HostView): TaskList {
   if (!isPrimary(host)) return [];
   const vars = siteVars(host);

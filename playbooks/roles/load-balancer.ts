@@ -42,8 +42,8 @@ export function loadBalancerRole(host: HostView): TaskList {
 }
 
 /**
- * The certificate, in a play after the load balancer's, so HAProxy already routes
- * /.well-known/acme-challenge/ to certbot's standalone server on the side port.
+ * The certificate, after the load balancer's handlers have run (site.ts flushes them), so HAProxy
+ * already routes /.well-known/acme-challenge/ to certbot's standalone server on the side port.
  */
 export function certificateRole(host: HostView): TaskList {
   const vars = siteVars(host);

@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.ts';
 import type { HostView, TaskResult } from '../modules/types.ts';
 import { flattenTasks, handlersFor, type Play } from '../playbook/define.ts';
+import { isFlushHandlers } from '../playbook/flush-handlers.ts';
 import type { Task } from '../playbook/task.ts';
 import type { Reporter } from '../report/reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
@@ -95,6 +96,8 @@ export async function runHostPlay(
   const prefetchFrom = (start: number): void => {
     for (let i = start; i < selected.length && i < start + PREFETCH_WINDOW; i++) {
       const task = selected[i];
+      // Plans made before a flush stay valid unless a handler changes something (onApply drops them).
+      if (isFlushHandlers(task)) continue;
       if (task.options.when || typeof task.args === 'function') break;
       prefetched.set(i, startPlan(task, envFor(task)));
     }
@@ -126,11 +129,27 @@ export async function runHostPlay(
     reporter.taskResult({ ...event, result });
   };
 
+  /** The notified handlers, once each in their declared order (end of play, or flushHandlers()). */
+  const runNotifiedHandlers = async (): Promise<void> => {
+    // Checked as it goes: a handler may notify one declared after it.
+    for (const [name, handler] of Object.entries(handlersFor(play, view))) {
+      if (!notified.delete(name)) continue;
+      for (const task of flattenTasks(handler)) {
+        const result = await runOne({ ...task, name }, true);
+        if (result.status === 'failed' && !result.ignored) state.failed = true;
+      }
+    }
+  };
+
   const selected = tasks.filter((task) => selectedByTags([...(play.tags ?? []), ...(task.options.tags ?? [])], options));
   for (const [index, task] of selected.entries()) {
     if (options.signal?.aborted) {
       (state.notStarted ??= []).push(...selected.slice(index).map((t) => t.name));
       break;
+    }
+    if (isFlushHandlers(task)) {
+      await runNotifiedHandlers();
+      continue;
     }
     if (!prefetched.has(index)) prefetchFrom(index);
     const prefetch = prefetched.get(index);
@@ -144,14 +163,6 @@ export async function runHostPlay(
 
   // Handlers run even after a failure (Ansible's force_handlers), so a changed config is not left
   // unapplied; but not after SIGINT, which means "stop starting things".
-  if (!options.signal?.aborted) {
-    for (const [name, handler] of Object.entries(handlersFor(play, view))) {
-      if (!notified.has(name)) continue;
-      for (const task of flattenTasks(handler)) {
-        const result = await runOne({ ...task, name }, true);
-        if (result.status === 'failed' && !result.ignored) state.failed = true;
-      }
-    }
-  }
+  if (!options.signal?.aborted) await runNotifiedHandlers();
   reporter.hostDone(play.name, view.name, { failed: state.failed });
 }

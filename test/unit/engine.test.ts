@@ -7,6 +7,7 @@ import type { Inventory, InventoryHost } from '../../src/inventory/types.ts';
 import type { Module } from '../../src/modules/types.ts';
 import { definePlaybook, play } from '../../src/playbook/define.ts';
 import { moduleFunction } from '../../src/playbook/task.ts';
+import { flushHandlers } from '../../src/playbook/flush-handlers.ts';
 import { JsonReporter } from '../../src/report/json.ts';
 import type { HostConnection } from '../../src/transport/types.ts';
 import { TaskError } from '../../src/errors.ts';
@@ -130,6 +131,42 @@ describe('engine', () => {
     expect(names).toEqual(['set conf:changed', 'set c2:changed', 'set bad:failed', 'restart:changed']);
     expect(stores.get('a')!.has('never')).toBe(false);
     expect(result.code).toBe(1);
+  });
+
+  it('flushHandlers() runs the handlers notified so far at that point; later notifications run at the end', async () => {
+    fresh('a');
+    const book = definePlaybook([
+      play({
+        name: 'p',
+        hosts: 'all',
+        tasks: [
+          set({ key: 'conf', value: '1' }, { notify: 'restart' }),
+          flushHandlers(),
+          // Sees the handler's effect: it requires what the handler wrote.
+          set({ key: 'after', value: '1', requires: 'restarted' }, { notify: 'reload' }),
+          flushHandlers(),
+          set({ key: 'late', value: '1' }, { notify: 'restart' }),
+        ],
+        handlers: { restart: set({ key: 'restarted', value: 'yes' }), reload: set({ key: 'reloaded', value: 'yes' }) },
+      }),
+    ]);
+    const result = await run(book, ['a'], { tags: ['other'] });
+    // Tags do not skip a flush (it is `always`); here they select nothing else.
+    expect(result.tasks).toEqual([]);
+    const all = await run(book, ['a']);
+    expect(all.tasks.map((t) => `${t.task}:${t.status}${t.handler ? ' (handler)' : ''}`)).toEqual([
+      'set conf:changed',
+      'restart:changed (handler)',
+      'set after:changed',
+      'reload:changed (handler)',
+      'set late:changed',
+      // Notified again after its flush: once more at the end.
+      'restart:ok (handler)',
+    ]);
+    // A second run notifies nothing, so no handler runs anywhere.
+    const again = await run(book, ['a']);
+    expect(again.tasks.every((t) => !t.handler)).toBe(true);
+    expect(again.recap.hosts.a).toMatchObject({ changed: 0, ok: 3 });
   });
 
   it('a failing host does not stop the others, and is skipped by later plays', async () => {

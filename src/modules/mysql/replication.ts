@@ -116,9 +116,11 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     const password = revealed(args.password);
     registerSecretValue(password);
     const client = clientFor(ctx);
-    const dialect = await readDialect(client);
+    // The version and the stored password in one client run (coalesced), then the status, whose
+    // statement depends on the version: two round trips, not three.
+    const [dialect, storedMatches] = await Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
     const status = await readStatus(client, dialect);
-    const matches = status && status.host !== '' ? await storedPasswordMatches(client, password) : undefined;
+    const matches = status && status.host !== '' ? storedMatches : undefined;
     const plan = planReplication(status, args, matches);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
     return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };

@@ -62,6 +62,9 @@ async function readGrants(ctx: TaskContext, args: UserArgs) {
 }
 
 export async function planUser(ctx: TaskContext, args: UserArgs): Promise<Step[]> {
+  // The grants are asked for together with the account (one client run for both, coalesced); for
+  // an account that does not exist yet SHOW GRANTS fails, and that answer is simply not used.
+  const grants = args.state !== 'absent' && args.privileges ? settle(readGrants(ctx, args)) : undefined;
   const current = await readUser(ctx, args);
   if (args.state === 'absent') return current.exists ? [{ kind: 'drop' }] : [];
   const steps: Step[] = [];
@@ -69,10 +72,20 @@ export async function planUser(ctx: TaskContext, args: UserArgs): Promise<Step[]
   else if (passwordMatches(current.plugin, current.authString, revealed(args.password!)) !== true) steps.push({ kind: 'password' });
   if (args.privileges) {
     const wanted = args.privileges.map(parseWantedGrant);
-    const have = current.exists ? await readGrants(ctx, args) : [];
+    let have: ReturnType<typeof parseShowGrants> = [];
+    if (current.exists) {
+      const read = await grants!;
+      if ('error' in read) throw read.error;
+      have = read.value;
+    }
     steps.push(...diffGrants(have, wanted));
   }
   return steps;
+}
+
+/** A promise that never rejects (so an unused failure is not an unhandled rejection). */
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then((value) => ({ value }), (error: unknown) => ({ error }));
 }
 
 function describeStep(step: Step, args: UserArgs): string {
