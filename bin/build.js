@@ -30,6 +30,9 @@ function sourceStamp() {
     }
   };
   walk(SRC);
+  // How the bundle is made: a changed build script must rebuild too.
+  const self = statSync(fileURLToPath(import.meta.url));
+  hash.update(`build\0${self.size}\0${self.mtimeMs}\n`);
   // Bundled dependencies: a changed install must rebuild too.
   try {
     const lock = statSync(join(ROOT, 'node_modules', '.package-lock.json'));
@@ -53,6 +56,26 @@ function pruneOldBuilds(current) {
     if (Date.now() - old.mtime > 60_000) rmSync(join(DIST, old.name), { recursive: true, force: true });
   }
 }
+
+/**
+ * zod re-exports its ~50 message locales (a quarter of the whole bundle's bytes, parsed at every
+ * start) as `z.locales`; shipshape's messages are English and it never switches locale, so the
+ * bundle keeps English only. (A playbook that imports zod itself gets the whole package, from
+ * node_modules.)
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'shipshape-zod-locales', pluginData: args.resolveDir } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'shipshape-zod-locales' }, (args) => ({
+      contents: "export { default as en } from '../locales/en.js';\n",
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
 
 /** The directory of an up-to-date build, building it first when needed. */
 export async function ensureBuilt() {
@@ -79,6 +102,7 @@ export async function ensureBuilt() {
     banner: { js: "import { createRequire as __shipshapeCreateRequire } from 'node:module'; const require = __shipshapeCreateRequire(import.meta.url);" },
     sourcemap: true,
     logLevel: 'silent',
+    plugins: [zodEnglishOnly],
   });
   try {
     renameSync(temporary, out);

@@ -19,6 +19,9 @@ if (dist) {
   if (process.argv.includes('-v') || process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
   const { main } = await import(pathToFileURL(`${dist}/cli.js`).href);
   await main(process.argv);
+  // The command is done and its output written (stdout and stderr are synchronous for files and
+  // pipes on Linux): do not wait for SSH sockets to finish closing (~30-50 ms per run).
+  process.exit();
 } else {
   // From source everything goes through tsx's hooks: import the heavy plain-JS dependencies first,
   // by Node's own loader (each module load through the hooks is a round trip to their thread).

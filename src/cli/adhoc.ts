@@ -14,7 +14,7 @@ interface AdhocOptions extends InventoryOptions {
 }
 
 /** `shipshape run -i INV PATTERN -- CMD`: one shell command on many hosts, output grouped per host. */
-export function registerAdhocCommand(program: Command, run: (code: Promise<number>) => void): void {
+export function registerAdhocCommand(program: Command, run: (code: Promise<number>) => Promise<void>): void {
   addInventoryOptions(program.command('run'))
     .description('run an ad-hoc shell command on the hosts matching PATTERN')
     .argument('<pattern>', 'host pattern')

@@ -38,7 +38,7 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   traceEvent({ event: 'playbook loaded' });
   preflightPlaybook(playbook, inventory, selectHosts, file);
   const check = options.check ?? false;
-  const reporter = chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false });
+  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false });
 
   const abort = new AbortController();
   const onSigint = () => {
@@ -86,7 +86,7 @@ function addRunOptions(command: Command): Command {
     .option('-v, --verbose', 'module output and stack traces');
 }
 
-export function registerApplyCommands(program: Command, run: (code: Promise<number>) => void): void {
+export function registerApplyCommands(program: Command, run: (code: Promise<number>) => Promise<void>): void {
   addRunOptions(program.command('apply').argument('<playbook>', 'playbook .ts file'))
     .description('run a playbook: plan each task, apply only the difference')
     .option('-C, --check', 'change nothing; report what would change (exit 2 if anything would)')

@@ -10,7 +10,7 @@ interface FactsOptions extends InventoryOptions {
   acceptNewHostKeys?: boolean;
 }
 
-export function registerFactsCommand(program: Command, run: (code: Promise<number>) => void): void {
+export function registerFactsCommand(program: Command, run: (code: Promise<number>) => Promise<void>): void {
   addInventoryOptions(program.command('facts'))
     .description('gather and print facts of the selected hosts')
     .option('--json', 'one JSON object per host and line')

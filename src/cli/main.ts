@@ -7,7 +7,7 @@ import { registerInventoryCommand } from './inventory.ts';
 import { registerLabCommand } from './lab.ts';
 import { registerVaultCommand } from './vault.ts';
 
-/** The CLI: parses argv, runs the command, sets process.exitCode. Never throws. */
+/** The CLI: parses argv, runs the command (resolving once it is done), sets process.exitCode. Never throws. */
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('shipshape')
     .description('agentless provisioning with typed TypeScript playbooks')
@@ -17,9 +17,9 @@ export async function main(argv: string[]): Promise<void> {
 
   const verbose = argv.includes('-v') || argv.includes('--verbose');
 
-  /** Every action hands its promise here: one place maps results and errors to exit codes. */
-  function run(code: Promise<number>): void {
-    code.then(
+  /** Every action hands its promise here (and returns what this returns, so parsing waits for it): one place maps results and errors to exit codes. */
+  function run(code: Promise<number>): Promise<void> {
+    return code.then(
       (value) => {
         process.exitCode = value;
       },
