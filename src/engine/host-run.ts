@@ -151,7 +151,10 @@ export async function runHostPlay(
       await runNotifiedHandlers();
       continue;
     }
-    if (!prefetched.has(index)) prefetchFrom(index);
+    if (!prefetched.has(index)) {
+      prefetchFrom(index);
+      traceEvent({ host: view.name, event: 'plans started', from: index });
+    }
     const prefetch = prefetched.get(index);
     prefetched.delete(index);
     const result = await runOne(task, false, prefetch);

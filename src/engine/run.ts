@@ -110,6 +110,7 @@ export async function runPlaybook<C extends HostConnection>(
       reporter.playStart({ name: play.name, hosts: live });
       traceEvent({ event: 'play', play: play.name });
       const taskLists = buildTaskLists(play, live, states, recap, reporter);
+      traceEvent({ event: 'task lists built', play: play.name });
       for (const batch of serialBatches(live.filter((name) => taskLists.has(name)), play.serial)) {
         if (options.signal?.aborted) {
           for (const name of batch) (states.get(name)!.notStarted ??= []).push(`play "${play.name}" (all its tasks)`);

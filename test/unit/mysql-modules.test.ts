@@ -98,14 +98,19 @@ describe('mysql.user', () => {
 
 describe('mysql.config', () => {
   const file = '# Managed by shipshape (mysql.config): local edits are overwritten on the next run.\n[mysqld]\nserver-id = 1\nread_only = OFF\n';
+  // The file probe is a shell command; the running values come from the mysql client.
   const host = (content: string | undefined) =>
-    fakeHost(() => `${content === undefined ? 'file:absent\n' : `file:present\n${Buffer.from(content).toString('base64')}`}\n${fixture('variables.tsv')}`);
+    fakeHost((_sql, command) =>
+      command.startsWith('mysql ')
+        ? fixture('variables.tsv')
+        : `${content === undefined ? 'file:absent\n' : `file:present\n${Buffer.from(content).toString('base64')}`}\n`,
+    );
 
-  it('file and running values agree: nothing to do, in one remote command', async () => {
+  it('file and running values agree: nothing to do; the file and the variables read at once', async () => {
     const { ctx, calls } = host(file);
     const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1, read_only: 'OFF' } }));
     expect(plan.changes).toEqual([]);
-    expect(calls).toHaveLength(1);
+    expect(calls.map((c) => (c.command.startsWith('mysql ') ? 'mysql' : 'file'))).toEqual(['file', 'mysql']);
   });
 
   it('running value drifted while the file is right (SET GLOBAL read_only=OFF on a replica)', async () => {
@@ -123,12 +128,12 @@ describe('mysql.config', () => {
 
   it('plans the file alone while mysqld is stopped (a later task starts it with that file)', async () => {
     const { ctx, calls } = fakeHost((sql, command) =>
-      command.includes('mysql') ? { exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" } : 'file:absent\n\n',
+      command.startsWith('mysql ') ? { exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" } : 'file:absent\n\n',
     );
     const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }));
     expect(plan.changes.map((c) => c.description)).toEqual([`create ${DEFAULT_CONFIG_PATH}`]);
     expect(plan.data!.drift).toEqual([]);
-    expect(calls.at(-1)!.command).not.toContain('mysql ');
+    expect(calls).toHaveLength(2);
   });
 
   it('other client failures still fail the plan', async () => {

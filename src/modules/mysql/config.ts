@@ -6,11 +6,10 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { raw, sh } from '../../transport/quote.ts';
+import { sh } from '../../transport/quote.ts';
 import { writeRemoteAtomic } from '../../transport/remote-files.ts';
 import type { Change, Module, TaskContext } from '../types.ts';
-import { parseBatch } from './batch.ts';
-import { clientFor, MYSQL_COMMAND, SqlError } from './client.ts';
+import { clientFor, SqlError } from './client.ts';
 import { isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
 import { sqlString } from './sql.ts';
 
@@ -46,30 +45,31 @@ function fileProbe(path: string): string {
   ].join('\n');
 }
 
-function probeCommand(path: string, variables: string[]): { command: string; sql: string } {
-  // One round trip: the file, then the variables from mysql, which reads its SQL from our stdin.
-  const command = `( ${fileProbe(path)}\n${sh`exec ${raw(MYSQL_COMMAND)}`} )`;
-  const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
-  return { command, sql };
-}
-
 async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string>; serverDown: boolean }> {
   const variables = [...new Set(Object.keys(args.settings).map(variableName).map((v) => (v.endsWith('log_bin') ? 'log_bin' : v)))];
-  const { command, sql } = probeCommand(args.path, variables);
-  let stdout: string;
+  const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
+  // Both at once: the query joins the host's other MySQL reads in one client run (coalesced).
+  const [probe, rows] = await Promise.all([
+    ctx.run(`( ${fileProbe(args.path)} )`, { become: true }),
+    clientFor(ctx)
+      .query(sql)
+      .then(
+        (found) => ({ found }),
+        (error: unknown) => ({ error }),
+      ),
+  ]);
   let serverDown = false;
-  try {
-    stdout = (await clientFor(ctx).raw(command, sql)).stdout;
-  } catch (error) {
+  let live = new Map<string, string>();
+  if ('error' in rows) {
     // A stopped server (a later task starts it) is no reason to fail: the file is what it will
     // start with, so plan the file alone; live values are checked again once it runs.
-    if (!(error instanceof TaskError) || !error.message.startsWith('MySQL is not running')) throw error;
+    if (!(rows.error instanceof TaskError) || !rows.error.message.startsWith('MySQL is not running')) throw rows.error;
     serverDown = true;
-    stdout = (await ctx.run(`( ${fileProbe(args.path)} )`)).stdout;
+  } else {
+    live = new Map(rows.found.map((row) => [row.Variable_name.toLowerCase(), row.Value]));
   }
-  const [status, encoded, ...rest] = stdout.split('\n');
+  const [status, encoded] = probe.stdout.split('\n');
   const file = status === 'file:present' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
-  const live = serverDown ? new Map<string, string>() : new Map(parseBatch(rest.join('\n')).map((row) => [row.Variable_name.toLowerCase(), row.Value]));
   return { file, live, serverDown };
 }
 
