@@ -82,9 +82,12 @@ function plainSecretWarnings(input: ValidInventoryInput, source: string): string
   for (const [name, group] of Object.entries(input.groups ?? {})) check(group.vars, `groups.${name}.vars`);
   for (const [name, host] of Object.entries(input.hosts)) {
     check(host.vars, `hosts.${name}.vars`);
-    check({ password: host.password, becomePassword: host.becomePassword }, `hosts.${name}`);
+    check({ password: host.password, becomePassword: host.becomePassword, privateKeyPassphrase: host.privateKeyPassphrase }, `hosts.${name}`);
   }
-  check({ password: input.defaults?.password, becomePassword: input.defaults?.becomePassword }, 'defaults');
+  check(
+    { password: input.defaults?.password, becomePassword: input.defaults?.becomePassword, privateKeyPassphrase: input.defaults?.privateKeyPassphrase },
+    'defaults',
+  );
   return warnings;
 }
 
@@ -112,6 +115,8 @@ function connectionFor(
   if (password) connection.password = password;
   const becomePassword = asSecret(merged.becomePassword, `inventory:${name}.becomePassword`);
   if (becomePassword) connection.becomePassword = becomePassword;
+  const passphrase = asSecret(merged.privateKeyPassphrase, `inventory:${name}.privateKeyPassphrase`);
+  if (passphrase) connection.privateKeyPassphrase = passphrase;
   if (typeof merged.proxyJump === 'string') connection.proxyJump = merged.proxyJump;
   if (typeof merged.knownHosts === 'string') connection.knownHosts = resolveLocalPath(merged.knownHosts, options.baseDir);
   return connection;

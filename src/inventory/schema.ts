@@ -28,6 +28,8 @@ const connectionFields = {
   port: z.number().int().min(1).max(65535).optional(),
   user: z.string().min(1).optional(),
   privateKey: z.string().min(1).optional(),
+  /** For an encrypted private key (without it, such a key is left to ssh-agent). */
+  privateKeyPassphrase: secretText.optional(),
   password: secretText.optional(),
   become: z.boolean().optional(),
   becomePassword: secretText.optional(),

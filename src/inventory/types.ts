@@ -7,6 +7,8 @@ export interface ConnectionSettings {
   user: string;
   /** Path to a private key file on the controller. */
   privateKey?: string;
+  /** Decrypts an encrypted `privateKey`. */
+  privateKeyPassphrase?: Secret;
   /** Use ssh-agent ($SSH_AUTH_SOCK) when set. */
   agent?: string;
   password?: Secret;

@@ -47,7 +47,18 @@ function resolveSettings(settings: ConnectionSettings, options: ClientOptions): 
   return applySshConfig(settings, readSshConfig(settings.address, options.sshConfigPath));
 }
 
-async function readPrivateKey(host: string, path: string): Promise<string> {
+/**
+ * The private key file's text, checked before any connection. An encrypted key is decrypted with
+ * `privateKeyPassphrase`; without one it is left to ssh-agent when there is an agent (as OpenSSH
+ * would use the agent's copy), and is otherwise an error saying what to do: undefined then means
+ * "authenticate through the agent only".
+ */
+async function readPrivateKey(
+  host: string,
+  path: string,
+  passphrase: string | undefined,
+  agent: string | undefined,
+): Promise<{ key: string; passphrase?: string } | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -55,11 +66,27 @@ async function readPrivateKey(host: string, path: string): Promise<string> {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new ConfigError(`host ${host}: cannot read private key ${path}: ${reason}`, { host, file: path, cause: error });
   }
-  const parsed = ssh2.utils.parseKey(text);
-  if (parsed instanceof Error) {
-    throw new ConfigError(`host ${host}: private key ${path} is not usable: ${parsed.message}`, { host, file: path, cause: parsed });
+  const plain = ssh2.utils.parseKey(text);
+  if (!(plain instanceof Error)) return { key: text };
+  if (!/encrypted/i.test(plain.message) || !/no passphrase/i.test(plain.message)) {
+    throw new ConfigError(`host ${host}: private key ${path} is not usable: ${plain.message}`, { host, file: path, cause: plain });
   }
-  return text;
+  if (passphrase === undefined) {
+    if (agent) return undefined;
+    throw new ConfigError(
+      `host ${host}: private key ${path} is encrypted: give privateKeyPassphrase (secret.env(NAME) or a vault value) or load the key into ssh-agent`,
+      { host, file: path },
+    );
+  }
+  const decrypted = ssh2.utils.parseKey(text, passphrase);
+  if (decrypted instanceof Error) {
+    throw new ConfigError(`host ${host}: cannot decrypt private key ${path} with privateKeyPassphrase (wrong passphrase?)`, {
+      host,
+      file: path,
+      cause: decrypted,
+    });
+  }
+  return { key: text, passphrase };
 }
 
 function describeFailure(host: string, address: string, port: number, user: string, error: Error, timeoutS: number): ConnectionError {
@@ -86,7 +113,7 @@ async function openOne(
   const name = knownHostName(settings.address, settings.port);
   let hostKeyError: HostKeyError | undefined;
   const agent = settings.agent ?? process.env.SSH_AUTH_SOCK;
-  const config: ConnectConfig & { privateKey?: string } = {
+  const config: ConnectConfig & { privateKey?: string; passphrase?: string } = {
     host: settings.address,
     port: settings.port,
     username: settings.user,
@@ -107,7 +134,14 @@ async function openOne(
         });
     },
   };
-  if (settings.privateKey) config.privateKey = await readPrivateKey(host, settings.privateKey);
+  if (settings.privateKey) {
+    const passphrase = settings.privateKeyPassphrase ? revealed(settings.privateKeyPassphrase) : undefined;
+    const key = await readPrivateKey(host, settings.privateKey, passphrase, agent);
+    if (key) {
+      config.privateKey = key.key;
+      if (key.passphrase !== undefined) config.passphrase = key.passphrase;
+    }
+  }
   if (agent) config.agent = agent;
   if (settings.password) config.password = revealed(settings.password);
   if (sock) config.sock = sock as never;

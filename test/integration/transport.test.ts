@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandError, ConnectionError, HostKeyError, TimeoutError } from '../../src/errors.ts';
 import type { ConnectionSettings } from '../../src/inventory/types.ts';
@@ -159,6 +160,34 @@ describe('transport over SSH', () => {
     await expect(wrong.exec('id -un', { become: true })).rejects.toThrow(/host transport-1: cannot become root with sudo: .*refused/);
     expect((await wrong.exec('id -un')).stdout).toBe('ops\n');
     await wrong.close();
+  });
+
+  it('uses an encrypted private key with privateKeyPassphrase; without it (no agent) or with a wrong one, a clear error before connecting', async () => {
+    const keyFile = join(work, 'id_encrypted');
+    const passphrase = `phrase-${randomBytes(6).toString('hex')}`;
+    // A passphrase-protected PEM key (Proc-Type: 4,ENCRYPTED), made without ssh-keygen.
+    const pair = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase },
+    });
+    writeFileSync(keyFile, pair.privateKey, { mode: 0o600 });
+    expect(pair.privateKey).toContain('ENCRYPTED');
+    const parsed = ssh2.utils.parseKey(pair.privateKey, passphrase);
+    if (parsed instanceof Error) throw parsed;
+    const publicKey = `${parsed.type} ${parsed.getPublicSSH().toString('base64')} shipshape-test`;
+    expect((await host.shell(`echo '${publicKey}' >> /home/deploy/.ssh/authorized_keys`)).exitCode).toBe(0);
+    // agent '' = no agent, whatever $SSH_AUTH_SOCK the test runs with.
+    const noAgent = { ...settings({ privateKey: keyFile }), agent: '' };
+    const withPassphrase = await connect(host.name, { ...noAgent, privateKeyPassphrase: new Secret(passphrase, 'test') }, options);
+    expect((await withPassphrase.exec('echo "$SSH_CONNECTION" | wc -w')).stdout.trim()).toBe('4');
+    await withPassphrase.close();
+    await expect(connect(host.name, noAgent, options)).rejects.toThrow(
+      `host transport-1: private key ${keyFile} is encrypted: give privateKeyPassphrase (secret.env(NAME) or a vault value) or load the key into ssh-agent`,
+    );
+    await expect(connect(host.name, { ...noAgent, privateKeyPassphrase: new Secret('wrong', 'test') }, options)).rejects.toThrow(
+      `host transport-1: cannot decrypt private key ${keyFile} with privateKeyPassphrase (wrong passphrase?)`,
+    );
   });
 
   it('reaches the host through a ProxyJump host', async () => {

@@ -135,6 +135,26 @@ ansible_become_password=sudo-pass-123
     expect(inventory.warnings?.join('\n')).toContain('defaults.becomePassword');
   });
 
+  it('takes a private key passphrase as a secret, and warns when it is written in plain text', async () => {
+    process.env.SHIPSHAPE_TEST_KEY_PHRASE = 'phrase-from-env';
+    try {
+      const file = await write(
+        'passphrase.json',
+        JSON.stringify({
+          defaults: { privateKey: '/keys/id', privateKeyPassphrase: { $env: 'SHIPSHAPE_TEST_KEY_PHRASE' } },
+          hosts: { a: { address: '127.0.0.1' }, b: { address: '127.0.0.2', privateKeyPassphrase: 'plain-phrase' } },
+        }),
+      );
+      const inventory = await loadInventory(file);
+      expect(inventory.hosts.get('a')!.connection.privateKeyPassphrase?.reveal()).toBe('phrase-from-env');
+      expect(JSON.stringify(inventory.hosts.get('a')!.connection)).not.toContain('phrase-from-env');
+      expect(inventory.hosts.get('b')!.connection.privateKeyPassphrase?.reveal()).toBe('plain-phrase');
+      expect(inventory.warnings?.join('\n')).toContain('hosts.b.privateKeyPassphrase holds plain text');
+    } finally {
+      delete process.env.SHIPSHAPE_TEST_KEY_PHRASE;
+    }
+  });
+
   it('fills unset connection settings with defaults and does not claim them', async () => {
     const file = await write('bare.json', '{"hosts": {"a": {"address": "127.0.0.1"}}}');
     const connection = (await loadInventory(file)).hosts.get('a')!.connection;
