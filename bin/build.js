@@ -1,4 +1,4 @@
-// Bundles shipshape's own TypeScript (src/) and most of its dependencies into plain ESM under
+// Bundles shipshape's own TypeScript (src/) and its dependencies into one CommonJS file under
 // dist/<stamp>/ with esbuild, so a run starts without compiling ~170 files through a loader's hooks
 // (about 0.4 s of every run) or resolving each package's files. The stamp is a hash of src's file
 // names, sizes and mtimes and of package-lock.json: an edited source or an updated dependency makes
@@ -6,15 +6,19 @@
 // inventories are compiled on demand into dist/<stamp>/user-modules (src/util/compile-user-module.ts).
 // Plain JavaScript: it runs before anything can compile TypeScript.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
-/** The entry points: the CLI, the public API (`shipshape`) and the lab's (`shipshape/lab`). */
-const ENTRIES = { cli: 'src/cli/main.ts', index: 'src/index.ts', lab: 'src/lab/public.ts' };
+/** The one entry: the CLI, the public API (`shipshape`) and the lab's (`shipshape/lab`) together. */
+const ENTRY = 'src/bundle.ts';
+export const BUNDLE = 'shipshape.cjs';
+/** What a playbook's `shipshape` and `shipshape/lab` imports resolve to: ES module faces of the bundle. */
+export const FACES = { index: 'api', lab: 'lab' };
 const KEEP_BUILDS = 3;
 
 function sourceStamp() {
@@ -77,39 +81,58 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * An ES module re-exporting one part of the bundle (`api` or `lab`) under its own names, taken from
+ * the instance the bin loaded (globalThis, so a playbook shares the CLI's classes and secrets), or
+ * loaded here when something imports it on its own.
+ */
+function faceModule(part, names) {
+  return [
+    "import { createRequire } from 'node:module';",
+    `const bundle = globalThis[Symbol.for('shipshape.bundle')] ?? createRequire(import.meta.url)('./${BUNDLE}');`,
+    `export const { ${names.join(', ')} } = bundle.${part};`,
+    '',
+  ].join('\n');
+}
+
 /** The directory of an up-to-date build, building it first when needed. */
 export async function ensureBuilt() {
   const stamp = sourceStamp();
   const out = join(DIST, stamp);
-  if (existsSync(join(out, 'cli.js'))) return out;
+  if (existsSync(join(out, 'index.mjs'))) return out;
   const { build } = await import('esbuild');
   // Build beside the final place, then rename: a concurrent run sees a complete build or none.
   const temporary = `${out}.tmp-${process.pid}`;
   mkdirSync(DIST, { recursive: true });
   await build({
-    entryPoints: ENTRIES,
-    outdir: temporary,
+    entryPoints: [join(ROOT, ENTRY)],
+    outfile: join(temporary, BUNDLE),
     bundle: true,
-    splitting: true, // shared chunks: the CLI and the `shipshape` API share module instances
-    format: 'esm',
+    // CommonJS, one file: the bin compiles it through vm.Script with V8's code cache (Node 20 has
+    // no compile cache for ES modules); what loads on demand (import()) is still only evaluated then.
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
-    // Dependencies are bundled too: resolving and reading each package's many files cost about
-    // 0.15 s per run. Kept external: ssh2 (a native addon; node-ssh wraps it), and what is only
-    // imported on demand (esbuild compiles playbooks, testcontainers runs the lab, tsx the source).
-    external: ['ssh2', 'node-ssh', 'esbuild', 'testcontainers', 'tsx', 'tsx/*'],
-    // Bundled CommonJS dependencies call require() for Node's built-in modules.
-    banner: { js: "import { createRequire as __shipshapeCreateRequire } from 'node:module'; const require = __shipshapeCreateRequire(import.meta.url);" },
+    // Dependencies are bundled too (resolving and reading each package's many files cost ~0.15 s
+    // per run), ssh2's native crypto addon copied beside the bundle. Kept external: what is only
+    // imported on demand (esbuild compiles playbooks, testcontainers runs the lab, tsx the source)
+    // and ssh2's optional cpu-features.
+    external: ['esbuild', 'testcontainers', 'tsx', 'tsx/*', 'cpu-features'],
+    loader: { '.node': 'copy' },
+    define: { 'import.meta.url': '__shipshapeModuleUrl' },
+    banner: { js: "const __shipshapeModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
     sourcemap: true,
     logLevel: 'silent',
     plugins: [zodEnglishOnly],
   });
+  const bundle = createRequire(import.meta.url)(join(temporary, BUNDLE));
+  for (const [face, part] of Object.entries(FACES)) writeFileSync(join(temporary, `${face}.mjs`), faceModule(part, Object.keys(bundle[part])));
   try {
     renameSync(temporary, out);
   } catch (error) {
     // Another run finished the same build first: use it.
     rmSync(temporary, { recursive: true, force: true });
-    if (!existsSync(join(out, 'cli.js'))) throw error;
+    if (!existsSync(join(out, 'index.mjs'))) throw error;
   }
   pruneOldBuilds(stamp);
   return out;

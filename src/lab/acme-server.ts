@@ -12,6 +12,7 @@ import { ensureAcmeImage } from './acme/image.ts';
 import { ACME_PORTS, ACME_STATE_DIR } from './acme/recipe.ts';
 import { ensureLabImage } from './image.ts';
 import { runLocal } from './process.ts';
+import { importDynamic } from '../util/dynamic-import.ts';
 
 // Ryuk cannot be pulled here (see hosts.ts); testcontainers reads this when it loads.
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
@@ -58,7 +59,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<AcmeS
   const baseImage = options.baseImage ?? (await ensureLabImage(log)).tag;
   const { tag } = await ensureAcmeImage(baseImage, log);
   await ensureNetwork(options.network, options.labels);
-  const { GenericContainer } = await import('testcontainers');
+  const { GenericContainer } = await importDynamic<typeof import('testcontainers')>('testcontainers');
   let container = new GenericContainer(tag)
     .withLabels({ ...options.labels, 'shipshape.role': 'acme-server' })
     .withNetworkMode(options.network)

@@ -10,6 +10,7 @@ import { sh } from '../transport/quote.ts';
 import { dockerExec, ensureNetwork, type Labels } from './docker.ts';
 import { LAB_USER } from './image-recipe.ts';
 import { parsePublicKeyFile } from './known-hosts.ts';
+import { importDynamic } from '../util/dynamic-import.ts';
 
 // Ryuk (testcontainers' reaper) is an image we cannot pull; we remove containers by label instead.
 // testcontainers reads this when it loads, hence the dynamic import below.
@@ -49,7 +50,7 @@ function usesCgroupV1(): boolean {
 
 export async function startHosts(names: string[], options: StartHostsOptions): Promise<StartedHost[]> {
   await ensureNetwork(options.network, options.labels);
-  const { GenericContainer } = await import('testcontainers');
+  const { GenericContainer } = await importDynamic<typeof import('testcontainers')>('testcontainers');
   return Promise.all(
     names.map(async (name) => {
       let container = new GenericContainer(options.image)

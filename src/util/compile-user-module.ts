@@ -19,6 +19,7 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Message, Plugin } from 'esbuild';
+import { importDynamic } from './dynamic-import.ts';
 
 /** What `shipshape` and `shipshape/lab` resolve to (file URLs of the running build's entries). */
 export type ShipshapeEntries = Record<'shipshape' | 'shipshape/lab', string>;
@@ -62,7 +63,7 @@ export async function compileUserModule(file: string, entries: ShipshapeEntries,
   const manifestFile = path.join(cacheDir, `${key}.json`);
   if (isFresh(manifestFile, file)) return pathToFileURL(output).href;
 
-  const { build } = await import('esbuild');
+  const { build } = await importDynamic<typeof import('esbuild')>('esbuild');
   const workingDir = path.dirname(file);
   let result;
   try {

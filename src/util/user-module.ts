@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileUserModule, runningBuildDir } from './compile-user-module.ts';
+import { importDynamic } from './dynamic-import.ts';
 
 /**
  * Imports a user's module (a playbook or a TypeScript inventory).
  *
- * Bundled (bin/shipshape.js runs dist/<stamp>/): compiled with esbuild into one cached ES module
+ * Bundled (bin/shipshape.js runs dist/<stamp>/shipshape.cjs): compiled with esbuild into one cached ES module
  * (compile-user-module.ts), so TypeScript costs nothing on a re-run and a project needs no
  * `"type": "module"`. From source (SHIPSHAPE_FROM_SOURCE=1 under tsx, or vitest), whatever loads
  * shipshape's own .ts files loads the user's too.
@@ -13,10 +14,11 @@ import { compileUserModule, runningBuildDir } from './compile-user-module.ts';
 export async function importUserModule(file: string): Promise<{ default?: unknown }> {
   const buildDir = runningBuildDir(import.meta.url);
   if (!buildDir) return (await import(pathToFileURL(file).href)) as { default?: unknown };
-  const entry = (name: string) => pathToFileURL(path.join(buildDir, `${name}.js`)).href;
+  // The ES module faces of the bundle (bin/build.js).
+  const entry = (name: string) => pathToFileURL(path.join(buildDir, `${name}.mjs`)).href;
   const url = await compileUserModule(file, { shipshape: entry('index'), 'shipshape/lab': entry('lab') }, path.join(buildDir, 'user-modules'));
   // Only now, so the user's (small, inline) source map is read and not the whole build's: a task
   // that throws points at the playbook's own line.
   process.setSourceMapsEnabled(true);
-  return (await import(url)) as { default?: unknown };
+  return importDynamic<{ default?: unknown }>(url);
 }
