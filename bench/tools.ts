@@ -47,7 +47,7 @@ export function timed(file: string, args: string[], options: { cwd?: string; env
   });
 }
 
-/** `shipshape apply` through the published bin (tsx registered at start-up, as users run it). */
+/** `shipshape apply` through the published bin, as users run it. */
 export async function runShipshape(playbook: string, inventory: string, extra: string[] = []): Promise<RunResult> {
   const run = await timed(process.execPath, [join(PROJECT_ROOT, 'bin/shipshape.js'), 'apply', playbook, '-i', inventory, '--json', ...extra], {
     cwd: PROJECT_ROOT,

@@ -11,14 +11,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
 /** The one entry: the CLI, the public API (`shipshape`) and the lab's (`shipshape/lab`) together. */
 const ENTRY = 'src/bundle.ts';
 export const BUNDLE = 'shipshape.cjs';
 /** What a playbook's `shipshape` and `shipshape/lab` imports resolve to: ES module faces of the bundle. */
-export const FACES = { index: 'api', lab: 'lab' };
+const FACES = { index: 'api', lab: 'lab' };
 const KEEP_BUILDS = 3;
 
 function sourceStamp() {

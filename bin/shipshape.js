@@ -10,9 +10,11 @@ import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 
 let dist;
+let build;
 if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
   try {
-    dist = await (await import('./build.js')).ensureBuilt();
+    build = await import('./build.js');
+    dist = await build.ensureBuilt();
   } catch (error) {
     // A read-only checkout or a missing esbuild: run from source, which always works.
     if (process.env.SHIPSHAPE_DEBUG) console.error(`shipshape: running from source: ${error.message}`);
@@ -20,8 +22,7 @@ if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
 }
 
 if (dist) {
-  const { BUNDLE } = await import('./build.js');
-  const bundle = loadBundle(join(dist, BUNDLE));
+  const bundle = loadBundle(join(dist, build.BUNDLE));
   globalThis[Symbol.for('shipshape.bundle')] = bundle.exports;
   // The bundle's own import() does not survive V8's code cache in Node 20 (src/util/dynamic-import.ts).
   globalThis[Symbol.for('shipshape.import')] = (specifier) => import(specifier);

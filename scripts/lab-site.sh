@@ -14,4 +14,4 @@ shipshape() { node bin/shipshape.js "$@"; }
 
 shipshape lab up
 shipshape apply playbooks/site.ts -i inventory/lab.ts
-node bin/shipshape.js lab proof
+shipshape lab proof

@@ -1,3 +1,4 @@
+import { CommandError, type ErrorContext } from '../errors.ts';
 import type { ExecResult } from '../transport/types.ts';
 
 const TAIL_LINES = 20;
@@ -16,4 +17,10 @@ export function describeCommandFailure(result: ExecResult): string {
   const output = stderr.split('\n').length >= 3 || result.stdout.trim() === '' ? stderr : `${tail(result.stdout)}\n${stderr}`;
   const detail = output.trim() === '' ? '' : `:\n${tail(output)}`;
   return `command \`${shown}\` exited ${result.exitCode}${detail}`;
+}
+
+/** The result when the command succeeded; else a CommandError describing it (ctx.run's rule). */
+export function throwIfFailed(result: ExecResult, context: ErrorContext): ExecResult {
+  if (result.exitCode !== 0) throw new CommandError(describeCommandFailure(result), { ...result }, context);
+  return result;
 }

@@ -76,10 +76,13 @@ export async function runHostPlay(
    * Plans started ahead of their task's turn, by position in `selected`. A plan only reads, so the
    * plans of a run of tasks can all start at once and their probes share one round trip (a no-op
    * play costs about one round trip per host, not one per task). What an earlier task changes
-   * makes them stale: the host's first apply drops them and later tasks plan again. Tasks whose
-   * `when` or arguments read registered results are planned in their turn, as is every task after.
+   * makes them stale: an apply drops them, and the next task plans alone; planning ahead resumes
+   * after a task that changed nothing (so a run that changes task after task does not probe every
+   * later task again each time). Tasks whose `when` or arguments read registered results are
+   * planned in their turn, as is every task after.
    */
   const prefetched = new Map<number, Promise<PlanOutcome>>();
+  let planAhead = true;
   const envFor = (task: Task): TaskEnv => ({
     conn: state.conn,
     host: view,
@@ -91,7 +94,10 @@ export async function runHostPlay(
     signal: options.signal,
     peers: options.peers,
     defaultTimeoutMs: options.defaultTimeoutMs,
-    onApply: () => prefetched.clear(),
+    onApply: () => {
+      prefetched.clear();
+      planAhead = false;
+    },
   });
   const prefetchFrom = (start: number): void => {
     for (let i = start; i < selected.length && i < start + PREFETCH_WINDOW; i++) {
@@ -129,10 +135,11 @@ export async function runHostPlay(
     reporter.taskResult({ ...event, result });
   };
 
+  const handlers = Object.entries(handlersFor(play, view));
   /** The notified handlers, once each in their declared order (end of play, or flushHandlers()). */
   const runNotifiedHandlers = async (): Promise<void> => {
     // Checked as it goes: a handler may notify one declared after it.
-    for (const [name, handler] of Object.entries(handlersFor(play, view))) {
+    for (const [name, handler] of handlers) {
       if (!notified.delete(name)) continue;
       for (const task of flattenTasks(handler)) {
         const result = await runOne({ ...task, name }, true);
@@ -151,13 +158,14 @@ export async function runHostPlay(
       await runNotifiedHandlers();
       continue;
     }
-    if (!prefetched.has(index)) {
+    if (planAhead && !prefetched.has(index)) {
       prefetchFrom(index);
       traceEvent({ host: view.name, event: 'plans started', from: index });
     }
     const prefetch = prefetched.get(index);
     prefetched.delete(index);
     const result = await runOne(task, false, prefetch);
+    if (result.status !== 'changed') planAhead = true;
     if (result.status === 'failed' && !result.ignored) {
       state.failed = true;
       break;

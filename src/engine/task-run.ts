@@ -1,8 +1,8 @@
-import { CommandError, ShipshapeError, TaskError } from '../errors.ts';
+import { ShipshapeError, TaskError } from '../errors.ts';
 import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
 import { validateArgs, type Task } from '../playbook/task.ts';
 import { coalesce } from '../modules/coalesce.ts';
-import { describeCommandFailure } from './command-failure.ts';
+import { throwIfFailed } from './command-failure.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
 
 /** Everything one task needs to run on one host. */
@@ -49,11 +49,7 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
       return conn;
     },
     async run(command, options) {
-      const result = await exec(command, options);
-      if (result.exitCode !== 0) {
-        throw new CommandError(describeCommandFailure(result), { ...result }, { host: env.host.name, task: task.name });
-      }
-      return result;
+      return throwIfFailed(await exec(command, options), { host: env.host.name, task: task.name });
     },
   };
 }
@@ -68,10 +64,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/**
- * Plans one task and, unless in check mode, applies exactly the planned changes.
- * Retries while it fails or while `until` says no.
- */
 /** A task's first half done ahead of its turn: its arguments and plan, or why they failed. */
 export type PlanOutcome = { args: unknown; plan: Plan } | { error: unknown };
 
@@ -88,6 +80,10 @@ export function startPlan(task: Task, env: TaskEnv): Promise<PlanOutcome> {
   })().catch((error: unknown) => ({ error }));
 }
 
+/**
+ * Plans one task and, unless in check mode, applies exactly the planned changes.
+ * Retries while it fails or while `until` says no.
+ */
 export async function runTask(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcome>): Promise<TaskResult> {
   const attempts = 1 + (task.options.retries ?? 0);
   let result: TaskResult | undefined;

@@ -4,6 +4,7 @@
  * and line. JSON, YAML and INI files may be vault-encrypted as a whole.
  */
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import YAML from 'yaml';
 import { esmHint } from '../util/esm-hint.ts';
@@ -95,13 +96,13 @@ function importFailure(error: unknown): string {
 }
 
 async function importModule(path: string, display: string): Promise<unknown> {
+  // Checked first: how a missing file fails to import differs between the bundled CLI (esbuild)
+  // and running from source (Node's loader).
+  if (!existsSync(path)) throw new ConfigError(`${display}: inventory file not found`, { file: display });
   let module: { default?: unknown };
   try {
     module = await importUserModule(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path)) {
-      throw new ConfigError(`${display}: inventory file not found`, { file: display, cause: error });
-    }
     const hint = esmHint(error, display);
     if (hint) throw new ConfigError(hint, { file: display, cause: error });
     throw new ConfigError(`${display}: the inventory module failed to load: ${importFailure(error)}`, { file: display, cause: error });

@@ -54,6 +54,10 @@ export interface AcmeServer {
   stop(): Promise<void>;
 }
 
+/** The label every ACME server container carries (the lab tells it apart from its hosts by it). */
+export const ACME_ROLE_LABEL = 'shipshape.role';
+export const ACME_ROLE = 'acme-server';
+
 export async function startAcmeServer(options: AcmeServerOptions): Promise<AcmeServer> {
   const log = options.log ?? (() => {});
   const baseImage = options.baseImage ?? (await ensureLabImage(log)).tag;
@@ -61,7 +65,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<AcmeS
   await ensureNetwork(options.network, options.labels);
   const { GenericContainer } = await importDynamic<typeof import('testcontainers')>('testcontainers');
   let container = new GenericContainer(tag)
-    .withLabels({ ...options.labels, 'shipshape.role': 'acme-server' })
+    .withLabels({ ...options.labels, [ACME_ROLE_LABEL]: ACME_ROLE })
     .withNetworkMode(options.network)
     .withEnvironment(options.certificateValiditySeconds ? { SHIPSHAPE_ACME_VALIDITY: String(options.certificateValiditySeconds) } : {});
   if (options.alias) container = container.withNetworkAliases(options.alias).withHostname(options.alias);

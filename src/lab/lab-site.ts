@@ -4,7 +4,7 @@
  * (never committed) for inventory/lab.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { labPaths } from './paths.ts';
 
 /** The site's name in the lab: `.test` is reserved, and only the ACME server's DNS answers it. */
@@ -24,8 +24,7 @@ export function ensureLabSecrets(): LabSecrets {
     mysqlAppPassword: randomBytes(18).toString('base64url'),
     mysqlReplicationPassword: randomBytes(18).toString('base64url'),
   };
-  writeFileSync(file, '', { mode: 0o600 });
-  chmodSync(file, 0o600);
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`);
+  // A new file: created with mode 0600 (a umask can only take bits away), never readable by others.
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }

@@ -4,28 +4,17 @@
  * server's issuing root, for the site's name) answered in turn by each web host, a write through the
  * application replicated to the replica, and the replica's replication state.
  */
-import https from 'node:https';
 import { ConfigError } from '../errors.ts';
 import { connectAcmeServer } from './acme-server.ts';
+import { httpsGet, type HttpAnswer } from './acme/http.ts';
 import { dockerExec } from './docker.ts';
 import { LAB_DOMAIN, LAB_LOAD_BALANCER } from './lab-site.ts';
 import { requireLabState } from './state.ts';
 
-function get(address: string, path: string, ca: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: address, port: 443, path, servername: LAB_DOMAIN, headers: { Host: LAB_DOMAIN }, ca, rejectUnauthorized: true, agent: false, timeout: 10_000 },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer from https://${LAB_DOMAIN}${path} (${address}) within 10 s`)));
-    req.on('error', reject);
-    req.end();
-  });
+/** GET https://<site name><path> from the load balancer at `address`, verified for the site's name. */
+function get(address: string, path: string, ca: string): Promise<HttpAnswer> {
+  // agent: false, so each request is a new connection and HAProxy balances it.
+  return httpsGet(`https://${address}${path}`, ca, { servername: LAB_DOMAIN, headers: { Host: LAB_DOMAIN }, agent: false });
 }
 
 export async function labProof(print: (line: string) => void): Promise<boolean> {

@@ -1,8 +1,8 @@
 /** `service`: a systemd unit's run state and enablement (started/stopped/restarted/reloaded, enabled). */
 import { z } from 'zod';
 import { parseSystemctlShow, UNIT_PROPERTIES, unitName } from '../facts/systemd.ts';
-import { CommandError, TaskError } from '../errors.ts';
-import { describeCommandFailure } from '../engine/command-failure.ts';
+import { TaskError } from '../errors.ts';
+import { throwIfFailed } from '../engine/command-failure.ts';
 import type { ExecResult } from '../transport/types.ts';
 import type { Coalescable } from './coalesce.ts';
 import { moduleFunction } from '../playbook/task.ts';
@@ -59,7 +59,7 @@ export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[
     }
     const unit = unitName(args.name);
     const result = await ctx.coalesce(systemctlShow, unit);
-    if (result.exitCode !== 0) throw new CommandError(describeCommandFailure(result), result, { host: ctx.host.name, task: ctx.task });
+    throwIfFailed(result, { host: ctx.host.name, task: ctx.task });
     const [state] = parseSystemctlShow(result.stdout);
     if (!state) throw new TaskError(`systemctl show printed nothing for ${unit}`, { host: ctx.host.name, task: ctx.task });
     const steps = planUnit(state, args, { host: ctx.host.name, task: ctx.task });

@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, TimeoutError } from '../errors.ts';
 import { mask } from '../report/mask.ts';
-import { traceEvent, tracing } from '../util/trace.ts';
+import { traceEvent, traceFullCommands, tracing } from '../util/trace.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { SESSION_SETUP, frameCommand, markers, newNonce, type Markers } from './framing.ts';
 import type { ExecResult } from './types.ts';
@@ -397,7 +397,7 @@ export class ShellSession {
           began: Math.round(head.startedAt ?? 0),
           ms: Math.round(durationMs * 10) / 10,
           exit: head.exitCode,
-          command: process.env.SHIPSHAPE_TRACE_FULL ? head.command : summarize(head.command),
+          command: traceFullCommands ? head.command : summarize(head.command),
         });
       }
       if (head.timedOut) {

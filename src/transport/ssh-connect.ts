@@ -3,7 +3,7 @@
  * a chain of ProxyJump hosts. Errors are turned into messages a user can act on: which host, which
  * address, and why (refused, timed out, authentication, host key).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import ssh2 from 'ssh2';
@@ -47,6 +47,47 @@ function resolveSettings(settings: ConnectionSettings, options: ClientOptions): 
   return applySshConfig(settings, readSshConfig(settings.address, options.sshConfigPath));
 }
 
+type KeyFile =
+  | { kind: 'usable'; text: string; passphrase?: string }
+  | { kind: 'unreadable'; reason: string; cause: unknown }
+  | { kind: 'invalid'; cause: Error }
+  | { kind: 'encrypted' }
+  | { kind: 'wrong-passphrase'; cause: Error };
+
+/**
+ * What a key file holds, read and checked once per file and passphrase for the whole run (every
+ * host usually shares one key, and decrypting one costs bcrypt rounds of synchronous JavaScript).
+ */
+const keyFiles = new Map<string, Promise<KeyFile>>();
+
+async function inspectKeyFile(path: string, passphrase: string | undefined): Promise<KeyFile> {
+  // Keyed by what the file is now too: a key replaced at the same path (a rebuilt lab) is read again.
+  const version = await stat(path).then(
+    (info) => `${info.size}:${info.mtimeMs}`,
+    () => 'missing',
+  );
+  const key = `${path}\0${version}\0${passphrase ?? ''}`;
+  let pending = keyFiles.get(key);
+  if (!pending) keyFiles.set(key, (pending = inspectKeyFileNow(path, passphrase)));
+  return pending;
+}
+
+async function inspectKeyFileNow(path: string, passphrase: string | undefined): Promise<KeyFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    return { kind: 'unreadable', reason, cause: error };
+  }
+  const plain = ssh2.utils.parseKey(text);
+  if (!(plain instanceof Error)) return { kind: 'usable', text };
+  if (!/encrypted/i.test(plain.message) || !/no passphrase/i.test(plain.message)) return { kind: 'invalid', cause: plain };
+  if (passphrase === undefined) return { kind: 'encrypted' };
+  const decrypted = ssh2.utils.parseKey(text, passphrase);
+  return decrypted instanceof Error ? { kind: 'wrong-passphrase', cause: decrypted } : { kind: 'usable', text, passphrase };
+}
+
 /**
  * The private key file's text, checked before any connection. An encrypted key is decrypted with
  * `privateKeyPassphrase`; without one it is left to ssh-agent when there is an agent (as OpenSSH
@@ -59,34 +100,27 @@ async function readPrivateKey(
   passphrase: string | undefined,
   agent: string | undefined,
 ): Promise<{ key: string; passphrase?: string } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ConfigError(`host ${host}: cannot read private key ${path}: ${reason}`, { host, file: path, cause: error });
+  const file = await inspectKeyFile(path, passphrase);
+  switch (file.kind) {
+    case 'usable':
+      return { key: file.text, passphrase: file.passphrase };
+    case 'unreadable':
+      throw new ConfigError(`host ${host}: cannot read private key ${path}: ${file.reason}`, { host, file: path, cause: file.cause });
+    case 'invalid':
+      throw new ConfigError(`host ${host}: private key ${path} is not usable: ${file.cause.message}`, { host, file: path, cause: file.cause });
+    case 'encrypted':
+      if (agent) return undefined;
+      throw new ConfigError(
+        `host ${host}: private key ${path} is encrypted: give privateKeyPassphrase (secret.env(NAME) or a vault value) or load the key into ssh-agent`,
+        { host, file: path },
+      );
+    case 'wrong-passphrase':
+      throw new ConfigError(`host ${host}: cannot decrypt private key ${path} with privateKeyPassphrase (wrong passphrase?)`, {
+        host,
+        file: path,
+        cause: file.cause,
+      });
   }
-  const plain = ssh2.utils.parseKey(text);
-  if (!(plain instanceof Error)) return { key: text };
-  if (!/encrypted/i.test(plain.message) || !/no passphrase/i.test(plain.message)) {
-    throw new ConfigError(`host ${host}: private key ${path} is not usable: ${plain.message}`, { host, file: path, cause: plain });
-  }
-  if (passphrase === undefined) {
-    if (agent) return undefined;
-    throw new ConfigError(
-      `host ${host}: private key ${path} is encrypted: give privateKeyPassphrase (secret.env(NAME) or a vault value) or load the key into ssh-agent`,
-      { host, file: path },
-    );
-  }
-  const decrypted = ssh2.utils.parseKey(text, passphrase);
-  if (decrypted instanceof Error) {
-    throw new ConfigError(`host ${host}: cannot decrypt private key ${path} with privateKeyPassphrase (wrong passphrase?)`, {
-      host,
-      file: path,
-      cause: decrypted,
-    });
-  }
-  return { key: text, passphrase };
 }
 
 function describeFailure(host: string, address: string, port: number, user: string, error: Error, timeoutS: number): ConnectionError {

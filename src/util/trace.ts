@@ -10,6 +10,9 @@ const traceFile = process.env.SHIPSHAPE_TRACE;
 
 export const tracing = traceFile !== undefined && traceFile !== '';
 
+/** SHIPSHAPE_TRACE_FULL=1: whole commands in the trace instead of their first line. */
+export const traceFullCommands = tracing && Boolean(process.env.SHIPSHAPE_TRACE_FULL);
+
 export function traceEvent(event: Record<string, unknown>): void {
   if (!tracing) return;
   appendFileSync(traceFile!, `${JSON.stringify({ at: Math.round(performance.now()), ...event })}\n`);

@@ -96,6 +96,11 @@ describe('mysql.user', () => {
   });
 });
 
+/** What readRemote (transport/remote-files.ts) reads back for a regular file, or for none. */
+function remoteFile(content: string | undefined): string {
+  return content === undefined ? 'absent\n' : `81a4 644 root root ${Buffer.byteLength(content)}\n\ny\n${content}`;
+}
+
 describe('mysql.config', () => {
   const file = '# Managed by shipshape (mysql.config): local edits are overwritten on the next run.\n[mysqld]\nserver-id = 1\nread_only = OFF\n';
   // The file probe is a shell command; the running values come from the mysql client.
@@ -103,7 +108,7 @@ describe('mysql.config', () => {
     fakeHost((_sql, command) =>
       command.startsWith('mysql ')
         ? fixture('variables.tsv')
-        : `${content === undefined ? 'file:absent\n' : `file:present\n${Buffer.from(content).toString('base64')}`}\n`,
+        : remoteFile(content),
     );
 
   it('file and running values agree: nothing to do; the file and the variables read at once', async () => {
@@ -128,7 +133,7 @@ describe('mysql.config', () => {
 
   it('plans the file alone while mysqld is stopped (a later task starts it with that file)', async () => {
     const { ctx, calls } = fakeHost((sql, command) =>
-      command.startsWith('mysql ') ? { exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" } : 'file:absent\n\n',
+      command.startsWith('mysql ') ? { exitCode: 1, stderr: "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)" } : remoteFile(undefined),
     );
     const plan = await configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }));
     expect(plan.changes.map((c) => c.description)).toEqual([`create ${DEFAULT_CONFIG_PATH}`]);

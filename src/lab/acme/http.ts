@@ -28,9 +28,9 @@ function collect(request: http.ClientRequest, url: string, body?: string): Promi
   });
 }
 
-/** GET over HTTPS, trusting exactly `ca` (not the system store). */
-export function httpsGet(url: string, ca: string): Promise<HttpAnswer> {
-  return collect(https.request(url, { method: 'GET', ca }), url);
+/** GET over HTTPS, trusting exactly `ca` (not the system store); `extra` adds request options (SNI, Host). */
+export function httpsGet(url: string, ca: string, extra: https.RequestOptions = {}): Promise<HttpAnswer> {
+  return collect(https.request(url, { ...extra, method: 'GET', ca }), url);
 }
 
 /** POST a JSON body over plain HTTP. */

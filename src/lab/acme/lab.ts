@@ -6,13 +6,11 @@
  * inventory's `acmeCaBundle` points.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connectAcmeServer, startAcmeServer, type AcmeServer } from '../acme-server.ts';
+import { ACME_ROLE, ACME_ROLE_LABEL, connectAcmeServer, startAcmeServer, type AcmeServer } from '../acme-server.ts';
 import { containersWithLabels, inspectContainer, removeContainers, type Labels } from '../docker.ts';
 import { labDir, labPaths } from '../paths.ts';
-import { ensureAcmeImage } from './image.ts';
+import { acmeImageTag } from './recipe.ts';
 
-export const ACME_ROLE_LABEL = 'shipshape.role';
-export const ACME_ROLE = 'acme-server';
 
 export interface LabAcmeOptions {
   /** The lab's labels (`shipshape.lab=<id>`): `lab down` removes the server with the hosts. */
@@ -40,7 +38,7 @@ export function isAcmeContainer(labels: Labels): boolean {
 }
 
 export async function ensureLabAcmeServer(options: LabAcmeOptions): Promise<LabAcmeServer> {
-  const { tag } = await ensureAcmeImage(options.baseImage, options.log);
+  const tag = acmeImageTag(options.baseImage);
   let server: AcmeServer | undefined;
   const stale: string[] = [];
   for (const id of await containersWithLabels({ ...options.labels, [ACME_ROLE_LABEL]: ACME_ROLE })) {

@@ -1,5 +1,5 @@
 import { CommandError } from '../../errors.ts';
-import { describeCommandFailure } from '../../engine/command-failure.ts';
+import { describeCommandFailure, throwIfFailed } from '../../engine/command-failure.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { explainAptFailure, transactionCommand, updateCommand } from './apt-get.ts';
@@ -42,7 +42,7 @@ async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate
         ? { always: names, ifMissing: [] }
         : { always: pinned, ifMissing: names.filter((n) => !pinned.includes(n)) };
   const result = await ctx.coalesce(aptProbe, { names, defaultRelease: args.defaultRelease, query });
-  if (result.exitCode !== 0) throw new CommandError(describeCommandFailure(result), result, { host: ctx.host.name, task: ctx.task });
+  throwIfFailed(result, { host: ctx.host.name, task: ctx.task });
   return planPackages(args, specs, parseProbe(result.stdout), { host: ctx.host.name, task: ctx.task }, afterUpdate);
 }
 

@@ -5,12 +5,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TaskError, type ErrorContext } from '../../errors.ts';
-import type { Coalescable } from '../coalesce.ts';
+import type { Coalescable, Exec } from '../coalesce.ts';
 import { sh } from '../../transport/quote.ts';
-import type { ExecOptions, ExecResult } from '../../transport/types.ts';
+import type { ExecResult } from '../../transport/types.ts';
 import type { TaskContext } from '../types.ts';
 import { parseBatch, type Row } from './batch.ts';
 import { SESSION_PRELUDE, sqlString } from './sql.ts';
+
+/** The client could not reach the server (2002: socket, 2003: TCP). */
+const SERVER_DOWN_CODES = new Set([2002, 2003]);
+
+/** Whether `error` says mysqld is not running (rather than refusing a statement). */
+export function isServerDown(error: unknown): boolean {
+  return error instanceof SqlError && error.code !== undefined && SERVER_DOWN_CODES.has(error.code);
+}
 
 /** The server refused a statement; `code` is MySQL's error number (1238: read-only variable...). */
 export class SqlError extends TaskError {
@@ -23,7 +31,6 @@ export class SqlError extends TaskError {
   }
 }
 
-type Exec = (command: string, options?: ExecOptions) => Promise<ExecResult>;
 
 export const MYSQL_COMMAND = sh`mysql --batch --default-character-set=utf8mb4`;
 
@@ -109,10 +116,10 @@ export class MysqlClient {
     if (result.exitCode === 127 || /command not found/.test(stderr)) {
       return new TaskError('the mysql client is not installed on this host (is mysql-server installed?)', this.context);
     }
-    if (/ERROR 200[23]\b/.test(stderr)) {
-      return new TaskError(`MySQL is not running on this host: ${stderr}`, this.context);
-    }
     const code = /ERROR (\d+)/.exec(stderr);
+    if (code && SERVER_DOWN_CODES.has(Number(code[1]))) {
+      return new SqlError(`MySQL is not running on this host: ${stderr}`, Number(code[1]), this.context);
+    }
     return new SqlError(`mysql: ${stderr || `exit status ${result.exitCode}`}`, code ? Number(code[1]) : undefined, this.context);
   }
 }

@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { sh } from '../../transport/quote.ts';
-import { writeRemoteAtomic } from '../../transport/remote-files.ts';
+import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
+import { settle } from '../../util/settle.ts';
 import type { Change, Module, TaskContext } from '../types.ts';
-import { clientFor, SqlError } from './client.ts';
-import { isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
+import { clientFor, isServerDown, SqlError } from './client.ts';
+import { expectedLive, isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
 import { sqlString } from './sql.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
@@ -34,43 +34,22 @@ interface ConfigData {
   drift: LiveDrift[];
 }
 
-/** Exit status the probe uses for "the file is there but not readable". */
-const UNREADABLE = 3;
-
-/** Prints `file:present` and the file in base64 (any content survives), or `file:absent`. */
-function fileProbe(path: string): string {
-  return [
-    sh`f=${path}`,
-    sh`if [ -e "$f" ]; then echo file:present; base64 -w0 -- "$f" || exit ${UNREADABLE}; echo; else echo file:absent; echo; fi`,
-  ].join('\n');
-}
-
 async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string>; serverDown: boolean }> {
-  const variables = [...new Set(Object.keys(args.settings).map(variableName).map((v) => (v.endsWith('log_bin') ? 'log_bin' : v)))];
+  const variables = [...new Set(Object.entries(args.settings).map(([option, value]) => expectedLive(option, value).variable))];
   const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
   // Both at once: the query joins the host's other MySQL reads in one client run (coalesced).
-  const [probe, rows] = await Promise.all([
-    ctx.run(`( ${fileProbe(args.path)} )`, { become: true }),
-    clientFor(ctx)
-      .query(sql)
-      .then(
-        (found) => ({ found }),
-        (error: unknown) => ({ error }),
-      ),
-  ]);
+  const [current, rows] = await Promise.all([readRemote(ctx, args.path, true), settle(clientFor(ctx).query(sql))]);
   let serverDown = false;
   let live = new Map<string, string>();
   if ('error' in rows) {
     // A stopped server (a later task starts it) is no reason to fail: the file is what it will
     // start with, so plan the file alone; live values are checked again once it runs.
-    if (!(rows.error instanceof TaskError) || !rows.error.message.startsWith('MySQL is not running')) throw rows.error;
+    if (!isServerDown(rows.error)) throw rows.error;
     serverDown = true;
   } else {
-    live = new Map(rows.found.map((row) => [row.Variable_name.toLowerCase(), row.Value]));
+    live = new Map(rows.value.map((row) => [row.Variable_name.toLowerCase(), row.Value]));
   }
-  const [status, encoded] = probe.stdout.split('\n');
-  const file = status === 'file:present' ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
-  return { file, live, serverDown };
+  return { file: current.content?.toString('utf8'), live, serverDown };
 }
 
 function driftLine(d: LiveDrift): string {

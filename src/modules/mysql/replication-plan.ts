@@ -5,6 +5,7 @@
  * different settings is what reconfiguring fixes (e.g. a corrected password).
  */
 import type { ReplicaStatus } from './dialect.ts';
+import { accountLabel } from './sql.ts';
 
 export interface WantedSource {
   sourceHost: string;
@@ -41,7 +42,7 @@ export function planReplication(status: ReplicaStatus | undefined, want: WantedS
       const databases = want.databases ?? [];
       const users = want.users ?? [];
       steps.push({ kind: 'seed', from: want.seedFrom, databases, users });
-      const userList = users.length ? `; users ${users.map((u) => `'${u.name}'@'${u.host}'`).join(', ')}` : '';
+      const userList = users.length ? `; users ${users.map((u) => accountLabel(u.name, u.host)).join(', ')}` : '';
       lines.push(`seed from ${want.seedFrom} (${databases.join(', ')}${userList})`);
     }
     steps.push({ kind: 'configure', reconfigure: false }, { kind: 'start' });

@@ -29,8 +29,8 @@ export function variableName(option: string): string {
 const TRUE_WORDS = new Set(['ON', '1', 'TRUE', 'YES']);
 const FALSE_WORDS = new Set(['OFF', '0', 'FALSE', 'NO']);
 
-/** The running variable this option sets and the value it should show, or undefined if not comparable. */
-export function expectedLive(option: string, value: SettingValue): { variable: string; value: string } | undefined {
+/** The running variable this option sets and the value it should show. */
+export function expectedLive(option: string, value: SettingValue): { variable: string; value: string } {
   const name = variableName(option);
   // A string is the binary log's basename, which enables it.
   if (LOG_BIN.has(name)) return { variable: 'log_bin', value: value === false ? 'OFF' : 'ON' };
@@ -115,7 +115,6 @@ export function liveDrift(settings: Settings, live: ReadonlyMap<string, string>)
   const drift: LiveDrift[] = [];
   for (const [option, value] of Object.entries(settings)) {
     const want = expectedLive(option, value);
-    if (!want) continue;
     const current = live.get(want.variable);
     if (current === undefined || liveMatches(want.value, current)) continue;
     drift.push({ option, variable: want.variable, expected: want.value, live: current });

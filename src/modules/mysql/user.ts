@@ -11,6 +11,7 @@ import { clientFor } from './client.ts';
 import { diffGrants, GrantSyntaxError, grantStepLabel, grantStepSql, parseShowGrants, parseWantedGrant, type GrantStep } from './grants.ts';
 import { passwordMatches } from './password-hash.ts';
 import { accountLabel, sqlAccount, sqlString } from './sql.ts';
+import { settle } from '../../util/settle.ts';
 
 const privilegeSpec = z.string().superRefine((spec, issue) => {
   try {
@@ -81,11 +82,6 @@ export async function planUser(ctx: TaskContext, args: UserArgs): Promise<Step[]
     steps.push(...diffGrants(have, wanted));
   }
   return steps;
-}
-
-/** A promise that never rejects (so an unused failure is not an unhandled rejection). */
-function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
-  return promise.then((value) => ({ value }), (error: unknown) => ({ error }));
 }
 
 function describeStep(step: Step, args: UserArgs): string {

@@ -9,7 +9,7 @@ import { admitsSsh, lockoutMessage, sshTarget } from './lockout.ts';
 import { describeRule, toUfwRule } from './rules.ts';
 import type { FirewallArgs } from './schema.ts';
 import type { LogLevel, Policy, UfwState } from './state.ts';
-import { familyKeys, ruleKey, type UfwRule } from './tuples.ts';
+import { familyKey, familyKeys, ruleKey, type UfwRule } from './tuples.ts';
 
 export type PolicyDirection = 'incoming' | 'outgoing' | 'routed';
 
@@ -57,7 +57,7 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
   const wanted = new Set(declared.flatMap(familyKeys));
   const added: UfwRule[] = [];
   for (const rule of declared) {
-    const missing = rule.families.filter((family) => !present.has(`${ruleKey(rule)}|${family}`));
+    const missing = rule.families.filter((family) => !present.has(familyKey(rule, family)));
     const current = existing.get(ruleKey(rule));
     if (missing.length > 0) {
       // ufw adds the missing half and skips the present one ("Skipping adding existing rule").
@@ -95,7 +95,7 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
   // The rules as they will stand: kept ones in their place (minus purged halves), new ones appended.
   const result: UfwRule[] = [];
   for (const r of state.rules) {
-    const extra = args.purge ? r.families.filter((family) => !wanted.has(`${ruleKey(r)}|${family}`)) : [];
+    const extra = args.purge ? r.families.filter((family) => !wanted.has(familyKey(r, family))) : [];
     if (extra.length > 0) {
       steps.remove.push(only(r, extra));
       changes.push({ description: `delete ${withComment(describeRule(only(r, extra)), r.comment)}` });

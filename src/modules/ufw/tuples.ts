@@ -132,7 +132,12 @@ export function familyScope(r: UfwRule): 'both' | '4' | '6' | '' {
  * one), so rules are compared half by half.
  */
 export function familyKeys(r: UfwRule): string[] {
-  return r.families.map((family) => `${ruleKey(r)}|${family}`);
+  return r.families.map((family) => familyKey(r, family));
+}
+
+/** The identity of one per-family half of a rule. */
+export function familyKey(r: UfwRule, family: UfwRule['families'][number]): string {
+  return `${ruleKey(r)}|${family}`;
 }
 
 /**
