@@ -28,8 +28,10 @@ if (dist) {
   globalThis[Symbol.for('shipshape.import')] = (specifier) => import(specifier);
   await bundle.exports.main(process.argv);
   bundle.saveCodeCache(process.argv[2]);
-  // The command is done and its output written (stdout and stderr are synchronous for files and
-  // pipes on Linux): do not wait for SSH sockets to finish closing (~30-50 ms per run).
+  // The command is done: do not wait for SSH sockets to finish closing (~30-50 ms per run). But a
+  // pipe takes only what fits in its buffer at once and Node queues the rest (a 256 KiB JSON line
+  // was cut at 219264 bytes), so exit only once stdout and stderr have written everything.
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
   process.exit();
 } else {
   // From source everything goes through tsx's hooks: import the heavy plain-JS dependencies first,

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAdhocCommand } from './adhoc.ts';
 import { registerApplyCommands } from './apply.ts';
+import { keepRunningWhenOutputCloses } from './closed-output.ts';
 import { reportFatal } from './errors.ts';
 import { registerFactsCommand } from './facts.ts';
 import { registerInventoryCommand } from './inventory.ts';
@@ -9,6 +10,7 @@ import { registerVaultCommand } from './vault.ts';
 
 /** The CLI: parses argv, runs the command (resolving once it is done), sets process.exitCode. Never throws. */
 export async function main(argv: string[]): Promise<void> {
+  keepRunningWhenOutputCloses();
   const program = new Command('shipshape')
     .description('agentless provisioning with typed TypeScript playbooks')
     .version('0.1.0')

@@ -7,7 +7,7 @@ import { JsonReporter } from '../report/json.ts';
  */
 export async function chooseReporter(options: { json?: boolean; check: boolean; diff: boolean; verbose: boolean }): Promise<Reporter> {
   const write = (text: string) => process.stdout.write(`${text}\n`);
-  if (options.json) return new JsonReporter(write);
+  if (options.json) return new JsonReporter(write, { diff: options.diff });
   const textOptions = { check: options.check, diff: options.diff, verbose: options.verbose, write };
   if (process.stdout.isTTY && !process.env.CI && !options.verbose) return new (await import('../report/listr.ts')).ListrReporter(textOptions);
   return new (await import('../report/plain.ts')).PlainReporter(textOptions);

@@ -3,9 +3,16 @@ import type { TaskResult } from '../modules/types.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
 import { mask } from './mask.ts';
 
-/** One JSON object per line, for machines. Every line is masked. */
+/**
+ * One JSON object per line, for machines. Every line is masked. A change carries its file's before
+ * and after text only with --diff, as Ansible's JSON does: a run that writes a large file should
+ * not print it whole unless asked.
+ */
 export class JsonReporter implements Reporter {
-  constructor(private readonly write: (line: string) => void) {}
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly options: { diff: boolean } = { diff: false },
+  ) {}
 
   private emit(value: unknown): void {
     this.write(mask(JSON.stringify(value)));
@@ -30,7 +37,7 @@ export class JsonReporter implements Reporter {
       task: event.task,
       ...(event.handler ? { handler: true } : {}),
       status: result.status,
-      changes: result.changes,
+      changes: this.options.diff ? result.changes : result.changes.map(({ description }) => ({ description })),
       ...(result.ignored ? { ignored: true } : {}),
       ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
       ...(result.error ? { error: result.error } : {}),
