@@ -7,8 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import YAML from 'yaml';
-import { esmHint } from '../util/esm-hint.ts';
-import { importUserModule } from '../util/user-module.ts';
+import { importUserModule, userModuleLoadHint } from '../util/user-module.ts';
 import { ConfigError } from '../errors.ts';
 import { decryptValue, isVaultText } from '../secrets/vault.ts';
 import { iniToInventoryInput, parseIni } from './ini.ts';
@@ -103,7 +102,7 @@ async function importModule(path: string, display: string): Promise<unknown> {
   try {
     module = await importUserModule(path);
   } catch (error) {
-    const hint = esmHint(error, display);
+    const hint = userModuleLoadHint(error, display);
     if (hint) throw new ConfigError(hint, { file: display, cause: error });
     throw new ConfigError(`${display}: the inventory module failed to load: ${importFailure(error)}`, { file: display, cause: error });
   }

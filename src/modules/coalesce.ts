@@ -6,8 +6,9 @@
  * spared is a process start spared (systemctl, mysql: 10-15 ms each on the lab hosts).
  *
  * Requests queue per host connection, become setting and kind, and go out on the next turn of the
- * event loop. A kind's `runMany` may give up on the batch (one item broke it): then every item
- * runs alone, so errors stay exactly what they would be without coalescing.
+ * event loop. A kind's `runMany` may give up on the whole batch, or answer the items before the
+ * one that broke it: an item not answered runs alone (or in a new batch), so errors stay exactly
+ * what they would be without coalescing.
  */
 import type { ExecOptions, ExecResult } from '../transport/types.ts';
 
@@ -22,7 +23,9 @@ export interface Coalescable<Item, Result> {
   runOne(exec: Exec, item: Item): Promise<Result>;
   /**
    * Several requests as one command; results in the order of `items`. Returns undefined (or
-   * throws) when the batch cannot stand for the items, which then run alone.
+   * throws) when the batch cannot stand for the items, which then run alone. Fewer results than
+   * items answer the first items only: the batch broke on the next item (a mysql client stops at
+   * the first failing statement), which then runs alone, and the items after it are batched again.
    */
   runMany(exec: Exec, items: Item[]): Promise<Result[] | undefined>;
 }
@@ -68,10 +71,15 @@ async function flush<Item, Result>(kind: Coalescable<Item, Result>, waiting: Wai
   } catch {
     results = undefined;
   }
-  if (results && results.length === waiting.length) {
-    waiting.forEach((w, i) => w.resolve(results[i]));
+  if (!results) {
+    // Each on its own (queued in order): what each would have done without coalescing.
+    await Promise.all(waiting.map(alone));
     return;
   }
-  // Each on its own (queued in order): what each would have done without coalescing.
-  await Promise.all(waiting.map(alone));
+  const answered = Math.min(results.length, waiting.length);
+  waiting.slice(0, answered).forEach((w, i) => w.resolve(results[i]));
+  if (answered === waiting.length) return;
+  // The item the batch broke on runs alone, so its error is its own; the rest may batch again.
+  const [broken, ...rest] = waiting.slice(answered);
+  await Promise.all([alone(broken), rest.length ? flush(kind, rest) : undefined]);
 }

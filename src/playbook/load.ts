@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ShipshapeError } from '../errors.ts';
-import { esmHint } from '../util/esm-hint.ts';
-import { importUserModule } from '../util/user-module.ts';
+import { importUserModule, userModuleLoadHint } from '../util/user-module.ts';
 import { flattenTasks, type Playbook } from './define.ts';
 
 /**
@@ -53,7 +52,7 @@ function playbookLoadError(file: string, error: unknown): ShipshapeError {
   if (error instanceof ShipshapeError) {
     return new ConfigError(`${file}: ${error.message}`, { file, cause: error });
   }
-  const hint = esmHint(error, file);
+  const hint = userModuleLoadHint(error, file);
   if (hint) return new ConfigError(hint, { file, cause: error });
   const err = error as { message?: string; errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> };
   // esbuild (through tsx) reports syntax errors with locations.

@@ -10,8 +10,8 @@
  * - npm packages, by the absolute path esbuild resolves from the importing file (so they load from
  *   the user's project, as Node would, and are never copied);
  * - Node's built-in modules.
- * `import.meta.url`, `.dirname` and `.filename` are replaced by each source file's own values, so a
- * playbook can still find files next to itself.
+ * `import.meta.url`, `.dirname` and `.filename` keep each source file's own values (IMPORT_META), so
+ * a playbook can still find files next to itself.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -34,11 +34,15 @@ interface CacheManifest {
 export class UserModuleCompileError extends Error {
   readonly errors: Array<{ text: string; location?: { file: string; line: number; column: number } }>;
 
-  constructor(messages: Message[], workingDir: string) {
-    const errors = messages.map((m) => ({
-      text: m.text,
-      location: m.location ? { file: displayPath(path.resolve(workingDir, m.location.file)), line: m.location.line, column: m.location.column } : undefined,
-    }));
+  constructor(messages: Message[], workingDir: string, inserted: InsertedText = new Map()) {
+    const errors = messages.map(({ text, location }) => {
+      if (!location) return { text };
+      const file = path.resolve(workingDir, location.file);
+      // Columns as in the user's file, without the import.meta declarations in front.
+      const insert = inserted.get(file);
+      const shift = insert && insert.line === location.line && location.column >= insert.length ? insert.length : 0;
+      return { text, location: { file: displayPath(file), line: location.line, column: location.column - shift } };
+    });
     super(
       errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ERROR: ${e.text}` : `ERROR: ${e.text}`)).join('\n'),
     );
@@ -65,6 +69,7 @@ export async function compileUserModule(file: string, entries: ShipshapeEntries,
 
   const { build } = await importDynamic<typeof import('esbuild')>('esbuild');
   const workingDir = path.dirname(file);
+  const inserted: InsertedText = new Map();
   let result;
   try {
     result = await build({
@@ -80,11 +85,12 @@ export async function compileUserModule(file: string, entries: ShipshapeEntries,
       // Inline, so a failing task's stack trace points into the user's own file (user-module.ts).
       sourcemap: 'inline',
       logLevel: 'silent',
-      plugins: [userModulePlugin(entries)],
+      define: IMPORT_META_DEFINE,
+      plugins: [userModulePlugin(entries, inserted)],
     });
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;
-    if (Array.isArray(messages) && messages.length > 0) throw new UserModuleCompileError(messages, workingDir);
+    if (Array.isArray(messages) && messages.length > 0) throw new UserModuleCompileError(messages, workingDir, inserted);
     throw error;
   }
   const code = result.outputFiles[0].text;
@@ -130,9 +136,35 @@ function writeAtomically(target: string, text: string): void {
 }
 
 const LOADERS = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx' } as const;
-const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
 
-function userModulePlugin(entries: ShipshapeEntries): Plugin {
+/**
+ * `import.meta.url`, `.dirname` and `.filename` of each source file: esbuild's define turns them
+ * into identifiers, and each file declares those identifiers with its own values. esbuild binds a
+ * file's identifiers to its own declarations (renaming them apart in the bundle) and parses as it
+ * goes, so the same words inside a string or a comment stay as they are.
+ */
+const IMPORT_META = { url: '__shipshape_import_meta_url', dirname: '__shipshape_import_meta_dirname', filename: '__shipshape_import_meta_filename' };
+const IMPORT_META_DEFINE = Object.fromEntries(Object.entries(IMPORT_META).map(([name, identifier]) => [`import.meta.${name}`, identifier]));
+
+/** Per source file: on which line (1-based) text was put in front, and how long it is. */
+type InsertedText = Map<string, { line: number; length: number }>;
+
+/**
+ * `source` with its import.meta declarations in front, on its first line (after a #! line), so
+ * line numbers stay; `inserted` records the shift, for the columns of compile errors.
+ */
+function withImportMeta(source: string, file: string, inserted: InsertedText): string {
+  const values = { url: pathToFileURL(file).href, dirname: path.dirname(file), filename: file };
+  const declarations = `var ${Object.entries(IMPORT_META)
+    .map(([name, identifier]) => `${identifier} = ${JSON.stringify(values[name as keyof typeof values])}`)
+    .join(', ')};`;
+  const shebang = source.startsWith('#!');
+  const start = shebang ? source.indexOf('\n') + 1 || source.length : 0;
+  inserted.set(file, { line: shebang ? 2 : 1, length: Buffer.byteLength(declarations) }); // esbuild counts columns in bytes
+  return `${source.slice(0, start)}${declarations}${source.slice(start)}`;
+}
+
+function userModulePlugin(entries: ShipshapeEntries, inserted: InsertedText): Plugin {
   return {
     name: 'shipshape-user-module',
     setup(build) {
@@ -145,11 +177,8 @@ function userModulePlugin(entries: ShipshapeEntries): Plugin {
         return { path: pathToFileURL(resolved.path).href, external: true };
       });
       build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        const url = pathToFileURL(args.path).href;
-        const values = { url, filename: args.path, dirname: path.dirname(args.path) };
         return {
-          contents: source.replace(IMPORT_META, (_match, name: keyof typeof values) => JSON.stringify(values[name])),
+          contents: withImportMeta(readFileSync(args.path, 'utf8'), args.path, inserted),
           loader: LOADERS[path.extname(args.path) as keyof typeof LOADERS] ?? 'ts',
         };
       });

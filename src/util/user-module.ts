@@ -2,6 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { compileUserModule, runningBuildDir } from './compile-user-module.ts';
 import { importDynamic } from './dynamic-import.ts';
+import { esmHint } from './esm-hint.ts';
 
 /**
  * Imports a user's module (a playbook or a TypeScript inventory).
@@ -21,4 +22,13 @@ export async function importUserModule(file: string): Promise<{ default?: unknow
   // that throws points at the playbook's own line.
   process.setSourceMapsEnabled(true);
   return importDynamic<{ default?: unknown }>(url);
+}
+
+/**
+ * What to do about a user module that failed to load, when the failure is a known trap (esm-hint.ts).
+ * The trap exists only from source: bundled, the module is compiled whatever its package.json says,
+ * and a similar error then comes from one of the user's npm packages, which the hint would misname.
+ */
+export function userModuleLoadHint(error: unknown, display: string): string | undefined {
+  return runningBuildDir(import.meta.url) ? undefined : esmHint(error, display);
 }

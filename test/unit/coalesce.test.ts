@@ -58,6 +58,34 @@ describe('coalesce', () => {
     expect(calls).toEqual(['many a,bad,c', 'one a', 'one bad', 'one c']);
   });
 
+  it('a batch that answers only the items before the one it broke on: that one runs alone, the rest batch again', async () => {
+    const calls: string[] = [];
+    const kind: Coalescable<string, string> = {
+      kind: 'prefix',
+      async runOne(_exec, item) {
+        calls.push(`one ${item}`);
+        if (item.startsWith('bad')) throw new Error(`${item} failed`);
+        return `r(${item})`;
+      },
+      async runMany(_exec, items) {
+        calls.push(`many ${items.join(',')}`);
+        const broken = items.findIndex((item) => item.startsWith('bad'));
+        return items.slice(0, broken < 0 ? items.length : broken).map((item) => `m(${item})`);
+      },
+    };
+    const scope = {};
+    const outcomes = await Promise.allSettled(['a', 'bad1', 'b', 'c', 'bad2', 'd'].map((item) => coalesce(scope, true, kind, noExec, item)));
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([
+      'm(a)',
+      'bad1 failed',
+      'm(b)',
+      'm(c)',
+      'bad2 failed',
+      'r(d)',
+    ]);
+    expect(calls).toEqual(['many a,bad1,b,c,bad2,d', 'one bad1', 'many b,c,bad2,d', 'one bad2', 'one d']);
+  });
+
   it('requests made in a later turn go in a later batch', async () => {
     const { kind, calls } = recordingKind();
     const scope = {};
@@ -83,7 +111,15 @@ describe('mysqlQueries', () => {
     expect(parts?.map((p) => p.stdout)).toEqual(['name\tcharset\napp\tutf8mb4\n', '', 'v\n\n']);
   });
 
-  it('gives up on the batch when the client fails or a marker is missing', async () => {
+  it('answers the queries before a failing statement; gives up when the client fails to run or a marker is missing', async () => {
+    const failingSecond: Exec = async (_command, options = {}) => {
+      const [first] = [...String(options.stdin).matchAll(/SELECT '(shipshape_part_[0-9a-f]+:\d)' AS shipshape_part;/g)].map((m) => m[1]);
+      return { ...result(`a\n1\nshipshape_part\n${first}\npartial\n`, 1), stderr: 'ERROR 1141 (42000) at line 4: There is no such grant defined' };
+    };
+    const parts = await mysqlQueries.runMany(failingSecond, [{ sql: 'SELECT 1 AS a;' }, { sql: 'SHOW GRANTS;' }, { sql: 'SELECT 3;' }]);
+    expect(parts?.map((p) => [p.exitCode, p.stdout])).toEqual([[0, 'a\n1\n']]);
+    const down = { ...result('', 1), stderr: "ERROR 2002 (HY000): Can't connect to local MySQL server through socket" };
+    expect(await mysqlQueries.runMany(async () => down, [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
     expect(await mysqlQueries.runMany(async () => result('', 1), [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
     expect(await mysqlQueries.runMany(async () => result('x\n1\n'), [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
   });

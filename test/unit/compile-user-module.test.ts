@@ -32,8 +32,10 @@ describe('compileUserModule', () => {
     write('project/roles/base.ts', 'export const where: string = import.meta.url;\nexport const folder: string = import.meta.dirname;\n');
     const entry = write(
       'project/site.ts',
-      "import { whoAmI } from 'shipshape';\nimport { lab } from 'shipshape/lab';\nimport { where, folder } from './roles/base.ts';\n" +
-        'interface Shape { a: number }\nconst shape: Shape = { a: 1 };\nexport default { whoAmI, lab, where, folder, shape, self: import.meta.filename };\n',
+      "#!/usr/bin/env shipshape\nimport { whoAmI } from 'shipshape';\nimport { lab } from 'shipshape/lab';\nimport { where, folder } from './roles/base.ts';\n" +
+        'interface Shape { a: number }\nconst shape: Shape = { a: 1 };\n' +
+        "// import.meta.url in a comment\nconst words = 'import.meta.url stays words';\n" +
+        'export default { whoAmI, lab, where, folder, shape, self: import.meta.filename, words };\n',
     );
     const url = await compileUserModule(entry, entries, cacheDir);
     expect(fileURLToPath(url).startsWith(cacheDir)).toBe(true);
@@ -49,6 +51,7 @@ describe('compileUserModule', () => {
       folder: path.join(dir, 'project/roles'),
       shape: { a: 1 },
       self: entry,
+      words: 'import.meta.url stays words',
     });
   });
 
@@ -85,6 +88,14 @@ describe('compileUserModule', () => {
     expect(error).toBeInstanceOf(UserModuleCompileError);
     // Outside the working directory: the absolute path.
     expect((error as UserModuleCompileError).message).toMatch(new RegExp(`^${entry.replace(/[.]/g, '\\.')}:2:\\d+: ERROR: `));
+  });
+
+  it('reports columns on the first line as in the user file (before the import.meta declarations)', async () => {
+    for (const [text, line] of [['export default ];\n', 1], ['#!/usr/bin/env shipshape\nexport default ];\n', 2]] as const) {
+      const entry = write('project/first-line.ts', text);
+      const error = (await compileUserModule(entry, entries, cacheDir).catch((e: unknown) => e)) as UserModuleCompileError;
+      expect(error.errors[0].location).toMatchObject({ line, column: 15 });
+    }
   });
 
   it('names an import that cannot be resolved', async () => {

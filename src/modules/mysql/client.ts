@@ -54,8 +54,9 @@ const queryInput = (sql: string) => `${SESSION_PRELUDE}\n${sql}\n`;
 /**
  * Read queries that several tasks of a host send at once (prefetched plans: the database, each
  * account) go to one mysql client: each query's statements are followed by a marker SELECT, and
- * the output is cut at the markers. A failing statement stops the client, so then each query runs
- * alone and fails (or not) on its own.
+ * the output is cut at the markers. A failing statement stops the client: the queries before it
+ * are answered, the failing one runs again alone (its error is then its own, line number and all),
+ * and the ones after it go to a new client.
  */
 export const mysqlQueries: Coalescable<Query, ExecResult> = {
   kind: 'mysql query',
@@ -64,21 +65,29 @@ export const mysqlQueries: Coalescable<Query, ExecResult> = {
     const marker = `shipshape_part_${randomBytes(8).toString('hex')}`;
     const sql = queries.map((query, i) => `${query.sql}\nSELECT '${marker}:${i}' AS shipshape_part;`).join('\n');
     const result = await exec(MYSQL_COMMAND, { stdin: queryInput(sql), become: true, timeoutMs: queries[0].timeoutMs });
-    if (result.exitCode !== 0) return undefined;
-    const parts: string[] = [];
-    let current: string[] = [];
-    const lines = result.stdout.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] === 'shipshape_part' && lines[i + 1] === `${marker}:${parts.length}`) {
-        parts.push(current.length ? `${current.join('\n')}\n` : '');
-        current = [];
-        i++;
-      } else if (lines[i] !== '' || i < lines.length - 1) current.push(lines[i]);
-    }
-    if (parts.length !== queries.length) return undefined;
-    return parts.map((stdout) => ({ ...result, stdout, stdoutBytes: Buffer.from(stdout) }));
+    const parts = partsBeforeMarkers(result.stdout, marker).map((stdout) => ({ ...result, exitCode: 0, stderr: '', stdout, stdoutBytes: Buffer.from(stdout) }));
+    if (result.exitCode === 0) return parts.length === queries.length ? parts : undefined;
+    // A statement's error ("ERROR 1141 (42000) at line 7: ..."), not a client that never ran.
+    return STATEMENT_ERROR.test(result.stderr) ? parts.slice(0, queries.length - 1) : undefined;
   },
 };
+
+const STATEMENT_ERROR = /^ERROR \d+ \([0-9A-Z]+\) at line \d+/m;
+
+/** The output of each query that reached its marker SELECT ('<marker>:<i>'), in order. */
+function partsBeforeMarkers(stdout: string, marker: string): string[] {
+  const parts: string[] = [];
+  let current: string[] = [];
+  const lines = stdout.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === 'shipshape_part' && lines[i + 1] === `${marker}:${parts.length}`) {
+      parts.push(current.length ? `${current.join('\n')}\n` : '');
+      current = [];
+      i++;
+    } else if (lines[i] !== '' || i < lines.length - 1) current.push(lines[i]);
+  }
+  return parts;
+}
 
 type Coalesce = TaskContext['coalesce'];
 
