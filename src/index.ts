@@ -12,6 +12,12 @@ export type { Module, Change, Plan, TaskContext, TaskResult, HostView, Inventory
 export type { HostFacts } from './facts/types.ts';
 export { ShipshapeError, ConfigError, TaskError, CommandError } from './errors.ts';
 export { sh, raw, quote } from './transport/quote.ts';
+/**
+ * zod, the very copy shipshape validates inventories and module arguments with: a playbook that
+ * checks its variables needs no zod of its own, and loads none (a separate zod is about a hundred
+ * ES module files to resolve and compile, some 40 ms of every run).
+ */
+export { z } from 'zod';
 
 export * as apt from './modules/apt.ts';
 export { file } from './modules/file.ts';

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { ConfigError, Secret, type HostView } from 'shipshape';
+import { ConfigError, Secret, z, type HostView } from 'shipshape';
 
 /**
  * The site's contract with its inventory: what any inventory (TypeScript, YAML, Ansible INI) must

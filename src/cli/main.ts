@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
 import { registerAdhocCommand } from './adhoc.ts';
 import { registerApplyCommands } from './apply.ts';
 import { keepRunningWhenOutputCloses } from './closed-output.ts';
@@ -11,6 +12,10 @@ import { registerVaultCommand } from './vault.ts';
 /** The CLI: parses argv, runs the command (resolving once it is done), sets process.exitCode. Never throws. */
 export async function main(argv: string[]): Promise<void> {
   keepRunningWhenOutputCloses();
+  // zod compiles each object schema to a function on its first parse, which pays off for a schema
+  // parsed thousands of times; a run parses each of its many schemas a few times (measured: ~25 ms
+  // less CPU per no-op site run without it).
+  z.config({ jitless: true });
   const program = new Command('shipshape')
     .description('agentless provisioning with typed TypeScript playbooks')
     .version('0.1.0')
