@@ -26,32 +26,39 @@ export interface PolicyQuery {
   ifMissing: string[];
 }
 
-// Prints the names of `want` that are not installed according to the dpkg rows on stdin.
-const NOT_INSTALLED_AWK =
-  'BEGIN { n = split(want, w, " ") } substr($4, 2, 1) == "i" { split($1, p, ":"); ok[p[1]] = 1 } ' +
-  'END { for (i = 1; i <= n; i++) { split(w[i], q, ":"); if (!ok[q[1]]) print w[i] } }';
+/**
+ * The names of `want` that the dpkg rows in $dpkg do not report installed, appended to $need: bash
+ * builtins only (no awk, no subshell), since this runs on every plan of an apt task.
+ */
+function appendNotInstalled(want: string[]): string {
+  return [
+    'declare -A ok',
+    // Columns: package[:arch], architecture, version, status abbreviation ("ii " = installed).
+    `while IFS=$'\\t' read -r p _ _ st; do [ "\${st:1:1}" = i ] && ok[\${p%%:*}]=1; done <<< "$dpkg"`,
+    sh`for w in ${want}; do [ -n "\${ok[\${w%%:*}]:-}" ] || need="$need $w"; done`,
+  ].join('\n');
+}
 
 export function probeCommand(names: string[], defaultRelease?: string, query: PolicyQuery = { always: names, ifMissing: [] }): string {
   const release = defaultRelease ? ['-t', defaultRelease] : [];
   const lines = [
     '(',
     'export LC_ALL=C',
-    'echo @@now; date +%s',
+    // bash's own clock and globbing: a busy host pays for every process started.
+    "echo @@now; printf '%(%s)T\\n' -1",
     // The newest of apt's success stamp and the lists directory (renamed into on every change).
     sh`echo @@stamp; stat -c %Y ${UPDATE_STAMP} /var/lib/apt/lists 2>/dev/null`,
-    "echo @@lists; ls /var/lib/apt/lists | grep -c '_Packages' || true",
+    'echo @@lists; n=0; for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && n=$((n + 1)); done; echo $n',
   ];
   if (names.length === 0) {
     lines.push('echo @@dpkg', 'echo @@policy');
   } else {
     lines.push(sh`echo @@dpkg; dpkg=$(dpkg-query -W -f=${DPKG_QUERY_FORMAT} ${names} 2>/dev/null); printf '%s\n' "$dpkg"`);
-    const missing = query.ifMissing.length
-      ? sh`$(printf '%s\n' "$dpkg" | awk -F '\t' -v ${`want=${query.ifMissing.join(' ')}`} ${NOT_INSTALLED_AWK})`
-      : '';
+    lines.push(query.always.length ? sh`need=${query.always.join(' ')}` : 'need=');
+    if (query.ifMissing.length) lines.push(appendNotInstalled(query.ifMissing));
     // Unquoted on purpose: word splitting turns the list into arguments (names are validated words).
-    lines.push(`need="${sh`${query.always}`} ${missing}"`);
     // stderr joins stdout: apt's `E:` lines (e.g. an unknown default release) are parsed as errors.
-    lines.push(`echo @@policy; if test -n "$(echo $need)"; then ${sh`apt-cache ${release} policy`} $need 2>&1; fi`);
+    lines.push(`echo @@policy; if [[ $need = *[![:space:]]* ]]; then ${sh`apt-cache ${release} policy`} $need 2>&1; fi`);
   }
   lines.push('echo @@end', ')');
   return lines.join('\n');

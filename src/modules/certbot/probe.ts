@@ -52,12 +52,23 @@ export interface CertbotProbe {
 // openssl prints only the public key part with these.
 const KEY_ONLY = 'no_header,no_version,no_serial,no_signame,no_validity,no_subject,no_issuer,no_extensions,no_sigdump,no_aux';
 
-/** `cat f; echo` keeps a file's exact text in a section (the parser drops exactly that newline). */
-function fileProbe(section: string, path: string, withContent: boolean): string {
+/**
+ * Our files' sections: `@@<name>-stat` ("mode owner", from ONE stat over all of them: a process per
+ * file is most of what this probe costs on a busy host), then `@@<name>`: the exact text (`cat f;
+ * echo`: the parser drops exactly that newline) or sha256sum's line for the PEM, whose key is never
+ * printed.
+ */
+function filesProbe(files: Array<{ section: string; path: string; withContent: boolean }>): string[] {
   return [
-    sh`echo @@${section}-stat; stat -c '%a %U' -- ${path} 2>/dev/null || true`,
-    withContent ? sh`echo @@${section}; if [ -f ${path} ]; then cat -- ${path}; echo; fi` : sh`echo @@${section}; if [ -f ${path} ]; then sha256sum < ${path} | cut -c1-64; fi`,
-  ].join('\n');
+    'declare -A st',
+    `while read -r m o n; do st[$n]="$m $o"; done < <(${sh`stat -c '%a %U %n' -- ${files.map((f) => f.path)}`} 2>/dev/null)`,
+    ...files.map(({ section, path, withContent }) =>
+      [
+        sh`f=${path}; echo @@${section}-stat; [ -n "\${st[$f]:-}" ] && echo "\${st[$f]}"`,
+        sh`echo @@${section}; if [ -f "$f" ]; then ` + (withContent ? 'cat -- "$f"; echo; fi' : 'sha256sum < "$f"; fi'),
+      ].join('\n'),
+    ),
+  ];
 }
 
 export function probeCommand(paths: CertificatePaths, haproxyPem: string | undefined): string {
@@ -68,20 +79,27 @@ export function probeCommand(paths: CertificatePaths, haproxyPem: string | undef
     'export LC_ALL=C',
     'echo @@certbot; command -v certbot || true',
     'echo @@openssl; command -v openssl || true',
-    'echo @@now; date -u +%s',
+    "echo @@now; printf '%(%s)T\\n' -1",
     // One openssl for dates, serial, names and (in the key-only text) the key algorithm.
     sh`echo @@cert; if [ -f ${cert} ] && command -v openssl >/dev/null; then openssl x509 -in ${cert} -noout -enddate -serial -ext subjectAltName -text -certopt ${KEY_ONLY} 2>&1; fi`,
     sh`echo @@renewal; if [ -f ${paths.renewal} ]; then cat -- ${paths.renewal}; echo; fi`,
-    sh`echo @@live-bundle; if [ -f ${paths.live}/fullchain.pem ] && [ -f ${paths.live}/privkey.pem ]; then cat -- ${paths.live}/fullchain.pem ${paths.live}/privkey.pem | sha256sum | cut -c1-64; fi`,
-    ...(haproxyPem ? [fileProbe('pem', haproxyPem, false)] : []),
-    fileProbe('hook', paths.hook, true),
-    fileProbe('ca-bundle', paths.caBundle, true),
-    fileProbe('drop-in', paths.dropIn, true),
+    sh`echo @@live-bundle; if [ -f ${paths.live}/fullchain.pem ] && [ -f ${paths.live}/privkey.pem ]; then cat -- ${paths.live}/fullchain.pem ${paths.live}/privkey.pem | sha256sum; fi`,
+    ...filesProbe([
+      ...(haproxyPem ? [{ section: 'pem', path: haproxyPem, withContent: false }] : []),
+      { section: 'hook', path: paths.hook, withContent: true },
+      { section: 'ca-bundle', path: paths.caBundle, withContent: true },
+      { section: 'drop-in', path: paths.dropIn, withContent: true },
+    ]),
     // One systemctl for both (is-enabled + is-active would start two); a missing unit says LoadState=not-found.
     "echo @@timer; systemctl show -p LoadState,UnitFileState,ActiveState certbot.timer 2>/dev/null",
     'echo @@end',
     ')',
   ].join('\n');
+}
+
+/** The hash of a sha256sum line ("<64 hex>  -"), or undefined for none. */
+function sha256Of(line: string): string | undefined {
+  return /^[0-9a-f]{64}/.exec(line.trim())?.[0];
 }
 
 /** `notAfter=Nov 22 00:51:39 2031 GMT` → seconds since the epoch. */
@@ -137,7 +155,7 @@ function fileState(sections: Map<string, string>, name: string, withContent: boo
   if (!stat) return undefined;
   const [mode, owner] = stat.split(' ');
   const body = sections.get(name) ?? '';
-  return withContent ? { mode, owner, content: body } : { mode, owner, sha256: body.trim() || undefined };
+  return withContent ? { mode, owner, content: body } : { mode, owner, sha256: sha256Of(body) };
 }
 
 export function parseProbe(stdout: string): CertbotProbe {
@@ -157,7 +175,7 @@ export function parseProbe(stdout: string): CertbotProbe {
     cert,
     certError: error,
     renewal: renewalText.trim() ? parseRenewalConf(renewalText) : undefined,
-    liveBundleSha256: text('live-bundle') || undefined,
+    liveBundleSha256: sha256Of(text('live-bundle')),
     pem: fileState(sections, 'pem', false),
     hook: fileState(sections, 'hook', true),
     caBundle: fileState(sections, 'ca-bundle', true),
