@@ -16,8 +16,8 @@ import os from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import { RunLockError } from '../errors.ts';
 import type { ConnectionSettings } from '../inventory/types.ts';
-import { revealed } from '../secrets/secret.ts';
 import { sh } from './quote.ts';
+import { sudoPasswordLine, viaSudo } from './sudo.ts';
 import { traceEvent } from '../util/trace.ts';
 
 export const RUN_LOCK_PATH = '/run/lock/shipshape.lock';
@@ -79,7 +79,7 @@ exit 0`;
 export function lockCommand(settings: Pick<ConnectionSettings, 'become' | 'becomePassword' | 'user'>, script: string): string {
   const shell = sh`bash -c ${script}`;
   if (!settings.become || settings.user === 'root') return shell;
-  return settings.becomePassword ? `sudo -S -p '' -- ${shell}` : `sudo -n -- ${shell}`;
+  return viaSudo(shell, settings);
 }
 
 /** Takes the run lock on the host; resolves once held (the lock then lives as long as the connection). */
@@ -92,7 +92,8 @@ export async function acquireRunLock(
   traceEvent({ host, event: 'lock: opening channel' });
   const channel = await conn.startChannel(lockCommand(settings, lockScript(options.timeoutS, ownerLine(options.label))));
   traceEvent({ host, event: 'lock: channel open' });
-  if (settings.become && settings.user !== 'root' && settings.becomePassword) channel.write(`${revealed(settings.becomePassword)}\n`);
+  const password = sudoPasswordLine(settings);
+  if (settings.become && settings.user !== 'root' && password) channel.write(password);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     let err = '';

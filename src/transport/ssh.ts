@@ -9,7 +9,7 @@ import { CommandError, ConnectionError } from '../errors.ts';
 import type { ConnectionSettings } from '../inventory/types.ts';
 import { revealed } from '../secrets/secret.ts';
 import { launchCommand, newNonce } from './framing.ts';
-import { quote } from './quote.ts';
+import { sudoPasswordLine, viaSudo } from './sudo.ts';
 import { traceEvent } from '../util/trace.ts';
 import { ShellSession, type KillSignal } from './session.ts';
 import { openClient, type OpenedClient } from './ssh-connect.ts';
@@ -143,8 +143,7 @@ export class SshConnection implements HostConnection {
     // The prompt is unique, so sudo asking for a password is told apart from anything else on stderr.
     const prompt = `[shipshape sudo ${nonce}]`;
     const launch = launchCommand(nonce);
-    const command =
-      role === 'user' ? `exec ${launch}` : password !== undefined ? `exec sudo -S -p ${quote(prompt)} -- ${launch}` : `exec sudo -n -- ${launch}`;
+    const command = `exec ${role === 'user' ? launch : viaSudo(launch, settings, prompt)}`;
     traceEvent({ host: this.host, event: `${role} session: opening channel` });
     const channel = await this.#openChannel(command);
     traceEvent({ host: this.host, event: `${role} session: channel open` });
@@ -211,8 +210,7 @@ export class SshConnection implements HostConnection {
       return;
     }
     const settings = this.#opened.settings;
-    if (settings.becomePassword) await this.execChannel(`sudo -S -p '' ${kill}`, `${revealed(settings.becomePassword)}\n`);
-    else await this.execChannel(`sudo -n ${kill}`);
+    await this.execChannel(viaSudo(kill, settings), sudoPasswordLine(settings));
   }
 }
 

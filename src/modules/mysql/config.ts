@@ -15,7 +15,7 @@ import { sqlString } from './sql.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
 
-export const configSchema = z.strictObject({
+const configSchema = z.strictObject({
   path: z.string().regex(/^\/[^\0\n]*\.cnf$/, 'an absolute path ending in .cnf (mysqld ignores other names in conf.d)').default(DEFAULT_CONFIG_PATH),
   settings: z
     .record(

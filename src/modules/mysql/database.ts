@@ -6,7 +6,7 @@ import { sqlIdent, sqlString } from './sql.ts';
 
 const charsetName = z.string().regex(/^[A-Za-z0-9_]+$/, 'not a character set or collation name');
 
-export const databaseSchema = z.strictObject({
+const databaseSchema = z.strictObject({
   /** 64 characters is MySQL's limit for a schema name. */
   name: z.string().min(1).max(64),
   charset: charsetName.optional(),
@@ -26,7 +26,7 @@ function options(args: DatabaseArgs): string {
   ].join('');
 }
 
-export async function planDatabase(ctx: TaskContext, args: DatabaseArgs): Promise<Step[]> {
+async function planDatabase(ctx: TaskContext, args: DatabaseArgs): Promise<Step[]> {
   const rows = await clientFor(ctx).query(
     `SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(args.name)};`,
   );

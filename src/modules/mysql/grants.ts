@@ -82,7 +82,7 @@ function readIdent(text: string): [string, string] {
   return [match[1], text.slice(match[1].length)];
 }
 
-export function parseTarget(text: string): Target {
+function parseTarget(text: string): Target {
   let rest = text.trim();
   let objectType: Target['objectType'] = '';
   const typed = /^(TABLE|PROCEDURE|FUNCTION)\s+/i.exec(rest);
@@ -113,13 +113,13 @@ export function targetLabel(t: Target): string {
 }
 
 /** The SQL form, every name in backticks. */
-export function targetSql(t: Target): string {
+function targetSql(t: Target): string {
   const part = (name: string) => (name === '*' ? '*' : sqlIdent(name));
   return `${t.objectType ? `${t.objectType} ` : ''}${part(t.db)}.${part(t.table)}`;
 }
 
 /** Canonical privilege text; throws on anything that is not a privilege name (no SQL slips through). */
-export function normalizePrivilege(text: string): string {
+function normalizePrivilege(text: string): string {
   const trimmed = text.trim().replace(/\s+/g, ' ');
   const column = /^([A-Za-z_ ]+?)\s*\((.*)\)$/s.exec(trimmed);
   const name = (column ? column[1] : trimmed).toUpperCase();
@@ -137,7 +137,7 @@ export function normalizePrivilege(text: string): string {
 }
 
 /** Privilege text as SQL (column names in backticks). */
-export function privilegeSql(privilege: string): string {
+function privilegeSql(privilege: string): string {
   const column = /^([A-Z_ ]+?) \((.*)\)$/s.exec(privilege);
   if (!column) return privilege;
   const columns = splitTopLevel(column[2], ',').map((c) => sqlIdent(readIdent(c.trim())[0]));

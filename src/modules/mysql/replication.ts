@@ -17,7 +17,7 @@ import { sqlString } from './sql.ts';
 
 const databaseName = z.string().regex(/^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/, 'a database name to seed (letters, digits, _ $ -)');
 
-export const replicationSchema = z
+const replicationSchema = z
   .strictObject({
     sourceHost: z.string().min(1).max(255),
     sourcePort: z.number().int().min(1).max(65535).default(3306),

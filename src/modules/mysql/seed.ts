@@ -19,7 +19,7 @@ import type { Dialect } from './dialect.ts';
 import { sqlAccount } from './sql.ts';
 
 /** Database names are validated by the schema (no leading dash), so they cannot pass as options. */
-export function dumpCommand(databases: string[]): string {
+function dumpCommand(databases: string[]): string {
   return sh`mysqldump --single-transaction --set-gtid-purged=ON --triggers --routines --events --default-character-set=utf8mb4 --databases ${databases}`;
 }
 
@@ -28,7 +28,7 @@ export function dumpCommand(databases: string[]): string {
  * hash printed as hex (its salt holds arbitrary bytes), then SHOW GRANTS. Run on the replica with
  * the binary log off, like the dump itself, so they add no GTIDs of the replica's own.
  */
-export async function accountStatements(primary: MysqlClient, users: { name: string; host: string }[]): Promise<string[]> {
+async function accountStatements(primary: MysqlClient, users: { name: string; host: string }[]): Promise<string[]> {
   const statements: string[] = [];
   for (const user of users) {
     const account = sqlAccount(user.name, user.host);

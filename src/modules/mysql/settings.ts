@@ -69,7 +69,7 @@ export function isKnownStatic(variable: string): boolean {
 }
 
 /** The SQL value for SET GLOBAL: sizes become numbers, ON/OFF words stay keywords, the rest strings. */
-export function sqlValue(expected: string, live: string): string {
+function sqlValue(expected: string, live: string): string {
   const trimmed = expected.trim();
   if (/^\d+$/.test(live.trim()) && (/^\d+$/.test(trimmed) || SIZE.test(trimmed))) return sizeToNumber(trimmed);
   const upper = trimmed.toUpperCase();
@@ -84,7 +84,7 @@ function optionValue(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-export const FILE_HEADER = '# Managed by shipshape (mysql.config): local edits are overwritten on the next run.';
+const FILE_HEADER = '# Managed by shipshape (mysql.config): local edits are overwritten on the next run.';
 
 /** The `[mysqld]` conf.d file for these settings, in the order given. */
 export function renderConfig(settings: Settings): string {
