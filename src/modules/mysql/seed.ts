@@ -12,6 +12,7 @@
  * would pull the snapshot itself (mysqldump over TLS from the replica, or MySQL's CLONE plugin).
  */
 import { TaskError } from '../../errors.ts';
+import { coalesce, type Exec } from '../coalesce.ts';
 import { sh } from '../../transport/quote.ts';
 import type { TaskContext } from '../types.ts';
 import { MYSQL_COMMAND, MysqlClient } from './client.ts';
@@ -26,17 +27,21 @@ function dumpCommand(databases: string[]): string {
 /**
  * The statements that recreate accounts as they are on the primary: SHOW CREATE USER with the
  * hash printed as hex (its salt holds arbitrary bytes), then SHOW GRANTS. Run on the replica with
- * the binary log off, like the dump itself, so they add no GTIDs of the replica's own.
+ * the binary log off, like the dump itself, so they add no GTIDs of the replica's own. The reads
+ * are asked for together, so they share one mysql client on the primary.
  */
 async function accountStatements(primary: MysqlClient, users: { name: string; host: string }[]): Promise<string[]> {
-  const statements: string[] = [];
-  for (const user of users) {
-    const account = sqlAccount(user.name, user.host);
-    const [create] = await primary.query(`SET SESSION print_identified_with_as_hex = ON;\nSHOW CREATE USER ${account};`);
-    const grants = await primary.query(`SHOW GRANTS FOR ${account};`);
-    statements.push(`DROP USER IF EXISTS ${account};`, `${Object.values(create)[0]};`, ...grants.map((row) => `${Object.values(row)[0]};`));
-  }
-  return statements;
+  const perUser = await Promise.all(
+    users.map(async (user) => {
+      const account = sqlAccount(user.name, user.host);
+      const [[create], grants] = await Promise.all([
+        primary.query(`SET SESSION print_identified_with_as_hex = ON;\nSHOW CREATE USER ${account};`),
+        primary.query(`SHOW GRANTS FOR ${account};`),
+      ]);
+      return [`DROP USER IF EXISTS ${account};`, `${Object.values(create)[0]};`, ...grants.map((row) => `${Object.values(row)[0]};`)];
+    }),
+  );
+  return perUser.flat();
 }
 
 export interface SeedStep {
@@ -51,7 +56,8 @@ export async function seedReplica(ctx: TaskContext, replica: MysqlClient, dialec
     throw new TaskError(`seeding a replica needs MySQL GTIDs (mysqldump --set-gtid-purged); this server is ${dialect.flavor}: seed it by hand`, where);
   }
   const primary = ctx.peer(step.from);
-  const primaryClient = new MysqlClient((command, options) => primary.exec(command, options), { host: step.from, task: ctx.task });
+  const primaryExec: Exec = (command, options) => primary.exec(command, options);
+  const primaryClient = new MysqlClient(primaryExec, { host: step.from, task: ctx.task }, (kind, item) => coalesce(primary, true, kind, primaryExec, item));
   const accounts = await accountStatements(primaryClient, step.users);
   const [flags] = await replica.query('SELECT @@GLOBAL.super_read_only AS super_read_only;');
   // super_read_only blocks even root: lift it for the load, put it back whatever happens.
