@@ -2,8 +2,7 @@
 // The bin. Runs shipshape's bundled build (bin/build.js keeps it in step with src/). Users' .ts
 // playbooks and inventories are compiled on demand by esbuild (src/util/compile-user-module.ts),
 // which also points their `shipshape` imports at this build: no loader hooks at all.
-// SHIPSHAPE_FROM_SOURCE=1 runs src/ through tsx instead (development, debugging, readable stack
-// traces: the bundle's own frames are not source-mapped).
+// SHIPSHAPE_FROM_SOURCE=1 runs src/ through tsx instead (development, debugging).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,7 +21,7 @@ if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
 }
 
 if (dist) {
-  const bundle = loadBundle(join(dist, build.BUNDLE));
+  const bundle = verbose() ? loadBundleMapped(join(dist, build.BUNDLE)) : loadBundle(join(dist, build.BUNDLE));
   globalThis[Symbol.for('shipshape.bundle')] = bundle.exports;
   // The bundle's own import() does not survive V8's code cache in Node 20 (src/util/dynamic-import.ts).
   globalThis[Symbol.for('shipshape.import')] = (specifier) => import(specifier);
@@ -40,6 +39,20 @@ if (dist) {
   const { register } = await import('tsx/esm/api');
   register();
   await import('../src/cli/index.ts');
+}
+
+function verbose() {
+  return process.argv.includes('-v') || process.argv.includes('--verbose');
+}
+
+/**
+ * -v: stack traces name shipshape's own source files. Node maps the frames of a required module
+ * (with its .map beside it) but not those of a vm.Script, so the bundle is required, without the
+ * code cache: a verbose run costs ~60 ms more to start.
+ */
+function loadBundleMapped(file) {
+  process.setSourceMapsEnabled(true);
+  return { exports: createRequire(file)(file), saveCodeCache() {} };
 }
 
 /**
