@@ -29,6 +29,15 @@ function runCli(args: string[], reader: (child: ReturnType<typeof spawn>) => voi
   );
 }
 
+describe('-v', () => {
+  it("stack traces name shipshape's source files, not the bundle", async () => {
+    const result = await runCli(['apply', path.join(dir, 'missing.ts'), '-i', inventory, '-v'], () => {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('playbook file not found');
+    expect(result.stderr).toMatch(/at loadPlaybook \(.*src\/playbook\/load\.ts:\d+:\d+\)/);
+  });
+});
+
 describe('CLI output through a pipe', () => {
   it('a slow reader gets all of a 1 MiB output', async () => {
     const result = await runCli(['inventory', '-i', inventory, '--json'], (child) => {
