@@ -194,10 +194,25 @@ describe('apt arguments and commands', () => {
       return out.slice(out.indexOf('@@policy\n') + 9, out.indexOf('@@end'));
     };
     try {
-      expect(probe(probeCommand(['hello', 'logrotate', 'tree'], 'sid', { always: [], ifMissing: ['hello', 'logrotate', 'tree'] }))).toBe('apt-cache -t sid policy logrotate tree\n');
-      expect(probe(probeCommand(['hello'], undefined, { always: [], ifMissing: ['hello'] }))).toBe('');
-      expect(probe(probeCommand(['hello', 'tree'], undefined, { always: ['hello'], ifMissing: ['tree'] }))).toBe('apt-cache policy hello tree\n');
+      expect(probe(probeCommand(['hello', 'logrotate', 'tree'], [{ defaultRelease: 'sid', query: { always: [], ifMissing: ['hello', 'logrotate', 'tree'] } }]))).toBe(
+        'apt-cache -t sid policy logrotate tree\n',
+      );
+      expect(probe(probeCommand(['hello'], [{ query: { always: [], ifMissing: ['hello'] } }]))).toBe('');
+      expect(probe(probeCommand(['hello', 'tree'], [{ query: { always: ['hello'], ifMissing: ['tree'] } }]))).toBe('apt-cache policy hello tree\n');
       expect(probe(probeCommand(['hello', 'tree']))).toBe('apt-cache policy hello tree\n');
+      // Two default releases in one command: one dpkg-query, one apt-cache each, under its own section.
+      const both = execFileSync(
+        'bash',
+        [
+          '-c',
+          probeCommand(
+            ['hello', 'tree', 'mysql-server'],
+            [{ query: { always: [], ifMissing: ['hello', 'tree'] } }, { defaultRelease: 'sid', query: { always: [], ifMissing: ['mysql-server'] } }],
+          ),
+        ],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' },
+      );
+      expect(both).toContain('@@policy\napt-cache policy tree\n@@policy-1\napt-cache -t sid policy mysql-server\n@@end');
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }

@@ -39,8 +39,22 @@ function appendNotInstalled(want: string[]): string {
   ].join('\n');
 }
 
-export function probeCommand(names: string[], defaultRelease?: string, query: PolicyQuery = { always: names, ifMissing: [] }): string {
-  const release = defaultRelease ? ['-t', defaultRelease] : [];
+/** One apt-cache question: which names to ask about, under which default release (`apt-cache -t`). */
+export interface PolicyRequest {
+  defaultRelease?: string;
+  query: PolicyQuery;
+}
+
+/** The section a policy request's answer is printed under: `policy`, then `policy-1`, `policy-2`... */
+function policySection(index: number): string {
+  return index === 0 ? 'policy' : `policy-${index}`;
+}
+
+/**
+ * The probe for `names` (one dpkg-query for all of them) and one apt-cache answer per policy
+ * request, so apt tasks with different default releases still share one command.
+ */
+export function probeCommand(names: string[], policies: PolicyRequest[] = [{ query: { always: names, ifMissing: [] } }]): string {
   const lines = [
     '(',
     'export LC_ALL=C',
@@ -51,20 +65,24 @@ export function probeCommand(names: string[], defaultRelease?: string, query: Po
     'echo @@lists; n=0; for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && n=$((n + 1)); done; echo $n',
   ];
   if (names.length === 0) {
-    lines.push('echo @@dpkg', 'echo @@policy');
+    lines.push('echo @@dpkg', ...policies.map((_, i) => `echo @@${policySection(i)}`));
   } else {
     lines.push(sh`echo @@dpkg; dpkg=$(dpkg-query -W -f=${DPKG_QUERY_FORMAT} ${names} 2>/dev/null); printf '%s\n' "$dpkg"`);
-    lines.push(query.always.length ? sh`need=${query.always.join(' ')}` : 'need=');
-    if (query.ifMissing.length) lines.push(appendNotInstalled(query.ifMissing));
-    // Unquoted on purpose: word splitting turns the list into arguments (names are validated words).
-    // stderr joins stdout: apt's `E:` lines (e.g. an unknown default release) are parsed as errors.
-    lines.push(`echo @@policy; if [[ $need = *[![:space:]]* ]]; then ${sh`apt-cache ${release} policy`} $need 2>&1; fi`);
+    policies.forEach(({ defaultRelease, query }, i) => {
+      lines.push(query.always.length ? sh`need=${query.always.join(' ')}` : 'need=');
+      if (query.ifMissing.length) lines.push(appendNotInstalled(query.ifMissing));
+      const release = defaultRelease ? ['-t', defaultRelease] : [];
+      // Unquoted on purpose: word splitting turns the list into arguments (names are validated words).
+      // stderr joins stdout: apt's `E:` lines (e.g. an unknown default release) are parsed as errors.
+      lines.push(`echo @@${policySection(i)}; if [[ $need = *[![:space:]]* ]]; then ${sh`apt-cache ${release} policy`} $need 2>&1; fi`);
+    });
   }
   lines.push('echo @@end', ')');
   return lines.join('\n');
 }
 
-export function parseProbe(stdout: string): AptState {
+/** The probe's output, with the answer to its `policy`-th policy request. */
+export function parseProbe(stdout: string, policy = 0): AptState {
   const sections = splitSections(stdout);
   const now = Number(section(sections, 'now'));
   const stamps = section(sections, 'stamp')
@@ -75,6 +93,6 @@ export function parseProbe(stdout: string): AptState {
     listsAgeSeconds: stamps.length && now ? Math.max(0, now - Math.max(...stamps)) : null,
     hasLists: Number(section(sections, 'lists')) > 0,
     dpkg: parseDpkgQuery(section(sections, 'dpkg')),
-    policy: parseAptPolicy(section(sections, 'policy')),
+    policy: parseAptPolicy(section(sections, policySection(policy))),
   };
 }

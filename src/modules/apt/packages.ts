@@ -15,19 +15,29 @@ interface ProbeRequest {
   query: PolicyQuery;
 }
 
+/** A probe's output, and which of its policy answers is this request's. */
+interface ProbeAnswer {
+  result: ExecResult;
+  policy: number;
+}
+
 /**
- * The apt probes of several apt.packages tasks (same default release) as one: dpkg-query and
- * apt-cache asked about all their names at once. Each plan looks up only its own names.
+ * The apt probes of several apt.packages tasks as one command: one dpkg-query about all their
+ * names, one apt-cache per default release (about the names of that release's tasks only). Each
+ * plan looks up its own names and its release's answer.
  */
-const aptProbe: Coalescable<ProbeRequest, ExecResult> = {
+const aptProbe: Coalescable<ProbeRequest, ProbeAnswer> = {
   kind: 'apt probe',
-  group: (request) => request.defaultRelease ?? '',
-  runOne: (exec, request) => exec(probeCommand(request.names, request.defaultRelease, request.query)),
+  runOne: async (exec, request) => ({ result: await exec(probeCommand(request.names, [request])), policy: 0 }),
   async runMany(exec, requests) {
-    const union = (pick: (r: ProbeRequest) => string[]) => [...new Set(requests.flatMap(pick))];
-    const query = { always: union((r) => r.query.always), ifMissing: union((r) => r.query.ifMissing) };
-    const result = await exec(probeCommand(union((r) => r.names), requests[0].defaultRelease, query));
-    return result.exitCode === 0 ? requests.map(() => result) : undefined;
+    const releases = [...new Set(requests.map((r) => r.defaultRelease ?? ''))];
+    const policies = releases.map((release) => {
+      const mine = requests.filter((r) => (r.defaultRelease ?? '') === release);
+      const union = (pick: (r: ProbeRequest) => string[]) => [...new Set(mine.flatMap(pick))];
+      return { defaultRelease: release || undefined, query: { always: union((r) => r.query.always), ifMissing: union((r) => r.query.ifMissing) } };
+    });
+    const result = await exec(probeCommand([...new Set(requests.flatMap((r) => r.names))], policies));
+    return result.exitCode === 0 ? requests.map((r) => ({ result, policy: releases.indexOf(r.defaultRelease ?? '') })) : undefined;
   },
 };
 
@@ -41,9 +51,9 @@ async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate
       : args.state === 'latest'
         ? { always: names, ifMissing: [] }
         : { always: pinned, ifMissing: names.filter((n) => !pinned.includes(n)) };
-  const result = await ctx.coalesce(aptProbe, { names, defaultRelease: args.defaultRelease, query });
+  const { result, policy } = await ctx.coalesce(aptProbe, { names, defaultRelease: args.defaultRelease, query });
   throwIfFailed(result, { host: ctx.host.name, task: ctx.task });
-  return planPackages(args, specs, parseProbe(result.stdout), { host: ctx.host.name, task: ctx.task }, afterUpdate);
+  return planPackages(args, specs, parseProbe(result.stdout, policy), { host: ctx.host.name, task: ctx.task }, afterUpdate);
 }
 
 async function runApt(ctx: TaskContext, command: string, lockTimeout: number): Promise<ExecResult> {
