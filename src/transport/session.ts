@@ -197,13 +197,22 @@ export class ShellSession {
     });
   }
 
-  /** Lets queued commands finish, then ends the shell; tears the transport down after `graceMs`. */
+  /**
+   * Lets queued commands finish, then ends the shell; tears the transport down after `graceMs`.
+   * With nothing queued there is nothing to wait for: the shell gets end of input and the caller
+   * may close the connection at once (waiting for the shell's exit would cost a round trip).
+   */
   async close(graceMs = 2000): Promise<void> {
     if (this.#closing || this.#failure) {
       this.#options.destroy();
       return;
     }
     this.#closing = true;
+    if (this.#queue.length === 0) {
+      this.#streams.stdin.end();
+      this.fail(this.#lostError('the session was closed'));
+      return;
+    }
     await new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

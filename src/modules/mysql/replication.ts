@@ -9,7 +9,7 @@ import { TaskError } from '../../errors.ts';
 import { registerSecretValue } from '../../report/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
 import type { Module, TaskContext } from '../types.ts';
-import { clientFor, SqlError, type MysqlClient } from './client.ts';
+import { clientFor, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
 import { planReplication, type ReplicationStep } from './replication-plan.ts';
 import { seedReplica } from './seed.ts';
@@ -54,8 +54,11 @@ async function readDialect(client: MysqlClient): Promise<Dialect> {
   return dialectFor(parseVersion(row.version));
 }
 
-async function readStatus(client: MysqlClient, dialect: Dialect): Promise<ReplicaStatus | undefined> {
-  const [row] = await client.query(dialect.showStatus);
+/** What the servers of this decade understand (MySQL >= 8.0.22, MariaDB >= 10.5.1). */
+const MODERN_SHOW_STATUS = 'SHOW REPLICA STATUS;';
+
+async function readStatus(client: MysqlClient, dialect: Dialect, rows?: Promise<Row[]>): Promise<ReplicaStatus | undefined> {
+  const [row] = await (rows ?? client.query(dialect.showStatus));
   if (!row) return undefined;
   const status = dialect.parseStatus(row);
   if (status.lastSqlError && dialect.flavor === 'mysql' && /worker/i.test(status.lastSqlError)) {
@@ -116,10 +119,13 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     const password = revealed(args.password);
     registerSecretValue(password);
     const client = clientFor(ctx);
-    // The version and the stored password in one client run (coalesced), then the status, whose
-    // statement depends on the version: two round trips, not three.
+    // The version, the stored password and the status in one client run (coalesced). The status
+    // statement depends on the version, so it is asked in the modern spelling and asked again only
+    // when the server turns out to be older: one round trip where it would take two.
+    const modernStatus = client.query(MODERN_SHOW_STATUS);
+    modernStatus.catch(() => undefined); // an old server refuses it: then it is not used
     const [dialect, storedMatches] = await Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
-    const status = await readStatus(client, dialect);
+    const status = await readStatus(client, dialect, dialect.showStatus === MODERN_SHOW_STATUS ? modernStatus : undefined);
     const matches = status && status.host !== '' ? storedMatches : undefined;
     const plan = planReplication(status, args, matches);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
