@@ -40,9 +40,16 @@ export function siteVars(workload: 'reduced' | 'site', acme?: { server: string; 
   return vars;
 }
 
-export function writeShipshapeInventory(file: string, hosts: StartedHost[], vars: Record<string, unknown>, key: string, knownHosts: string): void {
+/** Where a tool connects to a host: the host itself, or the delaying proxy in front of it (--rtt). */
+export type Endpoint = (host: StartedHost) => { address: string; port: number };
+
+export const direct: Endpoint = (host) => ({ address: host.address, port: host.port });
+
+// privateAddress: what the hosts use to reach each other (the site's contract, and the Ansible
+// playbook's), which stays the container address when the tools connect through a proxy.
+export function writeShipshapeInventory(file: string, hosts: StartedHost[], vars: Record<string, unknown>, key: string, knownHosts: string, endpoint = direct): void {
   const inventory = {
-    hosts: Object.fromEntries(hosts.map((host) => [host.name, { address: host.address, port: host.port }])),
+    hosts: Object.fromEntries(hosts.map((host) => [host.name, { ...endpoint(host), vars: { privateAddress: host.address } }])),
     groups: Object.fromEntries(Object.entries(GROUPS).map(([group, members]) => [group, { hosts: members }])),
     vars,
     defaults: { user: 'deploy', become: true, privateKey: key, knownHosts },
@@ -51,10 +58,15 @@ export function writeShipshapeInventory(file: string, hosts: StartedHost[], vars
 }
 
 /** Ansible's YAML inventory (written as JSON, which YAML reads). */
-export function writeAnsibleInventory(file: string, hosts: StartedHost[], vars: Record<string, unknown>, key: string, knownHosts: string): void {
+export function writeAnsibleInventory(file: string, hosts: StartedHost[], vars: Record<string, unknown>, key: string, knownHosts: string, endpoint = direct): void {
   const inventory = {
     all: {
-      hosts: Object.fromEntries(hosts.map((host) => [host.name, { ansible_host: host.address, ansible_port: host.port }])),
+      hosts: Object.fromEntries(
+        hosts.map((host) => {
+          const { address, port } = endpoint(host);
+          return [host.name, { ansible_host: address, ansible_port: port, privateAddress: host.address }];
+        }),
+      ),
       children: Object.fromEntries(Object.entries(GROUPS).map(([group, members]) => [group, { hosts: Object.fromEntries(members.map((m) => [m, {}])) }])),
       vars: {
         ...vars,

@@ -5,20 +5,27 @@
  * service); the floor probes the same state over one SSH command per host. Prints a table and
  * writes bench/results/site-<time>.json.
  *
- *   npm run bench -- [--workload site|reduced] [--reps 3] [--keep]   (default: site)
+ *   npm run bench -- [--workload site|reduced] [--reps 3] [--rtt MS] [--keep]   (default: site)
+ *
+ * --rtt MS puts a delaying proxy in front of every host (bench/delay-proxy.ts), so each exchange
+ * with a host costs MS more, as with servers in another network; all three measurements go through it.
  *
  * Timing is wall time of each tool's process, repeated `--reps` times (medians reported), tools
  * alternating so background load on this shared machine hits both alike. Not a test: nothing
  * asserts a time; it fails only when a tool fails or a no-op run changes something.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { PROJECT_ROOT } from '../src/lab/paths.ts';
 import { installDebianPackages } from '../src/lab/debian-packages.ts';
 import { findExecutable } from '../src/lab/process.ts';
+import { removeNetworkIfUnused } from '../src/lab/docker.ts';
+import type { StartedHost } from '../src/lab/hosts.ts';
+import { knownHostsText } from '../src/lab/known-hosts.ts';
+import { startDelayProxy, type DelayProxy } from './delay-proxy.ts';
 import { floorScript } from './floor.ts';
-import { GROUPS, siteVars, writeAnsibleInventory, writeShipshapeInventory } from './inventories.ts';
+import { direct, GROUPS, siteVars, writeAnsibleInventory, writeShipshapeInventory, type Endpoint } from './inventories.ts';
 import { BENCH_LABEL, BENCH_NETWORK, dockerStats, installPython, onHost, removeBenchContainers, startBenchLab } from './lab.ts';
 import { startAcmeServer } from '../src/lab/acme-server.ts';
 import { median, Pacer, printTable, type Row } from './report.ts';
@@ -33,13 +40,15 @@ function parseArgs(argv: string[]) {
   };
   const workload = (get('--workload') ?? 'site') as Workload;
   if (workload !== 'reduced' && workload !== 'site') throw new Error('--workload: reduced or site');
-  return { workload, reps: Number(get('--reps') ?? 3), keep: argv.includes('--keep') };
+  const rttMs = Number(get('--rtt') ?? 0);
+  if (!Number.isFinite(rttMs) || rttMs < 0) throw new Error('--rtt: a round-trip time in milliseconds');
+  return { workload, reps: Number(get('--reps') ?? 3), rttMs, keep: argv.includes('--keep') };
 }
 
 const log = (line: string) => console.log(`bench: ${line}`);
 
 async function main(): Promise<void> {
-  const { workload, reps, keep } = parseArgs(process.argv.slice(2));
+  const { workload, reps, rttMs, keep } = parseArgs(process.argv.slice(2));
   const started = new Date();
   if (!findExecutable('ansible-playbook')) await installDebianPackages(['ansible'], 'The bench compares with Ansible');
   const ansibleVersion = (await import('node:child_process')).execFileSync('ansible-playbook', ['--version']).toString().split('\n')[0];
@@ -50,6 +59,7 @@ async function main(): Promise<void> {
   const names = Object.keys({ ...Object.fromEntries(Object.values(GROUPS).flat().map((n) => [n, 1])) });
   log(`starting 2 × ${names.length} hosts (${names.join(', ')}) for shipshape and ansible`);
   const lab = await startBenchLab(workDir, ['shipshape', 'ansible'], names, log);
+  const proxies = new Map<StartedHost, DelayProxy>();
   const results: Record<string, RunResult[]> = {};
   const record = (key: string, result: RunResult) => {
     (results[key] ??= []).push(result);
@@ -83,10 +93,20 @@ async function main(): Promise<void> {
         acme[set] = { server: server.directoryUrl, caBundle };
       }
     }
+    if (rttMs > 0) {
+      log(`every host behind a proxy adding ${rttMs} ms per round trip`);
+      for (const host of Object.values(lab.hosts).flat()) proxies.set(host, await startDelayProxy(host, rttMs));
+      const entries = [...proxies].map(([host, proxy]) => ({ address: '127.0.0.1', port: proxy.port, key: host.hostKey }));
+      appendFileSync(lab.knownHosts, knownHostsText(entries));
+    }
+    const endpoint: Endpoint = (host) => {
+      const proxy = proxies.get(host);
+      return proxy ? { address: '127.0.0.1', port: proxy.port } : direct(host);
+    };
     const ssInventory = join(workDir, 'shipshape-inventory.json');
     const anInventory = join(workDir, 'ansible-inventory.yml');
-    writeShipshapeInventory(ssInventory, lab.hosts.shipshape, siteVars(workload, acme.shipshape), lab.privateKey, lab.knownHosts);
-    writeAnsibleInventory(anInventory, lab.hosts.ansible, siteVars(workload, acme.ansible), lab.privateKey, lab.knownHosts);
+    writeShipshapeInventory(ssInventory, lab.hosts.shipshape, siteVars(workload, acme.shipshape), lab.privateKey, lab.knownHosts, endpoint);
+    writeAnsibleInventory(anInventory, lab.hosts.ansible, siteVars(workload, acme.ansible), lab.privateKey, lab.knownHosts, endpoint);
     const playbook = join(PROJECT_ROOT, 'playbooks/site.ts');
     const ansibleDir = join(PROJECT_ROOT, 'bench/ansible');
     // The reduced workload: the same playbooks without their MySQL and certificate tasks (both
@@ -98,7 +118,7 @@ async function main(): Promise<void> {
       runFloor(
         lab.hosts[set].map((host) => ({
           name: `${set}-${host.name}`,
-          address: host.address,
+          ...endpoint(host),
           user: host.user,
           script: floorScript({ groups: Object.entries(GROUPS).filter(([, m]) => m.includes(host.name)).map(([g]) => g), isPrimary: host.name === 'web-01' }, workload),
         })),
@@ -144,19 +164,26 @@ async function main(): Promise<void> {
       { phase: 'no-op re-run', shipshape: median(results['shipshape no-op']), ansible: median(results['ansible no-op']), floor: median(results.floor) },
       { phase: 'drift re-run', shipshape: median(results['shipshape drift']), ansible: median(results['ansible drift']), floor: median(results.floor) },
     ];
-    console.log(`\nworkload: ${workload === 'site' ? 'full site (playbooks/site.ts)' : 'reduced site (playbooks/site.ts --skip-tags mysql,tls)'}; 3 hosts; medians of ${reps}`);
+    console.log(
+      `\nworkload: ${workload === 'site' ? 'full site (playbooks/site.ts)' : 'reduced site (playbooks/site.ts --skip-tags mysql,tls)'}; 3 hosts; ` +
+        `${rttMs > 0 ? `+${rttMs} ms per round trip; ` : ''}medians of ${reps}`,
+    );
     printTable(rows);
     const outDir = join(PROJECT_ROOT, 'bench/results');
     mkdirSync(outDir, { recursive: true });
-    const file = join(outDir, `site-${workload}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+    const file = join(outDir, `site-${workload}${rttMs > 0 ? `-rtt${rttMs}` : ''}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(
       file,
-      `${JSON.stringify({ workload, reps, started: started.toISOString(), ansible: ansibleVersion, node: process.version, rows, runs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(({ output, ...r }) => r)])) }, null, 2)}\n`,
+      `${JSON.stringify({ workload, reps, rttMs, started: started.toISOString(), ansible: ansibleVersion, node: process.version, rows, runs: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.map(({ output, ...r }) => r)])) }, null, 2)}\n`,
     );
     console.log(`\nwrote ${file}`);
   } finally {
+    for (const proxy of proxies.values()) proxy.close();
     if (keep) log(`kept the hosts (--keep); inventories in ${workDir}; remove with: docker rm -f $(docker ps -aq --filter label=shipshape.bench=run)`);
-    else await removeBenchContainers();
+    else {
+      await removeBenchContainers();
+      await removeNetworkIfUnused(BENCH_NETWORK);
+    }
   }
 }
 

@@ -98,6 +98,7 @@ export async function runAnsible(ansibleDir: string, inventory: string, extra: s
 export interface SshTarget {
   name: string;
   address: string;
+  port: number;
   user: string;
 }
 
@@ -122,6 +123,7 @@ export async function runFloor(targets: Array<SshTarget & { script: string }>, p
           '-o', 'StrictHostKeyChecking=yes',
           '-o', 'ControlMaster=no',
           '-o', 'ControlPath=none',
+          '-p', String(target.port),
           `${target.user}@${target.address}`,
           'sudo sh -s',
         ],
