@@ -12,39 +12,48 @@ export interface DelayProxy {
   close(): void;
 }
 
-/** Sends what `write` is given `delayMs` later, in order. */
-function delayedWriter(to: net.Socket, delayMs: number): (data: Buffer) => void {
-  const queue: Array<{ at: number; data: Buffer }> = [];
+/** Sends what it is given `delayMs` later, in order; an end of input too, after the data before it. */
+function delayedWriter(to: net.Socket, delayMs: number): { write(data: Buffer): void; end(): void } {
+  const queue: Array<{ at: number; data: Buffer | null }> = [];
   let timer: NodeJS.Timeout | undefined;
   const pump = () => {
     timer = undefined;
     const now = Date.now();
-    while (queue.length && queue[0].at <= now) to.write(queue.shift()!.data);
+    while (queue.length && queue[0].at <= now) {
+      const { data } = queue.shift()!;
+      if (data === null) to.end();
+      else to.write(data);
+    }
     if (queue.length) timer = setTimeout(pump, queue[0].at - now);
   };
-  return (data) => {
+  const push = (data: Buffer | null) => {
     queue.push({ at: Date.now() + delayMs, data });
     timer ??= setTimeout(pump, delayMs);
   };
+  return { write: push, end: () => push(null) };
 }
 
 export async function startDelayProxy(target: { address: string; port: number }, rttMs: number): Promise<DelayProxy> {
   const oneWay = rttMs / 2;
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.address);
-    for (const socket of [client, upstream]) sockets.add(socket);
-    client.on('data', delayedWriter(upstream, oneWay));
-    upstream.on('data', delayedWriter(client, oneWay));
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    for (const socket of [client, upstream]) {
-      socket.on('close', end);
-      socket.on('error', end);
+  // allowHalfOpen: one side's end travels (delayed, after its data) instead of closing both at once.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ port: target.port, host: target.address, allowHalfOpen: true });
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      sockets.add(from);
+      // No Nagle: a delayed chunk must not wait for the peer's delayed ACK on top.
+      from.setNoDelay(true);
+      const writer = delayedWriter(to, oneWay);
+      from.on('data', writer.write);
+      from.on('end', writer.end);
+      from.on('close', () => sockets.delete(from));
+      from.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
     }
   });
   await new Promise<void>((resolve, reject) => {

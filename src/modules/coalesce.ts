@@ -6,9 +6,8 @@
  * spared is a process start spared (systemctl, mysql: 10-15 ms each on the lab hosts).
  *
  * Requests queue per host connection, become setting and kind, and go out on the next turn of the
- * event loop. A kind's `runMany` may give up on the whole batch, or answer the items before the
- * one that broke it: an item not answered runs alone (or in a new batch), so errors stay exactly
- * what they would be without coalescing.
+ * event loop. A kind's `runMany` may give up on the whole batch, or on single items of it: an
+ * item not answered runs alone, so errors stay exactly what they would be without coalescing.
  */
 import type { ExecOptions, ExecResult } from '../transport/types.ts';
 
@@ -23,11 +22,11 @@ export interface Coalescable<Item, Result> {
   runOne(exec: Exec, item: Item): Promise<Result>;
   /**
    * Several requests as one command; results in the order of `items`. Returns undefined (or
-   * throws) when the batch cannot stand for the items, which then run alone. Fewer results than
-   * items answer the first items only: the batch broke on the next item (a mysql client stops at
-   * the first failing statement), which then runs alone, and the items after it are batched again.
+   * throws) when the batch cannot stand for the items, which then run alone. An undefined entry
+   * leaves that one item to run alone (its part of the batch failed: a statement a mysql client
+   * refused), while the others keep their answers.
    */
-  runMany(exec: Exec, items: Item[]): Promise<Result[] | undefined>;
+  runMany(exec: Exec, items: Item[]): Promise<Array<Result | undefined> | undefined>;
 }
 
 interface Waiting {
@@ -65,21 +64,24 @@ async function flush<Item, Result>(kind: Coalescable<Item, Result>, waiting: Wai
     await alone(waiting[0]);
     return;
   }
-  let results: Result[] | undefined;
+  let results: Array<Result | undefined> | undefined;
   try {
     results = await kind.runMany(waiting[0].exec, waiting.map((w) => w.item as Item));
   } catch {
     results = undefined;
   }
-  if (!results) {
+  if (!results || results.length !== waiting.length) {
     // Each on its own (queued in order): what each would have done without coalescing.
     await Promise.all(waiting.map(alone));
     return;
   }
-  const answered = Math.min(results.length, waiting.length);
-  waiting.slice(0, answered).forEach((w, i) => w.resolve(results[i]));
-  if (answered === waiting.length) return;
-  // The item the batch broke on runs alone, so its error is its own; the rest may batch again.
-  const [broken, ...rest] = waiting.slice(answered);
-  await Promise.all([alone(broken), rest.length ? flush(kind, rest) : undefined]);
+  // The ones the batch could not answer run alone, together (one more round trip at most), so
+  // each error is its own.
+  const unanswered: Waiting[] = [];
+  waiting.forEach((w, i) => {
+    const result = results[i];
+    if (result === undefined) unanswered.push(w);
+    else w.resolve(result);
+  });
+  await Promise.all(unanswered.map(alone));
 }

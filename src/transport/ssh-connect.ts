@@ -192,16 +192,18 @@ async function openOne(
 }
 
 /**
- * The methods to try, in OpenSSH's order: the key, then the agent's keys, then the password. Not
- * ssh2's default, which starts with a "none" request only to learn what the server accepts: a
- * round trip per connection (50 ms to a host 50 ms away) that tells us nothing we need.
+ * The methods to try: the inventory's key, then its password, then the agent's keys. Not ssh2's
+ * default, which starts with a "none" request only to learn what the server accepts: a round trip
+ * per connection (50 ms to a host 50 ms away) that tells us nothing we need. A password given in
+ * the inventory goes before the agent: an agent holding many keys would otherwise use up sshd's
+ * MaxAuthTries (6) before the password is sent. With nothing to offer, "none" is all there is.
  */
 export function authMethods(config: { privateKey?: unknown; agent?: unknown; password?: unknown }): AuthenticationType[] {
   const methods: AuthenticationType[] = [];
   if (config.privateKey !== undefined) methods.push('publickey');
-  if (config.agent !== undefined) methods.push('agent');
   if (config.password !== undefined) methods.push('password');
-  return methods;
+  if (config.agent !== undefined) methods.push('agent');
+  return methods.length ? methods : ['none'];
 }
 
 function forwardOut(client: Client, host: string, address: string, port: number): Promise<Duplex> {

@@ -176,10 +176,12 @@ function userModulePlugin(entries: ShipshapeEntries, inserted: InsertedText): Pl
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         return { path: pathToFileURL(resolved.path).href, external: true };
       });
-      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, (args) => {
+      // Every source file must get its import.meta declarations (define refers to them), whatever
+      // the case of its extension (esbuild's filters take no flags).
+      build.onLoad({ filter: /\.[cCmM]?[jJtT][sS][xX]?$/ }, (args) => {
         return {
           contents: withImportMeta(readFileSync(args.path, 'utf8'), args.path, inserted),
-          loader: LOADERS[path.extname(args.path) as keyof typeof LOADERS] ?? 'ts',
+          loader: LOADERS[path.extname(args.path).toLowerCase() as keyof typeof LOADERS] ?? 'ts',
         };
       });
     },

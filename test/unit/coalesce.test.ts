@@ -58,10 +58,10 @@ describe('coalesce', () => {
     expect(calls).toEqual(['many a,bad,c', 'one a', 'one bad', 'one c']);
   });
 
-  it('a batch that answers only the items before the one it broke on: that one runs alone, the rest batch again', async () => {
+  it('items the batch could not answer run alone, all together; the others keep their answers', async () => {
     const calls: string[] = [];
     const kind: Coalescable<string, string> = {
-      kind: 'prefix',
+      kind: 'per-item',
       async runOne(_exec, item) {
         calls.push(`one ${item}`);
         if (item.startsWith('bad')) throw new Error(`${item} failed`);
@@ -69,8 +69,7 @@ describe('coalesce', () => {
       },
       async runMany(_exec, items) {
         calls.push(`many ${items.join(',')}`);
-        const broken = items.findIndex((item) => item.startsWith('bad'));
-        return items.slice(0, broken < 0 ? items.length : broken).map((item) => `m(${item})`);
+        return items.map((item) => (item.startsWith('bad') ? undefined : `m(${item})`));
       },
     };
     const scope = {};
@@ -81,9 +80,10 @@ describe('coalesce', () => {
       'm(b)',
       'm(c)',
       'bad2 failed',
-      'r(d)',
+      'm(d)',
     ]);
-    expect(calls).toEqual(['many a,bad1,b,c,bad2,d', 'one bad1', 'many b,c,bad2,d', 'one bad2', 'one d']);
+    // One batch, then the two it could not answer at once: two round trips, however many fail.
+    expect(calls).toEqual(['many a,bad1,b,c,bad2,d', 'one bad1', 'one bad2']);
   });
 
   it('requests made in a later turn go in a later batch', async () => {
@@ -108,16 +108,27 @@ describe('mysqlQueries', () => {
     const parts = await mysqlQueries.runMany(exec, [{ sql: 'SELECT a;' }, { sql: 'SELECT nothing WHERE 0;' }, { sql: "SELECT '' AS v;" }]);
     expect(sent).toHaveLength(1);
     expect(sent[0].stdin).toMatch(/^SET SESSION sql_mode/);
-    expect(parts?.map((p) => p.stdout)).toEqual(['name\tcharset\napp\tutf8mb4\n', '', 'v\n\n']);
+    expect(parts?.map((p) => p?.stdout)).toEqual(['name\tcharset\napp\tutf8mb4\n', '', 'v\n\n']);
   });
 
-  it('answers the queries before a failing statement; gives up when the client fails to run or a marker is missing', async () => {
-    const failingSecond: Exec = async (_command, options = {}) => {
-      const [first] = [...String(options.stdin).matchAll(/SELECT '(shipshape_part_[0-9a-f]+:\d)' AS shipshape_part;/g)].map((m) => m[1]);
-      return { ...result(`a\n1\nshipshape_part\n${first}\npartial\n`, 1), stderr: 'ERROR 1141 (42000) at line 4: There is no such grant defined' };
+  it('runs with --force and leaves only the queries whose lines failed unanswered; gives up when the client fails to run or a marker is missing', async () => {
+    const sent: string[] = [];
+    const failingSecondAndFourth: Exec = async (command, options = {}) => {
+      sent.push(command);
+      const markers = [...String(options.stdin).matchAll(/SELECT '(shipshape_part_[0-9a-f]+:\d)' AS shipshape_part;/g)].map((m) => m[1]);
+      const out = `a\n1\nshipshape_part\n${markers[0]}\nshipshape_part\n${markers[1]}\nb\n3\nshipshape_part\n${markers[2]}\nshipshape_part\n${markers[3]}\n`;
+      // Input lines: 1 prelude; 2-3 first query + marker; 4-5 second; 6-8 third (two lines); 9-10 fourth.
+      // MySQL 9's client exits 0 with --force even after refused statements: only stderr tells.
+      return { ...result(out, 0), stderr: 'ERROR 1141 (42000) at line 4: There is no such grant\nERROR 1146 (42S02) at line 9: no such table\n' };
     };
-    const parts = await mysqlQueries.runMany(failingSecond, [{ sql: 'SELECT 1 AS a;' }, { sql: 'SHOW GRANTS;' }, { sql: 'SELECT 3;' }]);
-    expect(parts?.map((p) => [p.exitCode, p.stdout])).toEqual([[0, 'a\n1\n']]);
+    const parts = await mysqlQueries.runMany(failingSecondAndFourth, [
+      { sql: 'SELECT 1 AS a;' },
+      { sql: 'SHOW GRANTS;' },
+      { sql: 'SELECT 3 AS b;\nSELECT 3 AS b;' },
+      { sql: 'SELECT * FROM missing;' },
+    ]);
+    expect(sent).toEqual(['mysql --batch --default-character-set=utf8mb4 --force']);
+    expect(parts?.map((p) => (p ? [p.exitCode, p.stdout] : undefined))).toEqual([[0, 'a\n1\n'], undefined, [0, 'b\n3\n'], undefined]);
     const down = { ...result('', 1), stderr: "ERROR 2002 (HY000): Can't connect to local MySQL server through socket" };
     expect(await mysqlQueries.runMany(async () => down, [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
     expect(await mysqlQueries.runMany(async () => result('', 1), [{ sql: 'a' }, { sql: 'b' }])).toBeUndefined();
@@ -134,7 +145,7 @@ describe('systemctlShow', () => {
     };
     const states = await systemctlShow.runMany(exec, ['nginx.service', 'app.service', 'nginx.service']);
     expect(commands).toEqual(['systemctl show -p Id,LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,CanReload,FragmentPath -- nginx.service app.service']);
-    expect(states?.map((s) => s.stdout)).toEqual(['Id=nginx.service\nActiveState=active\n', 'Id=app.service\nActiveState=failed\n', 'Id=nginx.service\nActiveState=active\n']);
+    expect(states?.map((s) => s?.stdout)).toEqual(['Id=nginx.service\nActiveState=active\n', 'Id=app.service\nActiveState=failed\n', 'Id=nginx.service\nActiveState=active\n']);
   });
 
   it('gives up when systemctl fails or prints fewer blocks than units', async () => {

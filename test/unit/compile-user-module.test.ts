@@ -98,6 +98,13 @@ describe('compileUserModule', () => {
     }
   });
 
+  it('gives a local file with an upper-case extension its own import.meta too', async () => {
+    write('project/Helper.TS', 'export const where: string = import.meta.url;\n');
+    const entry = write('project/upper.ts', "import { where } from './Helper.TS';\nexport default where;\n");
+    const url = await compileUserModule(entry, entries, cacheDir);
+    expect((await import(url)).default).toBe(pathToFileURL(path.join(dir, 'project/Helper.TS')).href);
+  });
+
   it('names an import that cannot be resolved', async () => {
     const entry = write('project/site.ts', "import { x } from './missing.ts';\nexport default x;\n");
     const error = (await compileUserModule(entry, entries, cacheDir).catch((e: unknown) => e)) as UserModuleCompileError;

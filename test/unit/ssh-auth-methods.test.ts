@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { authMethods } from '../../src/transport/ssh-connect.ts';
 
 describe('authMethods', () => {
-  it("tries the key, then the agent, then the password, as OpenSSH does; never a round trip for 'none'", () => {
-    expect(authMethods({ privateKey: 'KEY', agent: '/run/agent.sock', password: 'pw' })).toEqual(['publickey', 'agent', 'password']);
+  it("tries the inventory's key, then its password, then the agent; 'none' only when there is nothing else", () => {
+    expect(authMethods({ privateKey: 'KEY', agent: '/run/agent.sock', password: 'pw' })).toEqual(['publickey', 'password', 'agent']);
+    expect(authMethods({ agent: '/run/agent.sock', password: 'pw' })).toEqual(['password', 'agent']);
     expect(authMethods({ agent: '/run/agent.sock' })).toEqual(['agent']);
-    expect(authMethods({ password: 'pw' })).toEqual(['password']);
-    expect(authMethods({})).toEqual([]);
+    expect(authMethods({})).toEqual(['none']);
   });
 });

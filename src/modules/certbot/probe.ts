@@ -61,7 +61,8 @@ const KEY_ONLY = 'no_header,no_version,no_serial,no_signame,no_validity,no_subje
 function filesProbe(files: Array<{ section: string; path: string; withContent: boolean }>): string[] {
   return [
     'declare -A st',
-    `while read -r m o n; do st[$n]="$m $o"; done < <(${sh`stat -c '%a %U %n' -- ${files.map((f) => f.path)}`} 2>/dev/null)`,
+    // NUL-terminated: a path may end in a space or hold a newline. "mode owner path" each.
+    `while IFS= read -r -d '' l; do m=\${l%% *}; l=\${l#* }; st[\${l#* }]="$m \${l%% *}"; done < <(${sh`stat --printf '%a %U %n\\0' -- ${files.map((f) => f.path)}`} 2>/dev/null)`,
     ...files.map(({ section, path, withContent }) =>
       [
         sh`f=${path}; echo @@${section}-stat; [ -n "\${st[$f]:-}" ] && echo "\${st[$f]}"`,

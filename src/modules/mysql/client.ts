@@ -54,25 +54,45 @@ const queryInput = (sql: string) => `${SESSION_PRELUDE}\n${sql}\n`;
 /**
  * Read queries that several tasks of a host send at once (prefetched plans: the database, each
  * account) go to one mysql client: each query's statements are followed by a marker SELECT, and
- * the output is cut at the markers. A failing statement stops the client: the queries before it
- * are answered, the failing one runs again alone (its error is then its own, line number and all),
- * and the ones after it go to a new client.
+ * the output is cut at the markers. The client runs with --force, so a failing statement (SHOW
+ * GRANTS for an account not created yet) stops nothing: its error names its line, the query
+ * holding that line runs again alone (its error is then its own, line number and all), and every
+ * other query keeps its answer.
  */
 export const mysqlQueries: Coalescable<Query, ExecResult> = {
   kind: 'mysql query',
   runOne: (exec, query) => exec(MYSQL_COMMAND, { stdin: queryInput(query.sql), become: true, timeoutMs: query.timeoutMs }),
   async runMany(exec, queries) {
     const marker = `shipshape_part_${randomBytes(8).toString('hex')}`;
-    const sql = queries.map((query, i) => `${query.sql}\nSELECT '${marker}:${i}' AS shipshape_part;`).join('\n');
-    const result = await exec(MYSQL_COMMAND, { stdin: queryInput(sql), become: true, timeoutMs: queries[0].timeoutMs });
-    const parts = partsBeforeMarkers(result.stdout, marker).map((stdout) => ({ ...result, exitCode: 0, stderr: '', stdout, stdoutBytes: Buffer.from(stdout) }));
-    if (result.exitCode === 0) return parts.length === queries.length ? parts : undefined;
-    // A statement's error ("ERROR 1141 (42000) at line 7: ..."), not a client that never ran.
-    return STATEMENT_ERROR.test(result.stderr) ? parts.slice(0, queries.length - 1) : undefined;
+    const texts = queries.map((query, i) => `${query.sql}\nSELECT '${marker}:${i}' AS shipshape_part;`);
+    const result = await exec(`${MYSQL_COMMAND} --force`, { stdin: queryInput(texts.join('\n')), become: true, timeoutMs: queries[0].timeoutMs });
+    const parts = partsBeforeMarkers(result.stdout, marker);
+    if (parts.length !== queries.length) return undefined;
+    // Which query each error belongs to, by its line (after the prelude's one line). Read whatever
+    // the exit status: with --force, MySQL 9's client exits 0 after a refused statement.
+    const errorLines = [...result.stderr.matchAll(STATEMENT_ERROR)].map((match) => Number(match[1]));
+    const failed = new Set<number>();
+    if (result.exitCode !== 0 && errorLines.length === 0) return undefined; // the client never ran
+    if (errorLines.length > 0) {
+      const firstLines: number[] = [];
+      let line = 2;
+      for (const text of texts) {
+        firstLines.push(line);
+        line += text.split('\n').length;
+      }
+      // An error in the prelude, or past the end: the batch cannot stand for anything.
+      if (errorLines.some((at) => at < 2 || at >= line)) return undefined;
+      for (const at of errorLines) {
+        let index = 0;
+        while (index + 1 < firstLines.length && firstLines[index + 1] <= at) index++;
+        failed.add(index);
+      }
+    }
+    return parts.map((stdout, i) => (failed.has(i) ? undefined : { ...result, exitCode: 0, stderr: '', stdout, stdoutBytes: Buffer.from(stdout) }));
   },
 };
 
-const STATEMENT_ERROR = /^ERROR \d+ \([0-9A-Z]+\) at line \d+/m;
+const STATEMENT_ERROR = /^ERROR \d+ \([0-9A-Z]+\) at line (\d+)/gm;
 
 /** The output of each query that reached its marker SELECT ('<marker>:<i>'), in order. */
 function partsBeforeMarkers(stdout: string, marker: string): string[] {

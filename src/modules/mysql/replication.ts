@@ -122,9 +122,10 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     // The version, the stored password and the status in one client run (coalesced). The status
     // statement depends on the version, so it is asked in the modern spelling and asked again only
     // when the server turns out to be older: one round trip where it would take two.
+    const reads = Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
     const modernStatus = client.query(MODERN_SHOW_STATUS);
     modernStatus.catch(() => undefined); // an old server refuses it: then it is not used
-    const [dialect, storedMatches] = await Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
+    const [dialect, storedMatches] = await reads;
     const status = await readStatus(client, dialect, dialect.showStatus === MODERN_SHOW_STATUS ? modernStatus : undefined);
     const matches = status && status.host !== '' ? storedMatches : undefined;
     const plan = planReplication(status, args, matches);
