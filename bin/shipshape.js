@@ -21,7 +21,8 @@ if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
 }
 
 if (dist) {
-  const bundle = verbose() ? loadBundleMapped(join(dist, build.BUNDLE)) : loadBundle(join(dist, build.BUNDLE));
+  const file = join(dist, build.BUNDLE);
+  const bundle = verbose() ? loadBundleMapped(file) : loadBundle(file);
   globalThis[Symbol.for('shipshape.bundle')] = bundle.exports;
   // The bundle's own import() does not survive V8's code cache in Node 20 (src/util/dynamic-import.ts).
   globalThis[Symbol.for('shipshape.import')] = (specifier) => import(specifier);

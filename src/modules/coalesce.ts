@@ -16,8 +16,6 @@ export type Exec = (command: string, options?: ExecOptions) => Promise<ExecResul
 export interface Coalescable<Item, Result> {
   /** Unique per kind: requests of the same kind (and host, and become) are merged. */
   readonly kind: string;
-  /** Requests merge only within a group (e.g. the same apt default release). */
-  group?(item: Item): string;
   /** One request on its own. */
   runOne(exec: Exec, item: Item): Promise<Result>;
   /**
@@ -45,7 +43,7 @@ const queues = new WeakMap<object, Map<string, Waiting[]>>();
 export function coalesce<Item, Result>(scope: object, become: boolean, kind: Coalescable<Item, Result>, exec: Exec, item: Item): Promise<Result> {
   let byKind = queues.get(scope);
   if (!byKind) queues.set(scope, (byKind = new Map()));
-  const key = `${kind.kind}\0${become}\0${kind.group?.(item) ?? ''}`;
+  const key = `${kind.kind}\0${become}`;
   let waiting = byKind.get(key);
   if (!waiting) {
     byKind.set(key, (waiting = []));

@@ -76,24 +76,29 @@ exit 0`;
 }
 
 /** The command the channel runs: as root through sudo when the host becomes root, so every run shares one lock. */
-export function lockCommand(settings: Pick<ConnectionSettings, 'become' | 'becomePassword' | 'user'>, script: string): string {
+export function lockCommand(settings: LockSettings, script: string): string {
   const shell = sh`bash -c ${script}`;
-  if (!settings.become || settings.user === 'root') return shell;
-  return viaSudo(shell, settings);
+  return throughSudo(settings) ? viaSudo(shell, settings) : shell;
+}
+
+type LockSettings = Pick<ConnectionSettings, 'become' | 'becomePassword' | 'user'>;
+
+function throughSudo(settings: LockSettings): boolean {
+  return settings.become && settings.user !== 'root';
 }
 
 /** Takes the run lock on the host; resolves once held (the lock then lives as long as the connection). */
 export async function acquireRunLock(
   conn: ChannelOpener,
-  settings: Pick<ConnectionSettings, 'become' | 'becomePassword' | 'user'>,
+  settings: LockSettings,
   options: RunLockOptions,
 ): Promise<void> {
   const host = conn.host;
   traceEvent({ host, event: 'lock: opening channel' });
   const channel = await conn.startChannel(lockCommand(settings, lockScript(options.timeoutS, ownerLine(options.label))));
   traceEvent({ host, event: 'lock: channel open' });
-  const password = sudoPasswordLine(settings);
-  if (settings.become && settings.user !== 'root' && password) channel.write(password);
+  const password = throughSudo(settings) ? sudoPasswordLine(settings) : undefined;
+  if (password) channel.write(password);
   await new Promise<void>((resolve, reject) => {
     let out = '';
     let err = '';

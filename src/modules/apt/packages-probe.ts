@@ -2,6 +2,7 @@ import { parseAptPolicy, type AptPolicyOutput } from '../../facts/apt-policy.ts'
 import { DPKG_QUERY_FORMAT, parseDpkgQuery, type DpkgPackage } from '../../facts/dpkg.ts';
 import { section, splitSections } from '../../facts/sections.ts';
 import { sh } from '../../transport/quote.ts';
+import { PRINT_NOW } from '../../transport/shell-snippets.ts';
 import { UPDATE_STAMP } from './apt-get.ts';
 
 /** Everything apt.packages plans from, read in one remote command. */
@@ -59,7 +60,7 @@ export function probeCommand(names: string[], policies: PolicyRequest[] = [{ que
     '(',
     'export LC_ALL=C',
     // bash's own clock and globbing: a busy host pays for every process started.
-    "echo @@now; printf '%(%s)T\\n' -1",
+    `echo @@now; ${PRINT_NOW}`,
     // The newest of apt's success stamp and the lists directory (renamed into on every change).
     sh`echo @@stamp; stat -c %Y ${UPDATE_STAMP} /var/lib/apt/lists 2>/dev/null`,
     'echo @@lists; n=0; for f in /var/lib/apt/lists/*_Packages*; do [ -e "$f" ] && n=$((n + 1)); done; echo $n',

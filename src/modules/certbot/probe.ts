@@ -6,6 +6,7 @@
  */
 import { splitSections } from '../../facts/sections.ts';
 import { sh } from '../../transport/quote.ts';
+import { PRINT_NOW } from '../../transport/shell-snippets.ts';
 import type { CertificatePaths } from './schema.ts';
 
 export interface FileState {
@@ -80,7 +81,7 @@ export function probeCommand(paths: CertificatePaths, haproxyPem: string | undef
     'export LC_ALL=C',
     'echo @@certbot; command -v certbot || true',
     'echo @@openssl; command -v openssl || true',
-    "echo @@now; printf '%(%s)T\\n' -1",
+    `echo @@now; ${PRINT_NOW}`,
     // One openssl for dates, serial, names and (in the key-only text) the key algorithm.
     sh`echo @@cert; if [ -f ${cert} ] && command -v openssl >/dev/null; then openssl x509 -in ${cert} -noout -enddate -serial -ext subjectAltName -text -certopt ${KEY_ONLY} 2>&1; fi`,
     sh`echo @@renewal; if [ -f ${paths.renewal} ]; then cat -- ${paths.renewal}; echo; fi`,
