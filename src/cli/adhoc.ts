@@ -30,7 +30,7 @@ export function registerAdhocCommand(program: Command, run: (code: Promise<numbe
           const command = words.join(' ');
           if (command.trim() === '') throw new ConfigError('run: no command given (shipshape run -i INV PATTERN -- CMD)');
           const inventory = await loadInventoryFromOptions(options);
-          const names = hostSelector(inventory, options.limit)(pattern);
+          const names = hostSelector(inventory, options)(pattern);
           if (names.length === 0) throw new ConfigError(`run: pattern "${pattern}" matches no host`);
           const outcomes = await forEachHost(
             inventory,

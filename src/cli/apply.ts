@@ -33,12 +33,12 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   traceEvent({ event: 'cli start' });
   const inventory = await loadInventoryFromOptions(options);
   traceEvent({ event: 'inventory loaded' });
-  const selectHosts = hostSelector(inventory, options.limit);
+  const selectHosts = hostSelector(inventory, options);
   const { playbook, baseDir } = await loadPlaybook(file);
   traceEvent({ event: 'playbook loaded' });
   preflightPlaybook(playbook, inventory, selectHosts, file);
   const check = options.check ?? false;
-  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false });
+  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard });
 
   const abort = new AbortController();
   const onSigint = () => {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import { selectHosts } from '../inventory/patterns.ts';
+import { inShard, parseShard } from '../inventory/shard.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { loadCliInventory, type InventoryCliOptions } from './inventory.ts';
 
@@ -12,10 +13,11 @@ export async function loadInventoryFromOptions(options: InventoryCliOptions): Pr
   return inventory;
 }
 
-/** Host names a pattern selects, within --limit (already validated by loadInventoryFromOptions). */
-export function hostSelector(inventory: Inventory, limit: string | undefined): (pattern: string) => string[] {
-  const limited = limit === undefined ? undefined : new Set(selectHosts(inventory, limit));
-  return (pattern) => selectHosts(inventory, pattern).filter((name) => !limited || limited.has(name));
+/** Host names a pattern selects, within --limit (already validated by loadInventoryFromOptions) and --shard. */
+export function hostSelector(inventory: Inventory, options: { limit?: string; shard?: string }): (pattern: string) => string[] {
+  const limited = options.limit === undefined ? undefined : new Set(selectHosts(inventory, options.limit));
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  return (pattern) => selectHosts(inventory, pattern).filter((name) => (!limited || limited.has(name)) && (!shard || inShard(name, shard)));
 }
 
 export function parsePositiveInt(name: string) {

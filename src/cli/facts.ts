@@ -20,7 +20,7 @@ export function registerFactsCommand(program: Command, run: (code: Promise<numbe
       run(
         (async () => {
           const inventory = await loadInventoryFromOptions(options);
-          const names = hostSelector(inventory, options.limit)('all');
+          const names = hostSelector(inventory, options)('all');
           const outcomes = await forEachHost(inventory, names, { forks: options.forks, acceptNewHostKeys: options.acceptNewHostKeys ?? false }, (conn) => gatherFacts(conn));
           for (const outcome of outcomes) {
             const line = 'value' in outcome

@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import { parseExtraVars } from '../inventory/extra-vars.ts';
 import { loadInventory } from '../inventory/load.ts';
 import { validateLimit } from '../inventory/patterns.ts';
+import { inShard, parseShard } from '../inventory/shard.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import { mask } from '../report/mask.ts';
 import { cachedPassword, readVaultPassword } from '../secrets/vault.ts';
@@ -15,6 +16,7 @@ import { cachedPassword, readVaultPassword } from '../secrets/vault.ts';
 export interface InventoryCliOptions {
   inventory: string;
   limit?: string;
+  shard?: string;
   extraVars?: string[];
   vaultPasswordFile?: string;
 }
@@ -29,6 +31,7 @@ export function addInventoryOptions(command: Command): Command {
   return command
     .requiredOption('-i, --inventory <file>', 'inventory file (.ts, .json, .yaml, or Ansible INI)')
     .option('-l, --limit <pattern>', 'only hosts matching this pattern (host, group, glob, a:b, a:&b, a:!b)')
+    .option('--shard <K/N>', 'only the K-th of N stable shards of the hosts (one job of a CI matrix)')
     .option('-e, --extra-vars <value>', 'key=value, a JSON object, or @file (repeatable; overrides inventory vars)', collect, [])
     .option('--vault-password-file <file>', 'file holding the vault password');
 }
@@ -38,7 +41,9 @@ export async function loadCliInventory(options: InventoryCliOptions): Promise<{ 
   const vaultPassword = cachedPassword(() => readVaultPassword({ passwordFile: options.vaultPasswordFile }));
   const extraVars = await parseExtraVars(options.extraVars ?? [], { vaultPassword });
   const inventory = await loadInventory(options.inventory, { extraVars, vaultPassword });
-  const hosts = options.limit === undefined ? [...inventory.hosts.keys()] : validateLimit(inventory, options.limit);
+  const limited = options.limit === undefined ? [...inventory.hosts.keys()] : validateLimit(inventory, options.limit);
+  const shard = options.shard === undefined ? undefined : parseShard(options.shard);
+  const hosts = shard ? limited.filter((name) => inShard(name, shard)) : limited;
   return { inventory, hosts };
 }
 

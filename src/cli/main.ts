@@ -7,6 +7,7 @@ import { reportFatal } from './errors.ts';
 import { registerFactsCommand } from './facts.ts';
 import { registerInventoryCommand } from './inventory.ts';
 import { registerLabCommand } from './lab.ts';
+import { registerRecapCommand } from './recap.ts';
 import { registerVaultCommand } from './vault.ts';
 
 /** The CLI: parses argv, runs the command (resolving once it is done), sets process.exitCode. Never throws. */
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<void> {
   registerInventoryCommand(program);
   registerVaultCommand(program);
   registerLabCommand(program);
+  registerRecapCommand(program, run);
 
   try {
     await program.parseAsync(argv);

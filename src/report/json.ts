@@ -11,7 +11,7 @@ import { mask } from './mask.ts';
 export class JsonReporter implements Reporter {
   constructor(
     private readonly write: (line: string) => void,
-    private readonly options: { diff: boolean } = { diff: false },
+    private readonly options: { diff: boolean; shard?: string } = { diff: false },
   ) {}
 
   private emit(value: unknown): void {
@@ -19,7 +19,8 @@ export class JsonReporter implements Reporter {
   }
 
   runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
-    this.emit({ type: 'start', ...info });
+    // The shard lets `recap merge` check that every job of a matrix is there.
+    this.emit({ type: 'start', ...info, ...(this.options.shard ? { shard: this.options.shard } : {}) });
   }
   hostUnreachable(host: string, reason: string): void {
     this.emit({ type: 'unreachable', host, error: reason });
