@@ -129,26 +129,29 @@ describe('secrets', () => {
     // test holds: the script makes its temporary file, then waits in `cat` for the first byte,
     // which the test sends only after it has read the file's mode and size. No sampling, no race.
     const fifo = '/tmp/rel-held-write.fifo';
-    expect((await host.shell(`rm -f ${fifo} && mkfifo -m 0600 ${fifo}`)).exitCode).toBe(0);
+    expect((await host.shell(`rm -rf ${fifo} /etc/rel-held && mkfifo -m 0600 ${fifo} && mkdir -m 0700 /etc/rel-held`)).exitCode).toBe(0);
     const session = await openTestSession(host);
     try {
       const held: Executor = {
         host: host.name,
         exec: (command, options = {}) => session.conn.exec(sh`bash -c ${command} < ${fifo}`, { ...options, stdin: undefined }),
       };
-      const writing = writeRemoteAtomic(held, '/etc/rel-secret/held.conf', '', { mode: '0600', become: true });
+      const writing = writeRemoteAtomic(held, '/etc/rel-held/held.conf', '', { mode: '0600', become: true }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       // Opening the FIFO lets the script start; it cannot get past `cat` before the printf.
       const look = await host.shell(
         `exec 3> ${fifo}
-        for i in $(seq 1 1200); do t=$(find /etc/rel-secret -name '.held.conf.shipshape-*' -print -quit); [ -n "$t" ] && break; sleep 0.05; done
-        stat -c '%a %U %s' -- "$t"; ls /etc/rel-secret/held.conf 2>&1
+        for i in $(seq 1 1200); do t=$(find /etc/rel-held -name '.held.conf.shipshape-*' -print -quit); [ -n "$t" ] && break; sleep 0.05; done
+        stat -c '%a %U %s' -- "$t"; ls /etc/rel-held/held.conf 2>&1
         printf 'held-secret-content' >&3; exec 3>&-`,
       );
-      await writing;
+      expect(await writing).toBeUndefined();
       const [seen, finalAbsent] = look.stdout.trim().split('\n');
       expect(seen, look.stderr).toBe('600 root 0'); // 0600, root's, and not one byte in it yet
       expect(finalAbsent).toContain('No such file'); // the final file did not exist yet either
-      expect((await host.shell("stat -c '%a %U' /etc/rel-secret/held.conf; cat /etc/rel-secret/held.conf")).stdout).toBe('600 root\nheld-secret-content');
+      expect((await host.shell("stat -c '%a %U' /etc/rel-held/held.conf; cat /etc/rel-held/held.conf")).stdout).toBe('600 root\nheld-secret-content');
     } finally {
       await session.close();
     }
