@@ -5,16 +5,21 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { runTask } from '../../src/engine/task-run.ts';
+import type { HostFacts } from '../../src/facts/types.ts';
+import { moduleFunction } from '../../src/playbook/task.ts';
+import type { HostConnection } from '../../src/transport/types.ts';
 import { planContent } from '../../src/modules/file/content.ts';
 import { planLine, lineSchema } from '../../src/modules/file/line.ts';
 import { sealSensitive } from '../../src/modules/sensitive.ts';
 import type { PathState } from '../../src/modules/file/probe.ts';
-import type { Change, TaskResult } from '../../src/modules/types.ts';
+import type { Change, HostView, Module, TaskResult } from '../../src/modules/types.ts';
 import { JsonReporter } from '../../src/report/json.ts';
 import { mask } from '../../src/report/mask.ts';
 import { taskLines } from '../../src/report/plain.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { renderTemplateFileReadingSecrets, renderTemplateText } from '../../src/template/render.ts';
+import { renderTemplateFileReadingSecrets } from '../../src/template/render.ts';
 
 const baseDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 // Not registered anywhere: the value a host still holds after the password was rotated.
@@ -75,8 +80,34 @@ describe('sensitive file changes', () => {
       text: '# main for lb\nuser: template-read-secret\nend\n',
       readSecret: true,
     });
-    expect(renderTemplateText('<% if (pw) { %>on<% } %>', 'x.ejs', { pw: secret }, baseDir)).toBe('on');
+    expect(renderTemplateFileReadingSecrets('templates/secret-condition.ejs', { pw: secret }, baseDir)).toEqual({ text: 'auth on\n', readSecret: true });
+    expect(renderTemplateFileReadingSecrets('templates/secret-condition.ejs', { pw: 'plain' }, baseDir).readSecret).toBe(false);
   });
+
+  for (const check of [true, false]) {
+    it(`the engine's result carries no text for a module's change that holds a secret (${check ? '--check' : 'apply'})`, async () => {
+      let applied: Change[] = [];
+      const unitFile: Module<Record<string, never>> = {
+        name: 'test.unit-file',
+        schema: z.object({}).strict(),
+        describe: () => 'unit file',
+        plan: async () => ({ changes: [rotated] }),
+        apply: async (_ctx, _args, plan) => void (applied = plan.changes),
+      };
+      const view: HostView = { name: 'web-01', vars: {}, facts: {} as HostFacts, groups: ['all'], inventory: { hosts: {}, groups: {} } };
+      const result = await runTask(moduleFunction(unitFile)({}), {
+        conn: {} as HostConnection,
+        host: view,
+        check,
+        become: false,
+        registered: {},
+        baseDir: '.',
+        earlierChanges: false,
+      });
+      expect(result.changes).toEqual([{ description: 'update /etc/app.env: content differs, sensitive', sensitive: true }]);
+      expect(applied).toEqual(check ? [] : [rotated]); // apply gets the plan as it was made
+    });
+  }
 
   for (const diff of [false, true]) {
     it(`reporters print "content differs, sensitive" and no value, in any spelling (plain and --json, diff ${diff})`, () => {
