@@ -10,7 +10,7 @@ import { runTask } from '../../src/engine/task-run.ts';
 import type { HostFacts } from '../../src/facts/types.ts';
 import { moduleFunction } from '../../src/playbook/task.ts';
 import type { HostConnection } from '../../src/transport/types.ts';
-import { planContent } from '../../src/modules/file/content.ts';
+import { planContent, planContentOnHost } from '../../src/modules/file/content.ts';
 import { planLine, lineSchema } from '../../src/modules/file/line.ts';
 import { sealSensitive } from '../../src/modules/sensitive.ts';
 import type { PathState } from '../../src/modules/file/probe.ts';
@@ -52,6 +52,23 @@ describe('sensitive file changes', () => {
     expect(plan.changes).toEqual([{ description: 'update /etc/app.env: content differs, sensitive', sensitive: true }]);
     // The same file without a secret still gets its diff.
     expect(planContent(onHost('a\n'), { path: '/etc/app.env', content: Buffer.from('b\n') }).changes[0].diff).toBeDefined();
+  });
+
+  it("the old content of a sensitive file is never read from the host (its old secret stays there)", async () => {
+    const commands: string[] = [];
+    const ctx = {
+      host: { name: 'web-01' },
+      task: 'env file',
+      exec: async (command: string) => {
+        commands.push(command);
+        return { exitCode: 0, stdout: '', stderr: '', stdoutBytes: Buffer.from('state:regular file|600|root|root|20\nsha256:abc\n') };
+      },
+    } as unknown as Parameters<typeof planContentOnHost>[0];
+    await planContentOnHost(ctx, { path: '/etc/app.env', content: Buffer.from(`PASSWORD=${NEW}\n`) });
+    await planContentOnHost(ctx, { path: '/etc/app.env', content: Buffer.from('PASSWORD=x\n'), sensitive: true });
+    await planContentOnHost(ctx, { path: '/etc/app.env', content: Buffer.from('PASSWORD=x\n') });
+    // The probe reads the content only under its condition: never for the two sensitive ones.
+    expect(commands.map((command) => command.includes('if false; then echo --content--'))).toEqual([true, true, false]);
   });
 
   it('file.line: a line holding a secret is a sensitive edit', () => {
