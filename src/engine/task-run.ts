@@ -2,6 +2,7 @@ import { ShipshapeError, TaskError } from '../errors.ts';
 import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
 import { validateArgs, type Task } from '../playbook/task.ts';
 import { coalesce } from '../modules/coalesce.ts';
+import { sealSensitive } from '../modules/sensitive.ts';
 import { throwIfFailed } from './command-failure.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
 
@@ -127,17 +128,20 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
   if (plan.changes.length === 0) {
     return { status: 'ok', changes: [], output: planOutput(plan), durationMs: elapsed() };
   }
+  // What the result (and so every reporter and later task) sees: a sensitive file's change
+  // without its text. The plan itself goes to apply unchanged.
+  const changes = sealSensitive(plan.changes);
   if (env.check) {
-    return { status: 'changed', changes: plan.changes, output: planOutput(plan), durationMs: elapsed() };
+    return { status: 'changed', changes, output: planOutput(plan), durationMs: elapsed() };
   }
   try {
     env.onApply?.();
     const output = await task.module.apply(ctx, args, plan);
     // A module may find, having acted, that nothing changed (a command whose changedWhen says no).
     const status = output && output.changed === false ? 'ok' : 'changed';
-    return { status, changes: status === 'ok' ? [] : plan.changes, output: output ?? planOutput(plan), durationMs: elapsed() };
+    return { status, changes: status === 'ok' ? [] : changes, output: output ?? planOutput(plan), durationMs: elapsed() };
   } catch (error) {
-    return { ...failed(error, elapsed()), changes: plan.changes };
+    return { ...failed(error, elapsed()), changes };
   }
 }
 

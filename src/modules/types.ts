@@ -9,6 +9,11 @@ export interface Change {
   description: string;
   /** For file content: before/after text so --diff can print a unified diff. */
   diff?: { path: string; before: string; after: string };
+  /**
+   * The file's content holds a secret: the change carries no text (no `diff`), and every output
+   * says "content differs, sensitive" instead (src/modules/sensitive.ts).
+   */
+  sensitive?: boolean;
 }
 
 /** What plan() returns: the changes (empty = ok) and any data apply() needs. */

@@ -1,7 +1,8 @@
 import type { Recap } from '../engine/result.ts';
 import type { TaskResult } from '../modules/types.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
-import { mask } from './mask.ts';
+import { mask, maskDeep } from './mask.ts';
+import { sealSensitive } from '../modules/sensitive.ts';
 
 /**
  * One JSON object per line, for machines. Every line is masked. A change carries its file's before
@@ -15,7 +16,9 @@ export class JsonReporter implements Reporter {
   ) {}
 
   private emit(value: unknown): void {
-    this.write(mask(JSON.stringify(value)));
+    // Masked before encoding (the encoder escapes a value once more) and after (a value spread
+    // over two strings).
+    this.write(mask(JSON.stringify(maskDeep(value))));
   }
 
   runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
@@ -31,6 +34,7 @@ export class JsonReporter implements Reporter {
   taskStart(): void {}
   taskResult(event: TaskEvent & { result: TaskResult }): void {
     const { result } = event;
+    const changes = sealSensitive(result.changes);
     this.emit({
       type: 'task',
       play: event.play,
@@ -38,7 +42,8 @@ export class JsonReporter implements Reporter {
       task: event.task,
       ...(event.handler ? { handler: true } : {}),
       status: result.status,
-      changes: this.options.diff ? result.changes : result.changes.map(({ description }) => ({ description })),
+      // A sensitive file's change says so, with or without --diff (and never has text).
+      changes: this.options.diff ? changes : changes.map(({ description, sensitive }) => ({ description, ...(sensitive ? { sensitive } : {}) })),
       ...(result.ignored ? { ignored: true } : {}),
       ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
       ...(result.error ? { error: result.error } : {}),

@@ -5,6 +5,7 @@ import type { Reporter, TaskEvent } from './reporter.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
 import { mask } from './mask.ts';
+import { sealSensitive } from '../modules/sensitive.ts';
 import type { TextOptions } from './plain.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -94,16 +95,17 @@ export class ListrReporter implements Reporter {
   taskResult(event: TaskEvent & { result: TaskResult }): void {
     const live = this.hosts.get(event.host);
     const { result } = event;
+    const changes = sealSensitive(result.changes);
     const label = `${event.handler ? 'handler: ' : ''}${event.task}`;
     if (live && result.status !== 'ok' && result.status !== 'skipped') {
       if (result.status === 'changed') live.changed++;
       live.pending.push(mask(`${statusWord(result, this.check)} ${label}`));
-      for (const change of result.changes) live.pending.push(mask(`  ~ ${change.description}`));
+      for (const change of changes) live.pending.push(mask(`  ~ ${change.description}`));
       if (result.error) live.pending.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
       this.refresh(live);
     }
     if (this.options.diff) {
-      for (const change of result.changes) {
+      for (const change of changes) {
         const diff = renderDiff(change);
         if (diff) this.diffs.push(`${color.bold(`${event.host}: ${label}`)}\n${diff}`);
       }

@@ -3,7 +3,8 @@ import type { Reporter, TaskEvent } from './reporter.ts';
 import type { TaskResult } from '../modules/types.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
-import { mask } from './mask.ts';
+import { mask, maskDeep } from './mask.ts';
+import { sealSensitive } from '../modules/sensitive.ts';
 
 export interface TextOptions {
   check: boolean;
@@ -18,7 +19,8 @@ export function taskLines(event: TaskEvent & { result: TaskResult }, options: Te
   const label = event.handler ? `handler: ${event.task}` : event.task;
   const lines = [`${event.host.padEnd(12)} ${statusWord(result, options.check)}  ${label}`];
   if (result.status === 'changed' || (result.status === 'failed' && result.changes.length > 0)) {
-    for (const change of result.changes) {
+    // The engine sealed its results; a result that reached here another way is sealed too.
+    for (const change of sealSensitive(result.changes)) {
       lines.push(`${' '.repeat(14)}${color.yellow('~')} ${change.description}`);
       if (options.diff) {
         const diff = renderDiff(change);
@@ -30,7 +32,7 @@ export function taskLines(event: TaskEvent & { result: TaskResult }, options: Te
     lines.push(result.error.split('\n').map((line) => `${' '.repeat(14)}${color.red(line)}`).join('\n'));
   }
   if (options.verbose && result.output && result.status !== 'skipped') {
-    lines.push(color.dim(`${' '.repeat(14)}${JSON.stringify(result.output)}`));
+    lines.push(color.dim(`${' '.repeat(14)}${JSON.stringify(maskDeep(result.output))}`));
   }
   return lines.map(mask);
 }

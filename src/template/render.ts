@@ -7,7 +7,8 @@
  * - No HTML escaping: `<%=` and `<%-` both write the value as it is, because these are config
  *   files, where `&amp;` in a URL is a bug (like Jinja in Ansible, which does not autoescape).
  * - `include('partial.ejs')` resolves relative to the including template.
- * - Secrets render as their plain text; error messages are masked.
+ * - Secrets render as their plain text; error messages are masked. Whether a rendering read a
+ *   Secret is reported (renderTemplateFileReadingSecrets): a file made from one is sensitive.
  *
  * We drive EJS in `client` mode so that we pass our own `include` and `rethrow` to the compiled
  * function: EJS's own rethrow rewrites the message at every include level, ours records the
@@ -21,7 +22,7 @@ import { ConfigError } from '../errors.ts';
 import type { HostView } from '../modules/types.ts';
 import { mask } from '../report/mask.ts';
 import { isSecret } from '../secrets/secret.ts';
-import { strictLocals, UndefinedVariableError } from './strict-data.ts';
+import { strictLocals, UndefinedVariableError, type SecretRead } from './strict-data.ts';
 
 type CompiledTemplate = (
   locals: Record<string, unknown>,
@@ -38,10 +39,15 @@ class LocatedError extends Error {
 }
 
 /** Writes values as they are; a Secret that reached output without the strict view is revealed too. */
-function writeValue(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (isSecret(value)) return value.reveal();
-  return String(value);
+function valueWriter(onSecret?: SecretRead): (value: unknown) => string {
+  return function writeValue(value: unknown): string {
+    if (value === undefined || value === null) return '';
+    if (isSecret(value)) {
+      onSecret?.();
+      return value.reveal();
+    }
+    return String(value);
+  };
 }
 
 function describeRuntimeError(err: unknown): string {
@@ -100,7 +106,8 @@ function compile(text: string, file: string): CompiledTemplate {
     compileDebug: true,
     strict: false,
     _with: true,
-    escape: writeValue,
+    // Client mode inlines this function's source as a fallback; the writer passed at each call wins.
+    escape: valueWriter(),
   });
   try {
     return template.compile() as unknown as CompiledTemplate;
@@ -127,21 +134,17 @@ function readTemplate(file: string): string {
   }
 }
 
-function renderFile(file: string, data: Record<string, unknown>): string {
-  return renderText(readTemplate(file), file, data);
-}
-
-function renderText(text: string, file: string, data: Record<string, unknown>): string {
+function renderText(text: string, file: string, data: Record<string, unknown>, onSecret?: SecretRead): string {
   const fn = compile(text, file);
   const include = (partial: string, extra?: Record<string, unknown>): string => {
     const partialFile = path.resolve(path.dirname(file), partial);
-    return renderFile(partialFile, extra ? { ...data, ...extra } : data);
+    return renderText(readTemplate(partialFile), partialFile, extra ? { ...data, ...extra } : data, onSecret);
   };
   const rethrow = (err: unknown, _lines: string, _filename: string, line: number): never => {
     if (err instanceof LocatedError) throw err;
     throw new LocatedError(file, line, describeRuntimeError(err));
   };
-  return fn(strictLocals(data), writeValue, include, rethrow);
+  return fn(strictLocals(data, onSecret), valueWriter(onSecret), include, rethrow);
 }
 
 function displayPath(file: string, baseDir: string): string {
@@ -164,9 +167,20 @@ function toConfigError(err: unknown, baseDir: string, fallbackFile: string): Con
  * Every failure is a ConfigError whose message starts with `file:line:`.
  */
 export function renderTemplateFile(templatePath: string, data: Record<string, unknown>, baseDir: string): string {
+  return renderTemplateFileReadingSecrets(templatePath, data, baseDir).text;
+}
+
+/** renderTemplateFile, and whether the rendering read any Secret (in the file or its includes). */
+export function renderTemplateFileReadingSecrets(
+  templatePath: string,
+  data: Record<string, unknown>,
+  baseDir: string,
+): { text: string; readSecret: boolean } {
   const file = path.resolve(baseDir, templatePath);
+  let readSecret = false;
   try {
-    return renderText(readTemplate(file), file, data);
+    const text = renderText(readTemplate(file), file, data, () => (readSecret = true));
+    return { text, readSecret };
   } catch (err) {
     throw toConfigError(err, baseDir, file);
   }

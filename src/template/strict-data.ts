@@ -39,9 +39,15 @@ function childPath(parent: string, key: string, isArray: boolean): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/** Called each time a template reads a Secret: what it renders is then sensitive. */
+export type SecretRead = () => void;
+
 /** Wraps one value: containers become strict views, Secrets their plain text, the rest as is. */
-export function strictValue(value: unknown, path: string): unknown {
-  if (isSecret(value)) return value.reveal();
+export function strictValue(value: unknown, path: string, onSecret?: SecretRead): unknown {
+  if (isSecret(value)) {
+    onSecret?.();
+    return value.reveal();
+  }
   if (!isPlainContainer(value)) return value;
   const isArray = Array.isArray(value);
   return new Proxy(value, {
@@ -49,7 +55,7 @@ export function strictValue(value: unknown, path: string): unknown {
       if (typeof key === 'symbol') return Reflect.get(target, key, receiver);
       // A property set to undefined is as missing as one never set (TypeScript inventories can hold one).
       const found = key in target ? Reflect.get(target, key, receiver) : undefined;
-      if (found !== undefined) return strictValue(found, childPath(path, key, isArray));
+      if (found !== undefined) return strictValue(found, childPath(path, key, isArray), onSecret);
       if (PROBED.has(key)) return undefined;
       throw new UndefinedVariableError(childPath(path, key, isArray));
     },
@@ -63,7 +69,7 @@ export function strictValue(value: unknown, path: string): unknown {
  * works for optional variables. `locals.name` reads leniently (undefined), the explicit way to
  * test an optional variable; nested reads are strict.
  */
-export function strictLocals(data: Record<string, unknown>): Record<string, unknown> {
+export function strictLocals(data: Record<string, unknown>, onSecret?: SecretRead): Record<string, unknown> {
   return new Proxy(data, {
     has(target, key) {
       if (typeof key === 'symbol') return false;
@@ -72,7 +78,7 @@ export function strictLocals(data: Record<string, unknown>): Record<string, unkn
     get(target, key) {
       if (typeof key === 'symbol') return Reflect.get(target, key);
       if (!Object.prototype.hasOwnProperty.call(target, key)) return undefined;
-      return strictValue(target[key], key);
+      return strictValue(target[key], key, onSecret);
     },
   });
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { TaskError } from '../../errors.ts';
 import type { Change, Plan, TaskContext } from '../types.ts';
 import { attributeChanges, setAttributesCommand, type Attributes } from './attributes.ts';
+import { holdsSecret, sensitiveChange } from '../sensitive.ts';
 import { probePath, type PathState, type PresentState } from './probe.ts';
 import { writeFile } from './write.ts';
 
@@ -20,6 +21,11 @@ export interface WantedContent extends Attributes {
   validate?: string;
   /** Keep a timestamped copy of the old file next to it. */
   backup?: boolean;
+  /**
+   * The content was made from a secret (a template that read one, a Secret as content): no diff,
+   * and the old content is never downloaded. Content holding a secret value is sensitive anyway.
+   */
+  sensitive?: boolean;
 }
 
 export interface ContentPlanData {
@@ -53,15 +59,22 @@ function formatAttributes(wanted: Attributes): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
+function isSensitive(wanted: WantedContent): boolean {
+  return wanted.sensitive === true || holdsSecret(wanted.content);
+}
+
 function creation(wanted: WantedContent, verb: string): Change {
   const text = asText(wanted.content);
   const description = `${verb}${formatAttributes(wanted)}`;
+  if (isSensitive(wanted)) return sensitiveChange(description);
   if (text === undefined) return { description: `${description}: binary content, ${wanted.content.length} bytes` };
   return { description, diff: { path: wanted.path, before: '', after: text } };
 }
 
 function contentUpdate(current: PresentState, wanted: WantedContent): Change {
   const path = wanted.path;
+  // Before the other cases: a size is all they print, but a sensitive file says so whatever its size.
+  if (isSensitive(wanted)) return sensitiveChange(`update ${path}`);
   if (current.content === undefined) {
     return {
       description: `update ${path}: content differs (${current.size} → ${wanted.content.length} bytes, too large to diff)`,
@@ -105,8 +118,10 @@ export function planContent(current: PathState, wanted: WantedContent): Plan<Con
 
 /** Reads the path (one command) and plans. */
 export async function planContentOnHost(ctx: TaskContext, wanted: WantedContent): Promise<Plan<ContentPlanData>> {
+  // The old content is read only for a diff, which a sensitive file never gets: its old secret
+  // stays on the host.
   const current = await probePath(ctx, wanted.path, {
-    content: { unlessSha256: sha256(wanted.content), maxBytes: MAX_DIFF_BYTES },
+    content: isSensitive(wanted) ? 'never' : { unlessSha256: sha256(wanted.content), maxBytes: MAX_DIFF_BYTES },
   });
   return planContent(current, wanted);
 }

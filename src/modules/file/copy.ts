@@ -57,6 +57,7 @@ async function wanted(ctx: TaskContext, args: CopyArgs): Promise<WantedContent> 
     mode: args.mode,
     validate: args.validate,
     backup: args.backup,
+    sensitive: args.content instanceof Secret,
   };
 }
 

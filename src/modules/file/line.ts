@@ -13,6 +13,7 @@ import { absolutePath, attributesShape } from './attributes.ts';
 import { asText, applyContent, planContent, type ContentPlanData, type WantedContent } from './content.ts';
 import { validateSchema } from './copy.ts';
 import { probePath, type PathState } from './probe.ts';
+import { sensitiveChange } from '../sensitive.ts';
 
 const regexSource = z.string().refine((source) => {
   try {
@@ -117,9 +118,11 @@ export function planLine(current: PathState, args: LineArgs): Plan<LinePlanData>
   if (before === undefined) throw new TaskError(`${args.path} is not a text file`);
   const after = editText(before, args);
   const plan = planContent(current, wantedContent(args, after));
-  const changes: Change[] = plan.changes.map((change) =>
-    change.diff ? { ...change, description: describeEdit(args) } : change,
-  );
+  const changes: Change[] = plan.changes.map((change) => {
+    if (change.diff) return { ...change, description: describeEdit(args) };
+    if (change.sensitive) return sensitiveChange(describeEdit(args));
+    return change;
+  });
   return { changes, data: { ...plan.data!, content: after } };
 }
 

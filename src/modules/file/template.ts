@@ -3,7 +3,7 @@
  * with the host's vars, facts and name plus the task's extra vars, then handled like file.copy.
  */
 import { z } from 'zod';
-import { renderTemplateFile, templateData } from '../../template/render.ts';
+import { renderTemplateFileReadingSecrets, templateData } from '../../template/render.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { applyContent, planContentOnHost, type ContentPlanData, type WantedContent } from './content.ts';
@@ -24,7 +24,7 @@ export const templateSchema = z
 export type TemplateArgs = z.output<typeof templateSchema>;
 
 function wanted(ctx: TaskContext, args: TemplateArgs): WantedContent {
-  const text = renderTemplateFile(args.src, templateData(ctx.host, args.vars), ctx.baseDir);
+  const { text, readSecret } = renderTemplateFileReadingSecrets(args.src, templateData(ctx.host, args.vars), ctx.baseDir);
   return {
     path: args.dest,
     content: Buffer.from(text, 'utf8'),
@@ -33,6 +33,9 @@ function wanted(ctx: TaskContext, args: TemplateArgs): WantedContent {
     mode: args.mode,
     validate: args.validate,
     backup: args.backup,
+    // A template that read a Secret made a sensitive file, even where the value is not in it as
+    // such (encoded, hashed, too short to mask).
+    sensitive: readSecret,
   };
 }
 
