@@ -20,7 +20,8 @@ const varName = z.string().regex(VAR_NAME_PATTERN, 'invalid variable name: use l
 
 const vars = z.record(varName, z.unknown());
 
-const secretText = z.union([z.string().min(1), z.instanceof(Secret), z.instanceof(SecretRef)], {
+/** A password or passphrase: in a JSON or YAML file a string, `{ "$env": NAME }` or `{ "$vault": ... }` (see json-schema.ts). */
+export const secretText = z.union([z.string().min(1), z.instanceof(Secret), z.instanceof(SecretRef)], {
   error: 'expected a string, secret.env(NAME) / { "$env": NAME }, or a vault value',
 });
 
