@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCliInventory } from '../../src/cli/inventory.ts';
 import { ConfigError, VaultError } from '../../src/errors.ts';
 import { loadInventory } from '../../src/inventory/load.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
@@ -89,6 +90,20 @@ describe('Ansible inventories read as ansible-inventory --list reads them', () =
     const error = await loadInventory(join(DIR, 'ini/hosts'), { ansibleVaultSecrets: () => readAnsibleVaultSecrets({ passwordFiles: [wrong] }) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultError);
     expect((error as Error).message).toBe(`${join(DIR, 'ini/group_vars/web.yml')}: web_secret: the Ansible Vault value does not open with the password from ${wrong}: wrong password`);
+  });
+});
+
+describe('vault passwords on the command line, as Ansible takes them', () => {
+  it('--vault-id label@file and --vault-password-file open 1.2 and 1.1 values', async () => {
+    const { inventory } = await loadCliInventory({
+      inventory: join(DIR, 'yaml/hosts.yml'),
+      vaultId: [`prod@${join(DIR, 'vault-password-prod')}`],
+      vaultPasswordFile: join(DIR, 'vault-password'),
+      limit: 'web-01',
+    });
+    const vars = inventory.hosts.get('web-01')!.vars;
+    expect(reveal(vars.api_token)).toBe(PLAINTEXTS.api_token);
+    expect(reveal(vars.db_password)).toBe(PLAINTEXTS.db_password);
   });
 });
 
