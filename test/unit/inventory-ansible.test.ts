@@ -83,6 +83,22 @@ describe('Ansible inventories read as ansible-inventory --list reads them', () =
     compareWithAnsible(inventory, reference('ini.reference.json'), join(DIR, 'ini'));
   });
 
+  it('an inventory file encrypted as a whole (format 1.2, vault id prod)', async () => {
+    const inventory = await loadInventory(join(DIR, 'encrypted/hosts'), { ansibleVaultSecrets: secrets });
+    compareWithAnsible(inventory, reference('encrypted.reference.json'), join(DIR, 'encrypted'));
+  });
+
+  it('!vault values in shipshape\'s own YAML shape, into connection fields too', async () => {
+    const values = readFileSync(join(DIR, 'values.yml'), 'utf8');
+    const block = (name: string) => values.split(/^(?=\S)/m).find((part) => part.startsWith(`${name}:`))!.replace(/^\S+:/, '');
+    const dir = await mkdtemp(join(tmpdir(), 'shipshape-ansible-'));
+    const file = join(dir, 'inventory.yaml');
+    await writeFile(file, `hosts:\n  a:\n    address: 10.0.0.1\n    password:${block('format_1_2').replace(/^/gm, '  ')}\nvars:\n  note:${block('multiline')}`);
+    const inventory = await loadInventory(file, { ansibleVaultSecrets: secrets });
+    expect(inventory.hosts.get('a')!.connection.password?.reveal()).toBe('vault 1.2 value, id prod');
+    expect(reveal(inventory.hosts.get('a')!.vars.note)).toBe('line one\nline two: ünïcode');
+  });
+
   it('a wrong vault password names the file, the key and the password file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'shipshape-ansible-'));
     const wrong = join(dir, 'wrong-password');
