@@ -20,14 +20,18 @@ function parse(file: string): unknown {
   return file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
 }
 
-/** shipshape-shaped inventories kept in the repo as examples (the Ansible ones have their own format). */
-const EXAMPLES = ['site.yaml', 'site.json'].map((name) => join(FIXTURES, name));
+/** shipshape-shaped inventories kept in the repo as examples (the Ansible ones, in ansible/, have their own format). */
+const EXAMPLES = readdirSync(FIXTURES)
+  .filter((name) => /\.(json|ya?ml)$/.test(name))
+  .map((name) => join(FIXTURES, name));
 const BAD_FILES = readdirSync(BAD).map((name) => join(BAD, name));
 
 describe('the inventory JSON Schema', () => {
   it('is the committed file, regenerated from the zod schema (npm run schema)', () => {
     expect(committed).toBe(inventoryJsonSchemaText());
   });
+
+  it('finds the examples', () => expect(EXAMPLES.length).toBeGreaterThanOrEqual(2));
 
   it.each(EXAMPLES)('accepts the example %s, which names the schema', (file) => {
     const data = parse(file);
