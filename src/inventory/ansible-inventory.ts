@@ -17,6 +17,7 @@ import { ConfigError } from '../errors.ts';
 import { decryptAnsibleVault, isAnsibleVaultText } from '../secrets/ansible-vault.ts';
 import { Secret } from '../secrets/secret.ts';
 import { groupDepths } from './build.ts';
+import { findCycles } from './schema.ts';
 import { setGlobalVars, type IniInventory } from './ini.ts';
 import { dependsOnHost, jinjaProblems, resolveJinja, type InventoryPlace } from './jinja.ts';
 import { isPlainRecord } from './merge.ts';
@@ -107,7 +108,14 @@ async function layersFor(base: string, displayBase: string, name: string, secret
   );
 }
 
-const merged = (layers: readonly VarsLayer[]): Vars => Object.assign({}, ...layers.map((layer) => layer.vars)) as Vars;
+/** Later layers win, key by key (Ansible's default `hash_behaviour: replace`); keys are stored as own properties. */
+function combine(...layers: Vars[]): Vars {
+  const out: Vars = {};
+  for (const layer of layers) for (const [key, value] of Object.entries(layer)) setOwn(out, key, value);
+  return out;
+}
+
+const merged = (layers: readonly VarsLayer[]): Vars => combine(...layers.map((layer) => layer.vars));
 
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -148,6 +156,9 @@ export async function completeAnsibleInventory(ini: IniInventory, options: Ansib
   ];
   if (problems.length > 0) throw new ConfigError(`${display}: Jinja in inventory values\n${problems.map((line) => `  ${line}`).join('\n')}`, { file: display });
 
+  // Child groups in a cycle have no depth: left unmerged for the schema to report, with the rest.
+  if (findCycles(ini.groups).length > 0) return ini;
+
   // Ansible's merge, host by host.
   const depths = groupDepths(ini.groups);
   const parents = new Map<string, string[]>();
@@ -177,7 +188,7 @@ export async function completeAnsibleInventory(ini: IniInventory, options: Ansib
       hostVars.get(host)!,
       merged(hostFiles.get(host)!),
     ];
-    ansibleVars.set(host, resolveJinja(Object.assign({}, ...layers), place, host) as Vars);
+    ansibleVars.set(host, resolveJinja(combine(...layers), place, host) as Vars);
   }
 
   // shipshape's layering: files folded into their group or host; host-specific values left to the hosts.
@@ -195,7 +206,7 @@ export async function completeAnsibleInventory(ini: IniInventory, options: Ansib
   const hosts: IniInventory['hosts'] = {};
   for (const [host, memberOf] of hostGroups) {
     const own = fixed({ ...hostVars.get(host)!, ...merged(hostFiles.get(host)!) });
-    const layered: Vars = Object.assign({}, globalVars, ...memberOf.map((group) => groups[group].vars), own);
+    const layered = combine(globalVars, ...memberOf.map((group) => groups[group].vars), own);
     for (const [key, value] of Object.entries(ansibleVars.get(host)!)) if (!equal(layered[key], value)) setOwn(own, key, value);
     Object.defineProperty(hosts, host, { value: resolveJinja(own, place, host), enumerable: true, writable: true, configurable: true });
   }

@@ -61,7 +61,7 @@ export const defaultsSchema = z.strictObject({
 export type ValidInventoryInput = z.infer<typeof inventorySchema>;
 
 /** Finds child-group cycles; returns each as the list of names around it. */
-function findCycles(groups: Record<string, { children?: string[] }>): string[][] {
+export function findCycles(groups: Record<string, { children?: string[] }>): string[][] {
   const cycles: string[][] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
