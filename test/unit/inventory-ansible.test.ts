@@ -147,6 +147,14 @@ describe('Ansible inventory problems', () => {
     expect(message.split('\n')).toHaveLength(3);
   });
 
+  it('child groups in a cycle are reported by the schema, with the other problems', async () => {
+    const file = await write('cycle/hosts', '[a:children]\nb\n[b:children]\na\n[a]\nh1 ansible_port=http\n');
+    const error = await loadInventory(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('groups.a.children: child groups form a cycle: a → b → a');
+    expect((error as Error).message).toContain('hosts.h1.port: Invalid input: expected number');
+  });
+
   it('says "this looks like an Ansible YAML inventory" when one cannot be read', async () => {
     const file = await write('bad/hosts.yml', 'all:\n  children:\n    web:\n      hosts: [w1, w2]\n      varz: {}\n');
     const error = await loadInventory(file).catch((e: unknown) => e);
