@@ -141,8 +141,9 @@ export async function completeAnsibleInventory(ini: IniInventory, options: Ansib
   const hostVars = new Map<string, Vars>();
   for (const [name, vars] of Object.entries(ini.hosts)) hostVars.set(name, (await decryptVaultTexts(vars, display, secrets, [name])) as Vars);
 
+  const ungroupedVars = (await decryptVaultTexts(ini.ungroupedVars ?? {}, display, secrets, ['ungrouped', 'vars'])) as Vars;
   const groupFiles = new Map<string, VarsLayer[]>();
-  for (const name of ['all', ...groupVars.keys()]) {
+  for (const name of ['all', 'ungrouped', ...groupVars.keys()]) {
     groupFiles.set(name, await layersFor(join(dir, 'group_vars'), join(displayDir, 'group_vars'), name, secrets));
   }
   const hostFiles = new Map<string, VarsLayer[]>();
@@ -150,6 +151,7 @@ export async function completeAnsibleInventory(ini: IniInventory, options: Ansib
 
   const problems = [
     ...jinjaProblems(allVars, display, ['all', 'vars']),
+    ...jinjaProblems(ungroupedVars, display, ['ungrouped', 'vars']),
     ...[...groupVars].flatMap(([name, vars]) => jinjaProblems(vars, display, [name, 'vars'])),
     ...[...hostVars].flatMap(([name, vars]) => jinjaProblems(vars, display, [name])),
     ...[...groupFiles.values(), ...hostFiles.values()].flat().flatMap((layer) => jinjaProblems(layer.vars, layer.file)),
@@ -180,11 +182,13 @@ export async function completeAnsibleInventory(ini: IniInventory, options: Ansib
   const fixed = (vars: Vars) => resolveJinja(vars, place) as Vars;
   const ansibleVars = new Map<string, Vars>();
   for (const [host, groups] of hostGroups) {
+    // A host in no group is in `ungrouped` (depth 1), whose variables only such hosts get.
+    const ungrouped = groups.length === 0;
     const layers: Vars[] = [
       allVars,
-      ...groups.map((group) => groupVars.get(group)!),
+      ...(ungrouped ? [ungroupedVars] : groups.map((group) => groupVars.get(group)!)),
       merged(groupFiles.get('all')!),
-      ...groups.map((group) => merged(groupFiles.get(group)!)),
+      ...(ungrouped ? [merged(groupFiles.get('ungrouped')!)] : groups.map((group) => merged(groupFiles.get(group)!))),
       hostVars.get(host)!,
       merged(hostFiles.get(host)!),
     ];

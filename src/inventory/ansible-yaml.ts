@@ -54,7 +54,7 @@ export function ansibleYamlToIni(data: Record<string, unknown>, file: string): I
     if (spec === null || spec === undefined) return;
     if (!isPlainRecord(spec)) return problems.add(path, 'expected a group: a mapping with hosts, children and vars');
     for (const [key, value] of Object.entries(spec)) {
-      if (key === 'vars') readVars(value, [...path, key], implicit(name) ? result.allVars : result.groups[name].vars);
+      if (key === 'vars') readVars(value, [...path, key], name === 'all' ? result.allVars : name === 'ungrouped' ? (result.ungroupedVars ??= {}) : result.groups[name].vars);
       else if (key === 'hosts') {
         if (value === null) continue;
         if (!isPlainRecord(value)) {

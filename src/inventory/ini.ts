@@ -24,6 +24,8 @@ export interface IniInventory {
   defaults: Record<string, unknown>;
   /** `[all:vars]` as written (before the split into vars and connection defaults). */
   allVars: Record<string, unknown>;
+  /** `[ungrouped:vars]`: Ansible gives them only to the hosts in no other group. */
+  ungroupedVars?: Record<string, unknown>;
 }
 
 /** Host ranges expand to at most this many hosts per line: `web-[0:99999999]` is a typo, not a fleet. */
@@ -139,6 +141,7 @@ export function parseIni(text: string, file = 'inventory'): IniInventory {
       if (section.kind === 'vars') {
         const [key, value] = variableDefinition(line);
         if (!implicit) setOwn(ensureGroup(result.groups, section.group).vars, key, value);
+        else if (section.group === 'ungrouped') setOwn((result.ungroupedVars ??= {}), key, value);
         else setOwn(result.allVars, key, value);
         return;
       }
