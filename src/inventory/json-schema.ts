@@ -49,7 +49,6 @@ export function inventoryJsonSchema(): JsonObject {
   properties.groups.propertyNames = { ...names, not: { enum: [...RESERVED_GROUPS] } };
   return {
     $schema: schema.$schema,
-    $id: 'https://shipshape.dev/schema/inventory.schema.json',
     title: 'shipshape inventory',
     description: 'hosts, groups, vars and connection defaults (an Ansible INI or YAML inventory is read too, without this schema)',
     ...Object.fromEntries(Object.entries(schema).filter(([key]) => key !== '$schema')),
