@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +62,13 @@ describe('Ansible Vault values', () => {
       ['default', 'correct horse battery'],
     ]);
     await expect(readAnsibleVaultSecrets({ passwordFiles: [join(DIR, 'missing')] })).rejects.toThrow(/cannot read the Ansible vault password file .*missing: ENOENT/);
+  });
+
+  it('runs an executable password file and uses its output, as Ansible does', async () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'shipshape-vault-')), 'vault-pass.sh');
+    writeFileSync(script, "#!/bin/sh\nprintf 'correct horse battery\\n'\n");
+    chmodSync(script, 0o700);
+    const [secret] = await readAnsibleVaultSecrets({ passwordFiles: [script] });
+    expect(await decryptAnsibleVault(values.format_1_1, [secret])).toBe('vault 1.1 value');
   });
 });
