@@ -11,6 +11,7 @@ import { validateLimit } from '../inventory/patterns.ts';
 import { inShard, parseShard } from '../inventory/shard.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import { mask } from '../report/mask.ts';
+import { readAnsibleVaultSecrets } from '../secrets/ansible-vault.ts';
 import { cachedPassword, readVaultPassword } from '../secrets/vault.ts';
 
 export interface InventoryCliOptions {
@@ -19,6 +20,8 @@ export interface InventoryCliOptions {
   shard?: string;
   extraVars?: string[];
   vaultPasswordFile?: string;
+  /** `--vault-id label@file` (Ansible Vault values), repeatable. */
+  vaultId?: string[];
 }
 
 /** Collects a repeatable option (`-e a=1 -e b=2`) for commander. */
@@ -29,18 +32,21 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** Adds `-i`, `-e`, `--limit`, `--vault-password-file` to a command, as every inventory-using command takes them. */
 export function addInventoryOptions(command: Command): Command {
   return command
-    .requiredOption('-i, --inventory <file>', 'inventory file (.ts, .json, .yaml, or Ansible INI)')
+    .requiredOption('-i, --inventory <file>', 'inventory file (.ts, .json, .yaml, or Ansible INI / YAML)')
     .option('-l, --limit <pattern>', 'only hosts matching this pattern (host, group, glob, a:b, a:&b, a:!b)')
     .option('--shard <K/N>', 'only the K-th of N stable shards of the hosts (one job of a CI matrix)')
     .option('-e, --extra-vars <value>', 'key=value, a JSON object, or @file (repeatable; overrides inventory vars)', collect, [])
-    .option('--vault-password-file <file>', 'file holding the vault password');
+    .option('--vault-password-file <file>', 'file holding the vault password (shipshape vault, and Ansible Vault\'s default id)')
+    .option('--vault-id <label@file>', 'Ansible Vault password file for a vault id (repeatable; also $ANSIBLE_VAULT_PASSWORD_FILE)', collect, []);
 }
 
 /** Loads the inventory the options name and the hosts `--limit` selects (all hosts without it). */
 export async function loadCliInventory(options: InventoryCliOptions): Promise<{ inventory: Inventory; hosts: string[] }> {
   const vaultPassword = cachedPassword(() => readVaultPassword({ passwordFile: options.vaultPasswordFile }));
   const extraVars = await parseExtraVars(options.extraVars ?? [], { vaultPassword });
-  const inventory = await loadInventory(options.inventory, { extraVars, vaultPassword });
+  const ansibleVaultSecrets = () =>
+    readAnsibleVaultSecrets({ vaultIds: options.vaultId ?? [], passwordFiles: options.vaultPasswordFile ? [options.vaultPasswordFile] : [] });
+  const inventory = await loadInventory(options.inventory, { extraVars, vaultPassword, ansibleVaultSecrets });
   const limited = options.limit === undefined ? [...inventory.hosts.keys()] : validateLimit(inventory, options.limit);
   const shard = options.shard === undefined ? undefined : parseShard(options.shard);
   const hosts = shard ? limited.filter((name) => inShard(name, shard)) : limited;

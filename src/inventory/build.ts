@@ -49,7 +49,7 @@ function asSecret(value: unknown, origin: string): Secret | undefined {
 }
 
 /** Ansible's group depth: `all` is 0, a top-level group 1, a child one deeper than its deepest parent. */
-function groupDepths(groups: Record<string, { children?: string[] }>): Map<string, number> {
+export function groupDepths(groups: Record<string, { children?: string[] }>): Map<string, number> {
   const parents = new Map<string, string[]>();
   for (const [name, spec] of Object.entries(groups)) {
     for (const child of spec.children ?? []) parents.set(child, [...(parents.get(child) ?? []), name]);

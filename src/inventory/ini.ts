@@ -22,6 +22,10 @@ export interface IniInventory {
   groups: Record<string, IniGroup>;
   vars: Record<string, unknown>;
   defaults: Record<string, unknown>;
+  /** `[all:vars]` as written (before the split into vars and connection defaults). */
+  allVars: Record<string, unknown>;
+  /** `[ungrouped:vars]`: Ansible gives them only to the hosts in no other group. */
+  ungroupedVars?: Record<string, unknown>;
 }
 
 /** Host ranges expand to at most this many hosts per line: `web-[0:99999999]` is a typo, not a fleet. */
@@ -90,13 +94,20 @@ export function expandHostRange(pattern: string): string[] {
   return middles.flatMap((middle) => expandHostRange(tail).map((rest) => `${head}${middle}${rest}`));
 }
 
+/** A host key as Ansible writes it, `web-[01:03]` or `name:2222`: the names and the port. Throws Error with the reason. */
+export function expandHostPattern(pattern: string): { names: string[]; port?: number } {
+  const portMatch = /^(.*[^\]:]|.*\]):(\d+)$/.exec(pattern);
+  const names = expandHostRange(portMatch ? portMatch[1] : pattern);
+  return portMatch ? { names, port: Number(portMatch[2]) } : { names };
+}
+
 function variableDefinition(line: string): [string, unknown] {
   const at = line.indexOf('=');
   if (at <= 0) throw new IniSyntax(`expected key=value, got "${line}"`);
   return [line.slice(0, at).trim(), parseAnsibleValue(line.slice(at + 1))];
 }
 
-function ensureGroup(groups: Record<string, IniGroup>, name: string): IniGroup {
+export function ensureGroup(groups: Record<string, IniGroup>, name: string): IniGroup {
   if (!Object.hasOwn(groups, name)) setOwn(groups, name, { hosts: [], children: [], vars: {} });
   return groups[name];
 }
@@ -106,7 +117,7 @@ function ensureGroup(groups: Record<string, IniGroup>, name: string): IniGroup {
  * the meaning (unknown child groups, bad ports) is left to the schema, which names the field.
  */
 export function parseIni(text: string, file = 'inventory'): IniInventory {
-  const result: IniInventory = { hosts: {}, groups: {}, vars: {}, defaults: {} };
+  const result: IniInventory = { hosts: {}, groups: {}, vars: {}, defaults: {}, allVars: {} };
   // `all` and `ungrouped` are implicit in shipshape: their hosts are simply hosts, their vars global.
   let section: { group: string; kind: 'hosts' | 'vars' | 'children' } = { group: 'ungrouped', kind: 'hosts' };
   const lines = text.split(/\r?\n/);
@@ -130,14 +141,8 @@ export function parseIni(text: string, file = 'inventory'): IniInventory {
       if (section.kind === 'vars') {
         const [key, value] = variableDefinition(line);
         if (!implicit) setOwn(ensureGroup(result.groups, section.group).vars, key, value);
-        else {
-          // Connection variables for every host are shipshape's connection defaults.
-          const { connection, vars } = splitAnsibleVars({ [key]: value });
-          delete connection.address; // an address for every host makes no sense; keep it a plain var
-          Object.assign(result.defaults, connection);
-          for (const [name, varValue] of Object.entries(vars)) setOwn(result.vars, name, varValue);
-          if (key === 'ansible_host' || key === 'ansible_ssh_host') setOwn(result.vars, key, value);
-        }
+        else if (section.group === 'ungrouped') setOwn((result.ungroupedVars ??= {}), key, value);
+        else setOwn(result.allVars, key, value);
         return;
       }
       if (section.kind === 'children') {
@@ -174,7 +179,22 @@ export function parseIni(text: string, file = 'inventory'): IniInventory {
       throw error;
     }
   });
-  return result;
+  return setGlobalVars(result, result.allVars);
+}
+
+/** Sets the variables of every host: connection variables become shipshape's connection defaults, the rest global vars. */
+export function setGlobalVars(inventory: IniInventory, allVars: Record<string, unknown>): IniInventory {
+  inventory.allVars = allVars;
+  inventory.vars = {};
+  inventory.defaults = {};
+  for (const [key, value] of Object.entries(allVars)) {
+    const { connection, vars } = splitAnsibleVars({ [key]: value });
+    delete connection.address; // an address for every host makes no sense; keep it a plain var
+    Object.assign(inventory.defaults, connection);
+    for (const [name, varValue] of Object.entries(vars)) setOwn(inventory.vars, name, varValue);
+    if (key === 'ansible_host' || key === 'ansible_ssh_host') setOwn(inventory.vars, key, value);
+  }
+  return inventory;
 }
 
 /** Turns parsed INI hosts into schema input: connection variables become fields, the rest host vars. */

@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { normalizeSecretRefs, resolveSecretRefs } from '../secrets/refs.ts';
+import { readAnsibleVaultSecrets, type AnsibleVaultSecret } from '../secrets/ansible-vault.ts';
 import { cachedPassword } from '../secrets/vault.ts';
 import { formatZodIssues } from '../util/zod-issues.ts';
 import { buildInventory } from './build.ts';
@@ -19,6 +20,11 @@ export interface LoadInventoryOptions {
   vaultPassword?: () => Promise<string> | string;
   /** Environment for `$env` references (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Ansible Vault passwords for `!vault` values and encrypted vars files, asked once and only when
+   * one is met (default: the files named by $ANSIBLE_VAULT_PASSWORD_FILE / $ANSIBLE_VAULT_IDENTITY_LIST).
+   */
+  ansibleVaultSecrets?: () => Promise<readonly AnsibleVaultSecret[]>;
 }
 
 /** Validates already-read input data; `file` names it in messages. Exported for inventories built in code. */
@@ -48,6 +54,9 @@ export async function resolveInventoryInput(
 export async function loadInventory(file: string, options: LoadInventoryOptions = {}): Promise<Inventory> {
   const path = resolve(file);
   const vaultPassword = options.vaultPassword ? cachedPassword(options.vaultPassword) : undefined;
-  const raw = await readInventoryInput(path, file, { vaultPassword });
+  const readSecrets = options.ansibleVaultSecrets ?? (() => readAnsibleVaultSecrets({ env: options.env }));
+  let secrets: Promise<readonly AnsibleVaultSecret[]> | undefined;
+  const ansibleVaultSecrets = () => (secrets ??= Promise.resolve().then(readSecrets));
+  const raw = await readInventoryInput(path, file, { vaultPassword, ansibleVaultSecrets });
   return resolveInventoryInput(raw, file, dirname(path), { ...options, vaultPassword });
 }

@@ -9,8 +9,12 @@ import { basename, extname } from 'node:path';
 import YAML from 'yaml';
 import { importUserModule, userModuleLoadHint } from '../util/user-module.ts';
 import { ConfigError } from '../errors.ts';
+import { decryptAnsibleVault, isAnsibleVaultText, readAnsibleVaultSecrets } from '../secrets/ansible-vault.ts';
 import { decryptValue, isVaultText } from '../secrets/vault.ts';
-import { iniToInventoryInput, parseIni } from './ini.ts';
+import { completeAnsibleInventory } from './ansible-inventory.ts';
+import { ansibleYamlToIni, looksLikeAnsibleYaml } from './ansible-yaml.ts';
+import { iniToInventoryInput, parseIni, type IniInventory } from './ini.ts';
+import { decryptVaultTexts, hasVaultText, vaultTag, type AnsibleVaultSecrets } from './vault-tag.ts';
 
 export type InventoryFormat = 'module' | 'json' | 'yaml' | 'ini';
 
@@ -56,9 +60,18 @@ function jsonErrorLocation(text: string, error: Error): string {
   return `:${end.line}:${end.column}`;
 }
 
-/** Parses inventory text of a data format (JSON, YAML or INI). Pure; every failure is a ConfigError. */
+/**
+ * Parses inventory text of a data format (JSON, YAML or INI; Ansible's YAML format is recognized by
+ * its shape). Pure, without the group_vars/host_vars an Ansible inventory may have next to it.
+ */
 export function parseInventoryText(text: string, format: Exclude<InventoryFormat, 'module'>, file: string): unknown {
   if (format === 'ini') return iniToInventoryInput(parseIni(text, file));
+  const data = parseDataText(text, format, file);
+  return looksLikeAnsibleYaml(data) ? iniToInventoryInput(ansibleYamlToIni(data as Record<string, unknown>, file)) : data;
+}
+
+/** JSON or YAML text to data; every failure is a ConfigError naming the line. `!vault` values stay AnsibleVaultText. */
+function parseDataText(text: string, format: 'json' | 'yaml', file: string): unknown {
   if (format === 'json') {
     try {
       return JSON.parse(text);
@@ -70,7 +83,7 @@ export function parseInventoryText(text: string, format: Exclude<InventoryFormat
   let document: YAML.Document.Parsed;
   try {
     // maxAliasCount guards against alias bombs ("billion laughs").
-    document = YAML.parseDocument(text, { prettyErrors: false });
+    document = YAML.parseDocument(text, { prettyErrors: false, customTags: [vaultTag] });
   } catch (error) {
     throw new ConfigError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, { file, cause: error });
   }
@@ -117,6 +130,8 @@ async function importModule(path: string, display: string): Promise<unknown> {
 export interface ReadInventoryOptions {
   /** For a file that is vault-encrypted as a whole. */
   vaultPassword?: () => Promise<string> | string;
+  /** Ansible Vault passwords (default: $ANSIBLE_VAULT_PASSWORD_FILE, $ANSIBLE_VAULT_IDENTITY_LIST). */
+  ansibleVaultSecrets?: AnsibleVaultSecrets;
 }
 
 /**
@@ -143,5 +158,14 @@ export async function readInventoryInput(path: string, display: string, options:
     }
     text = await decryptValue(text, await options.vaultPassword(), { file: display });
   }
-  return parseInventoryText(text, format, display);
+  const secrets = options.ansibleVaultSecrets ?? (() => readAnsibleVaultSecrets());
+  if (isAnsibleVaultText(text)) text = await decryptAnsibleVault(text, await secrets(), { file: display });
+  let ansible: IniInventory | undefined;
+  if (format === 'ini') ansible = parseIni(text, display);
+  else {
+    const data = parseDataText(text, format, display);
+    if (looksLikeAnsibleYaml(data)) ansible = ansibleYamlToIni(data as Record<string, unknown>, display);
+    else return hasVaultText(data) ? decryptVaultTexts(data, display, secrets) : data;
+  }
+  return iniToInventoryInput(await completeAnsibleInventory(ansible, { path, display, secrets }));
 }

@@ -20,7 +20,8 @@ const varName = z.string().regex(VAR_NAME_PATTERN, 'invalid variable name: use l
 
 const vars = z.record(varName, z.unknown());
 
-const secretText = z.union([z.string().min(1), z.instanceof(Secret), z.instanceof(SecretRef)], {
+/** A password or passphrase: in a JSON or YAML file a string, `{ "$env": NAME }` or `{ "$vault": ... }` (see json-schema.ts). */
+export const secretText = z.union([z.string().min(1), z.instanceof(Secret), z.instanceof(SecretRef)], {
   error: 'expected a string, secret.env(NAME) / { "$env": NAME }, or a vault value',
 });
 
@@ -60,7 +61,7 @@ export const defaultsSchema = z.strictObject({
 export type ValidInventoryInput = z.infer<typeof inventorySchema>;
 
 /** Finds child-group cycles; returns each as the list of names around it. */
-function findCycles(groups: Record<string, { children?: string[] }>): string[][] {
+export function findCycles(groups: Record<string, { children?: string[] }>): string[][] {
   const cycles: string[][] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];
@@ -80,45 +81,63 @@ function findCycles(groups: Record<string, { children?: string[] }>): string[][]
   return cycles;
 }
 
+type Issue = { path: PropertyKey[]; message: string };
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/**
+ * Names and references between hosts and groups. Reads the input defensively, so these problems are
+ * reported together with type errors elsewhere in the file (zod skips refinements on invalid data).
+ */
+export function inventoryReferenceIssues(input: unknown): Issue[] {
+  const issues: Issue[] = [];
+  const hosts = asRecord(asRecord(input).hosts);
+  const rawGroups = asRecord(input).groups;
+  const groups: Record<string, { hosts?: unknown; children?: unknown }> = {};
+  for (const [name, spec] of Object.entries(asRecord(rawGroups))) groups[name] = asRecord(spec);
+  const strings = (list: unknown): Array<[string, number]> =>
+    Array.isArray(list) ? list.flatMap((item, index): Array<[string, number]> => (typeof item === 'string' ? [[item, index]] : [])) : [];
+  for (const [kind, names] of [['host', Object.keys(hosts)], ['group', Object.keys(groups)]] as const) {
+    for (const entry of names) {
+      if (entry.length > 253 || !NAME_PATTERN.test(entry)) issues.push({ path: [`${kind}s`, entry], message: NAME_RULE(kind) });
+    }
+  }
+  for (const [group, spec] of Object.entries(groups)) {
+    if ((RESERVED_GROUPS as readonly string[]).includes(group)) {
+      issues.push({ path: ['groups', group], message: `"${group}" is an implicit group: put variables for every host in the top-level vars` });
+    }
+    if (Object.hasOwn(hosts, group)) issues.push({ path: ['groups', group], message: `group "${group}" has the same name as a host` });
+    for (const [host, index] of strings(spec.hosts)) {
+      if (!Object.hasOwn(hosts, host)) issues.push({ path: ['groups', group, 'hosts', index], message: `unknown host "${host}"` });
+    }
+    for (const [child, index] of strings(spec.children)) {
+      if (!Object.hasOwn(groups, child)) issues.push({ path: ['groups', group, 'children', index], message: `unknown group "${child}"` });
+    }
+  }
+  const graph: Record<string, { children?: string[] }> = {};
+  for (const [name, spec] of Object.entries(groups)) graph[name] = { children: strings(spec.children).map(([child]) => child) };
+  for (const cycle of findCycles(graph)) {
+    issues.push({ path: ['groups', cycle[0], 'children'], message: `child groups form a cycle: ${cycle.join(' → ')}` });
+  }
+  return issues;
+}
+
 export const inventorySchema = z
   .strictObject({
+    /** The JSON Schema an editor validates a JSON inventory with; ignored by shipshape. */
+    $schema: z.string().optional(),
     // Names are checked in the refinement below: an invalid record key would stop zod from reporting the rest.
     hosts: z.record(z.string(), hostSchema),
     groups: z.record(z.string(), groupSchema).optional(),
     vars: vars.optional(),
     defaults: defaultsSchema.optional(),
   })
-  .superRefine((inventory, ctx) => {
-    const hosts = inventory.hosts;
-    const groups = inventory.groups ?? {};
-    for (const [kind, names] of [['host', Object.keys(hosts)], ['group', Object.keys(groups)]] as const) {
-      for (const entry of names) {
-        if (entry.length > 253 || !NAME_PATTERN.test(entry)) {
-          ctx.addIssue({ code: 'custom', path: [`${kind}s`, entry], message: NAME_RULE(kind) });
-        }
-      }
-    }
-    for (const [group, spec] of Object.entries(groups)) {
-      if ((RESERVED_GROUPS as readonly string[]).includes(group)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['groups', group],
-          message: `"${group}" is an implicit group: put variables for every host in the top-level vars`,
-        });
-      }
-      if (Object.hasOwn(hosts, group)) {
-        ctx.addIssue({ code: 'custom', path: ['groups', group], message: `group "${group}" has the same name as a host` });
-      }
-      spec.hosts?.forEach((host, index) => {
-        if (!Object.hasOwn(hosts, host)) ctx.addIssue({ code: 'custom', path: ['groups', group, 'hosts', index], message: `unknown host "${host}"` });
-      });
-      spec.children?.forEach((child, index) => {
-        if (!Object.hasOwn(groups, child)) {
-          ctx.addIssue({ code: 'custom', path: ['groups', group, 'children', index], message: `unknown group "${child}"` });
-        }
-      });
-    }
-    for (const cycle of findCycles(groups)) {
-      ctx.addIssue({ code: 'custom', path: ['groups', cycle[0], 'children'], message: `child groups form a cycle: ${cycle.join(' → ')}` });
-    }
-  });
+  .superRefine(
+    (inventory, ctx) => {
+      for (const issue of inventoryReferenceIssues(inventory)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    },
+    // Run on invalid input too: every problem of the file in one report.
+    { when: () => true },
+  );

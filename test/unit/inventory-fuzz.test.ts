@@ -8,6 +8,9 @@ import { parseExtraVarsText } from '../../src/inventory/extra-vars.ts';
 import { resolveInventoryInput } from '../../src/inventory/load.ts';
 import { parseInventoryText } from '../../src/inventory/read.ts';
 import { selectHosts } from '../../src/inventory/patterns.ts';
+import { completeAnsibleInventory } from '../../src/inventory/ansible-inventory.ts';
+import { ansibleYamlToIni } from '../../src/inventory/ansible-yaml.ts';
+import { iniToInventoryInput } from '../../src/inventory/ini.ts';
 
 /** mulberry32: a tiny deterministic PRNG. */
 function random(seed: number): () => number {
@@ -79,6 +82,33 @@ describe('fuzz', () => {
       }
     }
     // Some random INI input is a valid inventory (a bare word is a host): the loop did reach the end.
+    expect(accepted).toBeGreaterThan(0);
+  });
+
+  it('Ansible-shaped YAML trees (groups, children, hosts, vars, Jinja), read and validated, never crash', async () => {
+    const next = random(4);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
+    const NAMES = ['all', 'web', 'db', 'ungrouped', 'h1', 'h[1:3]', 'h2:22', '__proto__', 'bad name', 'x[9:1]'];
+    const VALUES = [null, 1, 'text', '{{ inventory_hostname }}', '{{ other }}', '{% x %}', [1, '{{ inventory_dir }}'], { a: 'b' }, true];
+    const tree = (depth: number): unknown => {
+      if (depth > 3 || next() < 0.2) return pick(VALUES);
+      const node: Record<string, unknown> = {};
+      for (let i = Math.floor(next() * 4); i > 0; i--) node[pick([...NAMES, 'hosts', 'children', 'vars', 'hosts', 'children'])] = tree(depth + 1);
+      return node;
+    };
+    let accepted = 0;
+    for (let i = 0; i < ROUNDS / 3; i++) {
+      const data = { all: tree(0), [pick(NAMES)]: tree(1) } as Record<string, unknown>;
+      await onlyClearErrorsAsync(async () => {
+        const ini = await completeAnsibleInventory(ansibleYamlToIni(data, 'fuzz.yml'), {
+          path: '/nonexistent/fuzz.yml',
+          display: 'fuzz.yml',
+          secrets: async () => [],
+        });
+        await resolveInventoryInput(iniToInventoryInput(ini), 'fuzz.yml', '/tmp', { env: {} });
+        accepted++;
+      });
+    }
     expect(accepted).toBeGreaterThan(0);
   });
 

@@ -184,6 +184,16 @@ groups:
     expect(error.file).toBe(file);
   });
 
+  it('reports a type error and an unknown host in one run', async () => {
+    const file = await write('both.yaml', 'hosts:\n  web-1: { address: 10.0.0.1, port: ssh }\ngroups:\n  web: { hosts: [web-1, web-9] }\n');
+    await expectConfigError(
+      loadInventory(file),
+      `${file}: invalid inventory (2 problems)`,
+      'hosts.web-1.port: Invalid input: expected number, received string',
+      'groups.web.hosts[1]: unknown host "web-9"',
+    );
+  });
+
   it('rejects unknown child groups, cycles, groups named like hosts and bad names', async () => {
     const file = await write(
       'groups.json',
