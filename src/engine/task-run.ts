@@ -124,20 +124,24 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
     }
     return failed(error, elapsed());
   }
-  if (plan.changes.length === 0) {
-    return { status: 'ok', changes: [], output: planOutput(plan), durationMs: elapsed() };
+  const notes = plan.notes?.length ? { notes: plan.notes } : {};
+  const upkeep = plan.upkeep === true && !env.check;
+  if (plan.changes.length === 0 && !upkeep) {
+    return { status: 'ok', changes: [], ...notes, output: planOutput(plan), durationMs: elapsed() };
   }
   if (env.check) {
-    return { status: 'changed', changes: plan.changes, output: planOutput(plan), durationMs: elapsed() };
+    return { status: 'changed', changes: plan.changes, ...notes, output: planOutput(plan), durationMs: elapsed() };
   }
   try {
     env.onApply?.();
     const output = await task.module.apply(ctx, args, plan);
-    // A module may find, having acted, that nothing changed (a command whose changedWhen says no).
-    const status = output && output.changed === false ? 'ok' : 'changed';
-    return { status, changes: status === 'ok' ? [] : plan.changes, output: output ?? planOutput(plan), durationMs: elapsed() };
+    // A module may find, having acted, that nothing changed (a command whose changedWhen says no);
+    // upkeep alone (no planned change) is not a change unless apply says it turned into one.
+    const changed = output && typeof output.changed === 'boolean' ? output.changed : plan.changes.length > 0;
+    const status = changed ? 'changed' : 'ok';
+    return { status, changes: status === 'ok' ? [] : plan.changes, ...notes, output: output ?? planOutput(plan), durationMs: elapsed() };
   } catch (error) {
-    return { ...failed(error, elapsed()), changes: plan.changes };
+    return { ...failed(error, elapsed()), changes: plan.changes, ...notes };
   }
 }
 

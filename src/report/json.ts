@@ -38,6 +38,7 @@ export class JsonReporter implements Reporter {
       ...(event.handler ? { handler: true } : {}),
       status: result.status,
       changes: this.options.diff ? result.changes : result.changes.map(({ description }) => ({ description })),
+      ...(result.notes ? { notes: result.notes } : {}),
       ...(result.ignored ? { ignored: true } : {}),
       ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
       ...(result.error ? { error: result.error } : {}),
