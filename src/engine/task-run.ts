@@ -125,23 +125,27 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
     }
     return failed(error, elapsed());
   }
-  if (plan.changes.length === 0) {
-    return { status: 'ok', changes: [], output: planOutput(plan), durationMs: elapsed() };
+  const notes = plan.notes?.length ? { notes: plan.notes } : {};
+  const upkeep = plan.upkeep === true && !env.check;
+  if (plan.changes.length === 0 && !upkeep) {
+    return { status: 'ok', changes: [], ...notes, output: planOutput(plan), durationMs: elapsed() };
   }
   // What the result (and so every reporter and later task) sees: a sensitive file's change
   // without its text. The plan itself goes to apply unchanged.
   const changes = sealSensitive(plan.changes);
   if (env.check) {
-    return { status: 'changed', changes, output: planOutput(plan), durationMs: elapsed() };
+    return { status: 'changed', changes, ...notes, output: planOutput(plan), durationMs: elapsed() };
   }
   try {
     env.onApply?.();
     const output = await task.module.apply(ctx, args, plan);
-    // A module may find, having acted, that nothing changed (a command whose changedWhen says no).
-    const status = output && output.changed === false ? 'ok' : 'changed';
-    return { status, changes: status === 'ok' ? [] : changes, output: output ?? planOutput(plan), durationMs: elapsed() };
+    // A module may find, having acted, that nothing changed (a command whose changedWhen says no);
+    // upkeep alone (no planned change) is not a change unless apply says it turned into one.
+    const changed = output && typeof output.changed === 'boolean' ? output.changed : plan.changes.length > 0;
+    const status = changed ? 'changed' : 'ok';
+    return { status, changes: status === 'ok' ? [] : changes, ...notes, output: output ?? planOutput(plan), durationMs: elapsed() };
   } catch (error) {
-    return { ...failed(error, elapsed()), changes };
+    return { ...failed(error, elapsed()), changes, ...notes };
   }
 }
 

@@ -15,6 +15,8 @@ export interface DpkgPackage {
   installed: boolean;
   /** Removed, but its configuration files remain (a purge would remove them). */
   configFilesOnly: boolean;
+  /** Selected "hold" (`apt-mark hold`): apt will not change its version unless told to. */
+  held: boolean;
 }
 
 export function parseDpkgQuery(text: string): DpkgPackage[] {
@@ -30,6 +32,7 @@ export function parseDpkgQuery(text: string): DpkgPackage[] {
       status,
       installed: current === 'i',
       configFilesOnly: current === 'c',
+      held: status[0] === 'h',
     });
   }
   return out;

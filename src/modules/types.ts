@@ -19,6 +19,18 @@ export interface Change {
 /** What plan() returns: the changes (empty = ok) and any data apply() needs. */
 export interface Plan<Data = unknown> {
   changes: Change[];
+  /**
+   * Facts worth showing that are not changes (apt's lists older than cacheValidTime, a held
+   * package that `latest` leaves alone): printed with the task, never counted, so `plan` used as a
+   * drift detector does not alert on them.
+   */
+  notes?: string[];
+  /**
+   * apply has work to do that is not a change of the host's configured state (refreshing apt's
+   * lists): apply runs even when `changes` is empty, and the task is `ok` unless apply reports
+   * `changed: true`. Check mode only shows the notes.
+   */
+  upkeep?: boolean;
   data?: Data;
 }
 
@@ -51,6 +63,8 @@ export interface HostView<Vars = Record<string, unknown>> {
 export interface TaskResult {
   status: 'ok' | 'changed' | 'failed' | 'skipped';
   changes: Change[];
+  /** The plan's notes (Plan.notes): shown, never counted as changes. */
+  notes?: string[];
   /** Module-specific output (e.g. a command's stdout/exitCode). */
   output?: Record<string, unknown>;
   error?: string;

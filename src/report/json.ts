@@ -44,6 +44,7 @@ export class JsonReporter implements Reporter {
       status: result.status,
       // A sensitive file's change says so, with or without --diff (and never has text).
       changes: this.options.diff ? changes : changes.map(({ description, sensitive }) => ({ description, ...(sensitive ? { sensitive } : {}) })),
+      ...(result.notes ? { notes: result.notes } : {}),
       ...(result.ignored ? { ignored: true } : {}),
       ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
       ...(result.error ? { error: result.error } : {}),

@@ -97,10 +97,12 @@ export class ListrReporter implements Reporter {
     const { result } = event;
     const changes = sealSensitive(result.changes);
     const label = `${event.handler ? 'handler: ' : ''}${event.task}`;
-    if (live && result.status !== 'ok' && result.status !== 'skipped') {
+    const notes = result.notes ?? [];
+    if (live && ((result.status !== 'ok' && result.status !== 'skipped') || notes.length > 0)) {
       if (result.status === 'changed') live.changed++;
       live.pending.push(mask(`${statusWord(result, this.check)} ${label}`));
       for (const change of changes) live.pending.push(mask(`  ~ ${change.description}`));
+      for (const note of notes) live.pending.push(mask(`  i ${note}`));
       if (result.error) live.pending.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
       this.refresh(live);
     }

@@ -28,6 +28,7 @@ export function taskLines(event: TaskEvent & { result: TaskResult }, options: Te
       }
     }
   }
+  for (const note of result.notes ?? []) lines.push(`${' '.repeat(14)}${color.cyan('i')} ${note}`);
   if (result.status === 'failed' && result.error) {
     lines.push(result.error.split('\n').map((line) => `${' '.repeat(14)}${color.red(line)}`).join('\n'));
   }

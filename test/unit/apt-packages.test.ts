@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { TaskError } from '../../src/errors.ts';
 import { parseAptPolicy } from '../../src/facts/apt-policy.ts';
 import { parseDpkgQuery } from '../../src/facts/dpkg.ts';
 import { transactionCommand, updateCommand } from '../../src/modules/apt/apt-get.ts';
+import { explainHeldLocks, waitForLocksCommand } from '../../src/modules/apt/locks.ts';
 import { parsePackageSpec, versionMatches } from '../../src/modules/apt/package-spec.ts';
 import { planPackages } from '../../src/modules/apt/packages-plan.ts';
 import { parseProbe, probeCommand } from '../../src/modules/apt/packages-probe.ts';
@@ -89,8 +90,13 @@ describe('planPackages', () => {
   });
 
   it('updates with cacheValidTime only when the lists are older', () => {
-    expect(plan({ names: ['hello'], cacheValidTime: 3600 }).changes).toEqual([]);
-    expect(plan({ names: ['hello'], cacheValidTime: 5 }).changes.map((c) => c.description)).toEqual(['update apt cache (lists are 6s old)']);
+    expect(plan({ names: ['hello'], cacheValidTime: 3600 })).toMatchObject({ changes: [], notes: [], upkeep: false });
+    // Old lists alone are not drift: a note, and upkeep for apply, but no change.
+    const old = plan({ names: ['hello'], cacheValidTime: 5 });
+    expect(old).toMatchObject({ changes: [], upkeep: true, transaction: { updateCache: true, action: null } });
+    expect(old.notes).toEqual(["apt's lists are 6s old, older than cacheValidTime (5s): apply refreshes them, not counted as a change"]);
+    // With something else to do the refresh is part of the change, as before.
+    expect(plan({ names: ['tree'], cacheValidTime: 5 })).toMatchObject({ changes: [{ description: 'update apt cache (lists are 6s old)' }, { description: 'install tree 2.2.1-1' }], upkeep: false, notes: [] });
     // Fresh enough lists are used as they are, even for an install.
     expect(plan({ names: ['tree'], updateCache: true, cacheValidTime: 3600 }).changes.map((c) => c.description)).toEqual(['install tree 2.2.1-1']);
     // A host without lists is always stale.
@@ -129,6 +135,16 @@ describe('planPackages', () => {
     expect(purge.transaction).toMatchObject({ action: 'purge', packages: ['hello', 'logrotate'] });
   });
 
+  it('leaves a held package alone with latest, saying so, and refuses to move it to a pinned version', () => {
+    const held = { ...trixie, dpkg: parseDpkgQuery('hello\tamd64\t2.10-5\thi \n') };
+    expect(held.dpkg[0]).toMatchObject({ installed: true, held: true });
+    const result = plan({ names: ['hello'], state: 'latest', defaultRelease: 'sid' }, { ...sid, dpkg: held.dpkg });
+    expect(result).toMatchObject({ changes: [], notes: ['hello is held at 2.10-5 (apt-mark hold): candidate 2.12.3-1 not installed'], transaction: { action: null } });
+    // Not held: the same plan upgrades.
+    expect(plan({ names: ['hello'], state: 'latest', defaultRelease: 'sid' }, sid).changes.map((c) => c.description)).toEqual(['upgrade hello 2.10-5 → 2.12.3-1']);
+    expect(() => plan({ names: ['hello=2.12*'] }, { ...sid, dpkg: held.dpkg })).toThrow(/hello is held at 2.10-5 \(apt-mark hold\): unhold it to change it to '2.12\*'/);
+  });
+
   it('explains an unknown default release', () => {
     expect(() => plan({ names: ['hello'], defaultRelease: 'nonexistent-release' }, parseProbe(fixture('apt-probe-unknown-release.txt')))).toThrow(
       /default release 'nonexistent-release' is not in apt's sources/,
@@ -158,7 +174,7 @@ describe('apt arguments and commands', () => {
     expect(command.startsWith(
       'DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a apt-get -y -q -o DPkg::Lock::Timeout=30 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold -o APT::Install-Recommends=false -t sid --allow-downgrades install nginx tree=2.2.1-1 || ',
     )).toBe(true);
-    expect(updateCommand(5)).toContain('-o DPkg::Lock::Timeout=5 --error-on=any update');
+    expect(updateCommand()).toContain('apt-get -q --error-on=any update && ');
   });
 
   it('finishes an interrupted dpkg configuration and retries the transaction once (run with stub tools)', () => {
@@ -216,5 +232,30 @@ describe('apt arguments and commands', () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
+  });
+});
+
+describe('waiting for apt locks', () => {
+  it('finds an fcntl lock holder through /proc/locks, names it after the wait, and passes once it is gone (run here with bash)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'apt-lock-'));
+    const lock = path.join(dir, 'lock');
+    writeFileSync(lock, '');
+    // apt's way of locking (fcntl F_SETLK write lock); prints once it holds the lock.
+    const script = 'open(my $f, ">>", $ARGV[0]) or die; my $l = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0); fcntl($f, F_SETLKW, $l) or die; $| = 1; print "locked\\n"; sleep 60';
+    const holder = spawn('perl', ['-MFcntl', '-e', script, lock]);
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      const waiting = spawnSync('bash', ['-c', waitForLocksCommand([lock, path.join(dir, 'absent')], 1)], { encoding: 'utf8' });
+      expect(waiting.status).toBe(75);
+      const error = explainHeldLocks(waiting.stderr, 1, context)!;
+      const commandLine = `perl -MFcntl -e ${script} ${lock}`;
+      expect(commandLine.length).toBeGreaterThan(160);
+      expect(error.message).toBe(`apt's lock is still held after waiting the lockTimeout of 1 s: ${lock} by process ${holder.pid} (perl: ${commandLine.slice(0, 160)}…)`);
+    } finally {
+      holder.kill();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    expect(spawnSync('bash', ['-c', waitForLocksCommand([lock], 1)], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: '' });
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -230,3 +230,45 @@ describe('engine', () => {
     expect(() => set({ key: 'x', value: 1 as unknown as string }, { name: 'bad one' })).toThrow(/task "bad one" \(kv.set\): invalid arguments\n {2}value:/);
   });
 });
+
+describe('engine: notes and upkeep (Plan.notes, Plan.upkeep)', () => {
+  // Like apt's lists older than cacheValidTime: worth showing and refreshing, not a change.
+  const refreshModule: Module<{ key: string; turnsIntoChange?: boolean }, unknown, { key: string; turnsIntoChange?: boolean }> = {
+    name: 'kv.refresh',
+    schema: z.object({ key: z.string(), turnsIntoChange: z.boolean().optional() }).strict(),
+    describe: (a) => `refresh ${a.key}`,
+    async plan(ctx, args) {
+      const stale = stores.get(ctx.host.name)!.get(args.key) === 'stale';
+      return stale ? { changes: [], notes: [`${args.key} is stale`], upkeep: true } : { changes: [] };
+    },
+    async apply(ctx, args) {
+      stores.get(ctx.host.name)!.set(args.key, 'fresh');
+      // Says nothing unless it changed something: upkeep alone must still count as ok.
+      return args.turnsIntoChange ? { changed: true } : undefined;
+    },
+  };
+  const refresh = moduleFunction(refreshModule);
+
+  it('check mode shows the notes, counts no change and exits 0; apply does the upkeep and stays ok', async () => {
+    fresh('a');
+    stores.get('a')!.set('cache', 'stale');
+    const book = definePlaybook([play({ name: 'p', hosts: 'all', tasks: [refresh({ key: 'cache' })] })]);
+    const checked = await run(book, ['a'], { check: true });
+    expect(checked.tasks[0]).toMatchObject({ status: 'ok', changes: [], notes: ['cache is stale'] });
+    expect(checked.code).toBe(0);
+    expect(stores.get('a')!.get('cache')).toBe('stale');
+
+    const applied = await run(book, ['a']);
+    expect(applied.tasks[0]).toMatchObject({ status: 'ok', changes: [], notes: ['cache is stale'] });
+    expect(applied.recap.hosts.a).toMatchObject({ ok: 1, changed: 0 });
+    expect(stores.get('a')!.get('cache')).toBe('fresh');
+    expect((await run(book, ['a'], { check: true })).tasks[0]).not.toHaveProperty('notes');
+  });
+
+  it('upkeep that turns into a change (apply says changed: true) is counted', async () => {
+    fresh('a');
+    stores.get('a')!.set('cache', 'stale');
+    const book = definePlaybook([play({ name: 'p', hosts: 'all', tasks: [refresh({ key: 'cache', turnsIntoChange: true })] })]);
+    expect((await run(book, ['a'])).recap.hosts.a).toMatchObject({ ok: 0, changed: 1 });
+  });
+});

@@ -13,11 +13,12 @@ const NONINTERACTIVE = raw('DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a');
 
 /**
  * `apt-get update` that fails on any source it could not fetch (by default apt only warns, and the
- * install that follows then fails far from the cause), waits for the lists lock, and touches the
- * stamp that cacheValidTime is measured against.
+ * install that follows then fails far from the cause) and touches the stamp that cacheValidTime is
+ * measured against. apt does not wait for the lists lock (DPkg::Lock::Timeout is dpkg's lock only):
+ * run waitForLocks(LISTS_LOCKS) first.
  */
-export function updateCommand(lockTimeout: number): string {
-  return sh`${NONINTERACTIVE} apt-get -q -o DPkg::Lock::Timeout=${lockTimeout} --error-on=any update && mkdir -p /var/lib/apt/periodic && touch ${UPDATE_STAMP}`;
+export function updateCommand(): string {
+  return sh`${NONINTERACTIVE} apt-get -q --error-on=any update && mkdir -p /var/lib/apt/periodic && touch ${UPDATE_STAMP}`;
 }
 
 export interface TransactionOptions {
@@ -59,11 +60,12 @@ export function transactionCommand(options: TransactionOptions): string {
 /** Turns apt-get's lock and lookup failures into messages a user can act on; null when not one of those. */
 export function explainAptFailure(result: ExecResult, lockTimeout: number, context: { host: string; task: string }): TaskError | null {
   const output = `${result.stderr}\n${result.stdout}`;
-  // apt prints "Could not get lock ... held by process N (name)" while waiting, then gives up with
-  // "Unable to acquire the dpkg frontend lock"; the first names the culprit.
+  // The locks were free a moment ago (waitForLocks): another process took one in between. apt
+  // prints "Could not get lock ... held by process N (name)", which names it; for the lists lock apt
+  // did not wait at all, so the message claims no wait.
   const lock = /Could not get lock [^\n]*/.exec(output) ?? /Unable to acquire the dpkg [^\n]*/.exec(output);
   if (lock) {
-    return new TaskError(`the dpkg lock is still held after waiting ${lockTimeout}s (lockTimeout): ${lock[0].trim()}`, context);
+    return new TaskError(`another process took apt's lock as apt-get started (lockTimeout ${lockTimeout} s): ${lock[0].trim()}`, context);
   }
   const missing = [...output.matchAll(/Unable to locate package (\S+)/g)].map((m) => m[1]);
   if (missing.length > 0) {

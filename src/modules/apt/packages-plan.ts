@@ -15,6 +15,10 @@ export interface AptTransaction {
 
 export interface AptPackagesPlan {
   changes: Change[];
+  /** Shown, not counted: lists older than cacheValidTime (when nothing else differs), held packages. */
+  notes: string[];
+  /** The only work is refreshing lists older than cacheValidTime: apply does it, the task stays ok. */
+  upkeep: boolean;
   transaction: AptTransaction;
 }
 
@@ -55,6 +59,7 @@ export function planPackages(
   const wantsUpdate = !afterUpdate && (args.updateCache || maxAge !== undefined);
 
   const changes: Change[] = [];
+  const notes: string[] = [];
   const packages: string[] = [];
   const unknown: string[] = [];
   const noCandidate: string[] = [];
@@ -78,6 +83,10 @@ export function planPackages(
 
     if (spec.version !== undefined) {
       if (current !== null && versionMatches(spec.version, current)) continue;
+      if (current !== null && installed?.held) {
+        // apt-get refuses to change a held package (without --allow-change-held-packages).
+        throw new TaskError(`${spec.name} is held at ${current} (apt-mark hold): unhold it to change it to '${spec.version}'`, context);
+      }
       const match = policy?.versions.find((v) => versionMatches(spec.version!, v.version) && !v.origins.every((o) => o === '/var/lib/dpkg/status'));
       if (!policy) {
         unknown.push(spec.name);
@@ -106,6 +115,12 @@ export function planPackages(
       continue;
     }
     if (current === policy.candidate) continue;
+    if (current !== null && installed?.held) {
+      // A hold is the admin's word that this version stays: `latest` leaves it (an upgrade planned
+      // on every run would only fail in apply, where apt-get refuses to change a held package).
+      notes.push(`${spec.name} is held at ${current} (apt-mark hold): candidate ${policy.candidate} not installed`);
+      continue;
+    }
     changes.push({ description: current === null ? `install ${spec.name} ${policy.candidate}` : `upgrade ${spec.name} ${current} → ${policy.candidate}` });
     packages.push(spec.name);
   }
@@ -129,11 +144,18 @@ export function planPackages(
     changes.push({ description: `install ${name} (after the cache update)` });
     packages.push(name);
   }
-  if (updatePlanned) {
+  // Lists older than cacheValidTime are not drift: when nothing else differs, a check run shows
+  // their age as a note (a `plan` run from cron does not alert on it) and apply refreshes them
+  // without counting a change, as Ansible's apt does with packages.
+  const upkeep = stale && changes.length === 0;
+  if (upkeep) {
+    const age = !state.hasLists ? 'apt has no package lists yet' : `apt's lists are ${state.listsAgeSeconds === null ? 'of unknown age' : `${formatAge(state.listsAgeSeconds)} old`}`;
+    notes.push(`${age}, older than cacheValidTime (${formatAge(maxAge!)}): apply refreshes them, not counted as a change`);
+  } else if (updatePlanned) {
     const age = !state.hasLists ? ' (no lists yet)' : state.listsAgeSeconds === null ? '' : ` (lists are ${formatAge(state.listsAgeSeconds)} old)`;
     changes.unshift({ description: `update apt cache${age}` });
   }
 
   const action = packages.length === 0 ? null : args.state === 'absent' ? (args.purge ? 'purge' : 'remove') : 'install';
-  return { changes, transaction: { updateCache: updatePlanned, action, packages, allowDowngrades } };
+  return { changes, notes, upkeep, transaction: { updateCache: updatePlanned, action, packages, allowDowngrades } };
 }

@@ -17,8 +17,15 @@ export const aptPackagesSchema = z
     installRecommends: z.boolean().default(false),
     /** With state absent: also remove configuration files (dpkg's purge). */
     purge: z.boolean().default(false),
-    /** Seconds to wait for another apt/dpkg (e.g. unattended-upgrades) to release its lock. */
-    lockTimeout: z.number().int().nonnegative().default(120),
+    /**
+     * Seconds to wait, in all, for other apt and dpkg runs (cloud-init, apt-daily, unattended-upgrades
+     * on a first boot) to release apt's lists lock and dpkg's locks. A fresh cloud image's first
+     * unattended-upgrades run often holds dpkg's lock for minutes; past this the task fails naming
+     * the holder.
+     */
+    lockTimeout: z.number().int().nonnegative().default(300),
+    /** Before any apt run, wait for `cloud-init status --wait` (within lockTimeout); skipped where cloud-init is absent. */
+    waitForCloudInit: z.boolean().default(false),
   })
   .refine((a) => a.names.length > 0 || a.updateCache || a.cacheValidTime !== undefined, {
     message: 'give names, or updateCache/cacheValidTime to only update the cache',

@@ -3,6 +3,7 @@ import { describeCommandFailure, throwIfFailed } from '../../engine/command-fail
 import type { ExecResult } from '../../transport/types.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { explainAptFailure, transactionCommand, updateCommand } from './apt-get.ts';
+import { DPKG_LOCKS, LISTS_LOCKS, LockBudget, waitForCloudInit, waitForLocks } from './locks.ts';
 import { parsePackageSpec } from './package-spec.ts';
 import { planPackages, type AptPackagesPlan } from './packages-plan.ts';
 import { parseProbe, probeCommand, type PolicyQuery } from './packages-probe.ts';
@@ -72,28 +73,36 @@ export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPack
   },
   async plan(ctx, args) {
     const plan = await probeAndPlan(ctx, args, false);
-    return { changes: plan.changes, data: plan };
+    return { changes: plan.changes, notes: plan.notes, upkeep: plan.upkeep, data: plan };
   },
   async apply(ctx, args, { data }) {
     let transaction = data!.transaction;
+    const cacheUpdated = transaction.updateCache;
+    // Planned changes count; a refresh of old lists (upkeep) alone does not.
+    const planned = data!.changes.length > 0;
+    const budget = new LockBudget(args.lockTimeout);
+    if (args.waitForCloudInit) await waitForCloudInit(ctx, budget);
     if (transaction.updateCache) {
-      await runApt(ctx, updateCommand(args.lockTimeout), args.lockTimeout);
+      await waitForLocks(ctx, LISTS_LOCKS, budget);
+      await runApt(ctx, updateCommand(), args.lockTimeout);
       // The fresh lists decide: versions may have moved and unknown names may now be known.
       transaction = (await probeAndPlan(ctx, args, true)).transaction;
     }
-    if (transaction.action === null) return { cacheUpdated: data!.transaction.updateCache, packages: [] };
+    if (transaction.action === null) return { changed: planned, cacheUpdated, packages: [] };
+    await waitForLocks(ctx, DPKG_LOCKS, budget);
     await runApt(
       ctx,
       transactionCommand({
         action: transaction.action,
         packages: transaction.packages,
-        lockTimeout: args.lockTimeout,
+        // A backstop for a process taking dpkg's lock right after the wait.
+        lockTimeout: budget.remaining(),
         installRecommends: args.installRecommends,
         defaultRelease: args.defaultRelease,
         allowDowngrades: transaction.allowDowngrades,
       }),
       args.lockTimeout,
     );
-    return { cacheUpdated: data!.transaction.updateCache, action: transaction.action, packages: transaction.packages };
+    return { changed: true, cacheUpdated, action: transaction.action, packages: transaction.packages };
   },
 };

@@ -37,7 +37,15 @@ export const aptRepositorySchema = z
     state: z.enum(['present', 'absent']).default('present'),
     /** Run `apt-get update` when a file changed, so later tasks see the packages. */
     updateCache: z.boolean().default(true),
-    lockTimeout: z.number().int().nonnegative().default(120),
+    /**
+     * Seconds to wait, in all, for other apt and dpkg runs (cloud-init, apt-daily, unattended-upgrades
+     * on a first boot) to release apt's lists lock and dpkg's locks. A fresh cloud image's first
+     * unattended-upgrades run often holds dpkg's lock for minutes; past this the task fails naming
+     * the holder.
+     */
+    lockTimeout: z.number().int().nonnegative().default(300),
+    /** Before any apt run, wait for `cloud-init status --wait` (within lockTimeout); skipped where cloud-init is absent. */
+    waitForCloudInit: z.boolean().default(false),
   });
 
 export type AptRepositoryArgs = z.output<typeof aptRepositorySchema>;

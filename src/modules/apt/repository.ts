@@ -4,6 +4,7 @@ import { parseFiles, readFilesScript } from '../../facts/file-contents.ts';
 import { writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { sh } from '../../transport/quote.ts';
 import { explainAptFailure, updateCommand } from './apt-get.ts';
+import { LISTS_LOCKS, LockBudget, waitForCloudInit, waitForLocks } from './locks.ts';
 import { repositoryPaths, wantedFiles, type RepositoryPaths } from './repository-files.ts';
 import { aptRepositorySchema, type AptRepositoryArgs, type AptRepositoryInput } from './repository-schema.ts';
 
@@ -45,9 +46,15 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, RepositoryPlanData, 
   async apply(ctx, args, { data }) {
     const { before, after, changed } = data!;
     const paths = repositoryPaths(args.name);
+    if (args.updateCache) {
+      // Before any file changes: a wait that gives up leaves the host as it was.
+      const budget = new LockBudget(args.lockTimeout);
+      if (args.waitForCloudInit) await waitForCloudInit(ctx, budget);
+      await waitForLocks(ctx, LISTS_LOCKS, budget);
+    }
     await setFiles(ctx, paths, after, changed);
     if (!args.updateCache) return { cacheUpdated: false };
-    const update = await ctx.exec(updateCommand(args.lockTimeout));
+    const update = await ctx.exec(updateCommand());
     if (update.exitCode !== 0) {
       // Like Ansible's apt_repository: a source apt cannot fetch would break every later apt
       // task on this host, so the old files go back before reporting the failure.
