@@ -45,6 +45,14 @@ describe('file.directory', () => {
     await checkThenFix(recurse, ['owner of /srv/app: root → deploy', 'owner/group/mode of 3 entries inside /srv/app'], snapshot);
     expect(await onHost('find /srv/app ! -user deploy | wc -l')).toBe('0\n');
   });
+
+  it('applies a mode to every directory inside, never through a link', async () => {
+    await onHost('mkdir -p /srv/tree/a/b /srv/outside && chmod 0755 /srv/outside && ln -sfn /srv/outside /srv/tree/a/link');
+    await run(file.directory({ path: '/srv/tree', mode: '0750', recurse: true }));
+    expect(await onHost('stat -c "%a %n" /srv/tree /srv/tree/a /srv/tree/a/b /srv/outside')).toBe(
+      '750 /srv/tree\n750 /srv/tree/a\n750 /srv/tree/a/b\n755 /srv/outside\n',
+    );
+  });
 });
 
 describe('file.copy', () => {
