@@ -20,11 +20,12 @@ const REFUSED = 96;
 
 /**
  * `script` (bash) run as `account`, with `args` as its $1...: through setpriv when the session is
- * root (no PAM, no login shell: the account's shell may be nologin); as the session user otherwise,
- * which is then the only identity the kernel lets it act with anyway.
+ * root (no PAM, no login shell: the account's shell may be nologin; numeric ids, as setpriv before
+ * util-linux 2.33 requires); as the session user otherwise, which is then the only identity the
+ * kernel lets it act with anyway.
  */
 export function asAccount(account: string | RawShell, script: string, args: Array<string | RawShell> = []): string {
-  return sh`if [ "$EUID" = 0 ]; then __as=(setpriv --reuid=${account} --regid="$(id -g -- ${account})" --init-groups --); else __as=(); fi
+  return sh`if [ "$EUID" = 0 ]; then __as=(setpriv --reuid="$(id -u -- ${account})" --regid="$(id -g -- ${account})" --init-groups --); else __as=(); fi
 "\${__as[@]}" bash -c ${`cd / || exit 1\n${script}`} bash ${args}`;
 }
 
