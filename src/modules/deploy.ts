@@ -70,12 +70,10 @@ async function apply(ctx: TaskContext, args: Args, planned: { data?: DeployData 
     const tar = await tarBundle(bundle);
     const staging = `${release}.partial`;
     // Unpack beside the final place and rename: a release directory is either complete or absent.
-    await ctx.run(
-      sh`set -e; rm -rf ${staging}; mkdir -p ${staging}; tar -xf - -C ${staging} --no-same-owner` +
-        (owner ? sh`; chown -R ${owner} ${staging}` : ''),
-      { stdin: tar },
-    );
-    await ctx.run(sh`cat > ${`${staging}/${MANIFEST}`}`, { stdin: bundle.manifest });
+    await ctx.run(sh`set -e; rm -rf ${staging}; mkdir -p ${staging}; tar -xf - -C ${staging} --no-same-owner`, { stdin: tar });
+    // The manifest is written while the directory is still root's, and only then handed over: once
+    // the owner has it, a link it plants at the manifest's name would be written through by root.
+    await ctx.run(sh`cat > ${`${staging}/${MANIFEST}`}` + (owner ? sh` && chown -R ${owner} ${staging}` : ''), { stdin: bundle.manifest });
     if (args.install) {
       await ctx.run(
         owner && args.owner

@@ -7,11 +7,11 @@ import { z } from 'zod';
 import { TaskError } from '../errors.ts';
 import { moduleFunction } from '../playbook/task.ts';
 import { revealed, Secret } from '../secrets/secret.ts';
-import { raw, sh } from '../transport/quote.ts';
-import { attributeChanges, normalizeMode, setAttributesCommand, type CurrentAttributes } from './file/attributes.ts';
-import { writeFile } from './file/write.ts';
+import { sh } from '../transport/quote.ts';
+import { attributeChanges, normalizeMode, type CurrentAttributes } from './file/attributes.ts';
 import { accountName } from './group.ts';
 import type { Change, Module, Plan, TaskContext } from './types.ts';
+import { keysProbe, refusal, writeKeys } from './user-keys.ts';
 
 export const userSchema = z
   .object({
@@ -59,6 +59,8 @@ export interface UserState {
   sshDir?: CurrentAttributes;
   keysFile?: CurrentAttributes;
   keysContent?: string;
+  /** A path under the home that the key probe refused to follow or adopt: "PATH why". */
+  keysRefused?: string;
 }
 
 const KEYS_MARKER = '--keys--';
@@ -77,11 +79,8 @@ export function userStateCommand(args: UserArgs): string {
   ];
   if (args.password !== undefined) lines.push(sh`echo "shadow:$(getent shadow "$n" | cut -d: -f2)"`);
   if (args.authorizedKeys !== undefined) {
-    lines.push(
-      sh`h=$(printf '%s' "$pw" | cut -d: -f6)`,
-      sh`[ -d "$h/.ssh" ] && echo "sshdir:$(stat -c '%a|%U|%G' "$h/.ssh")"`,
-      sh`if [ -f "$h/.ssh/authorized_keys" ]; then echo "keysfile:$(stat -c '%a|%U|%G' "$h/.ssh/authorized_keys")"; echo ${KEYS_MARKER}; cat "$h/.ssh/authorized_keys"; fi`,
-    );
+    // Read as the account itself (user-keys.ts): root never opens a path the account controls.
+    lines.push(sh`h=$(printf '%s' "$pw" | cut -d: -f6)`, keysProbe(KEYS_MARKER));
   }
   lines.push(sh`true )`);
   return lines.filter(Boolean).join('\n');
@@ -104,6 +103,12 @@ export function parseUserState(output: string): UserState {
     const key = line.slice(0, colon);
     const value = line.slice(colon + 1);
     switch (key) {
+      case 'refused': {
+        // `refused:WHY:PATH` (the path last: it may hold colons).
+        const split = value.indexOf(':');
+        state.keysRefused = `${value.slice(split + 1)} ${value.slice(0, split)}`;
+        break;
+      }
       case 'hasgroup':
         state.existingGroups.push(value);
         break;
@@ -263,7 +268,9 @@ async function readState(ctx: TaskContext, args: UserArgs): Promise<UserState> {
 }
 
 async function plan(ctx: TaskContext, args: UserArgs): Promise<Plan<UserPlanData>> {
-  return planUser(await readState(ctx, args), args);
+  const state = await readState(ctx, args);
+  if (state.keysRefused !== undefined && args.state === 'present') throw refusal(ctx, args.name, state.keysRefused);
+  return planUser(state, args);
 }
 
 function useraddCommand(args: UserArgs): string {
@@ -284,15 +291,8 @@ async function applyKeys(ctx: TaskContext, args: UserArgs, data: UserPlanData): 
   const pw = await ctx.run(sh`getent passwd ${args.name} | cut -d: -f6`);
   const home = pw.stdout.trim();
   if (!home) throw new TaskError(`user ${args.name} has no home directory for its authorized keys`);
-  const sshDir = `${home}/.ssh`;
-  const group = (await ctx.run(sh`id -gn ${args.name}`)).stdout.trim();
-  // The directory with its final owner and mode (install -d also fixes an existing one) before any key lands in it.
-  await ctx.run(sh`install -d -m 0700 -o ${args.name} -g ${group} -- ${sshDir}`);
-  if (data.keys !== undefined) {
-    await writeFile(ctx, `${sshDir}/authorized_keys`, Buffer.from(data.keys, 'utf8'), { owner: args.name, group, mode: '0600' });
-  } else {
-    await ctx.run(sh`if [ -f ${`${sshDir}/authorized_keys`} ]; then ${raw(setAttributesCommand(`${sshDir}/authorized_keys`, { owner: args.name, mode: '0600' }))}; fi`);
-  }
+  // As the account (user-keys.ts): the directory and file get its owner by construction.
+  await writeKeys(ctx, args.name, home, data.keys);
 }
 
 async function apply(ctx: TaskContext, args: UserArgs, planned: Plan<UserPlanData>): Promise<void> {

@@ -3,8 +3,8 @@
  * plan is one stat or read, its apply one write). File contents travel on stdin, never in argv.
  *
  * Writes are atomic: the content goes to a temporary file in the target directory (same filesystem,
- * so the final `mv` is a rename(2)), which mktemp creates 0600 and owned by the session user, so it
- * is never readable by anyone the final file would not be. Owner and mode are set before the rename,
+ * so the final `mv` is a rename(2)), created 0600 (umask 077) and owned by the session user, so it
+ * is never readable by anyone the final file would not be, and written through its descriptor only. Owner and mode are set before the rename,
  * then the optional validator runs on the temporary file. Any failure (or signal) removes the
  * temporary file through a trap and leaves the old file untouched.
  */
@@ -164,21 +164,28 @@ export function writeScript(path: string, options: WriteOptions, backupPath?: st
   const template = posix.join(dir, `.${posix.basename(path)}.shipshape-XXXXXX`);
   const lines = [
     sh`__p=${path}`,
-    sh`__t=$(mktemp -- ${template}) || exit 1`,
+    // The name only: the file is created below with O_EXCL (bash's noclobber), so a name planted
+    // meanwhile (a link, in a directory another account may write to) fails the write instead of
+    // being written through. From then on the content, owner and mode go through the open
+    // descriptor (fd 3, and /proc/self/fd/3 for chown and chmod), never through the name, which
+    // the directory's owner could swap for a link to /etc/shadow between two of these commands.
+    sh`__t=$(mktemp -u -- ${template}) || exit 1`,
+    `__u=$(umask); umask 077; set -C; exec 3>"$__t" || exit 1; set +C; umask "$__u"`,
     `trap 'rm -f -- "$__t"' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM`,
-    `cat > "$__t" || exit 1`,
+    `cat >&3 || exit 1`,
   ];
   if (options.owner !== undefined || options.group !== undefined) {
     const spec = `${options.owner ?? ''}${options.group !== undefined ? `:${options.group}` : ''}`;
-    lines.push(sh`chown -- ${spec} "$__t" || exit 1`);
+    lines.push(sh`chown -- ${spec} /proc/self/fd/3 || exit 1`);
   } else {
-    lines.push(`if [ -e "$__p" ] && [ "$EUID" = 0 ]; then chown --reference="$__p" -- "$__t" || exit 1; fi`);
+    lines.push(`if [ -e "$__p" ] && [ "$EUID" = 0 ]; then chown --reference="$__p" -- /proc/self/fd/3 || exit 1; fi`);
   }
   if (options.mode !== undefined) {
-    lines.push(sh`chmod -- ${octalMode(options.mode)} "$__t" || exit 1`);
+    lines.push(sh`chmod -- ${octalMode(options.mode)} /proc/self/fd/3 || exit 1`);
   } else {
-    lines.push(`if [ -e "$__p" ]; then chmod --reference="$__p" -- "$__t"; else chmod -- "$(printf '%o' $(( 0666 & ~0$(umask) )))" "$__t"; fi || exit 1`);
+    lines.push(`if [ -e "$__p" ]; then chmod --reference="$__p" -- /proc/self/fd/3; else chmod -- "$(printf '%o' $(( 0666 & ~0$(umask) )))" /proc/self/fd/3; fi || exit 1`);
   }
+  lines.push('exec 3>&-');
   if (options.validate !== undefined) {
     // The validator is the playbook's own shell command; only %s is ours to fill in. A subshell,
     // so an `exit` in it ends the validator, not this script (whose trap must still clean up).

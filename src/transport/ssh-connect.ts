@@ -12,7 +12,7 @@ import { ConfigError, ConnectionError, HostKeyError } from '../errors.ts';
 import type { ConnectionSettings } from '../inventory/types.ts';
 import { revealed } from '../secrets/secret.ts';
 import { defaultKnownHostsPath, knownHostName, preferredHostKeyAlgorithms, readKnownHosts, verifyHostKey } from './known-hosts.ts';
-import { applySshConfig, parseProxyJump, readSshConfig } from './ssh-config.ts';
+import { applySshConfig, parseProxyJump, readSshConfig, type JumpHost } from './ssh-config.ts';
 
 /** ssh2's host key algorithms, ed25519 first (ssh2 1.x defaults). */
 const HOST_KEY_ALGORITHMS = [
@@ -217,9 +217,21 @@ function forwardOut(client: Client, host: string, address: string, port: number)
 }
 
 /**
+ * The settings one ProxyJump hop is reached with (before its own ssh_config entry is applied): its
+ * address, port and user, and of the target's credentials only those that reveal nothing to the
+ * hop: the private key (a signature proves possession of it) and the agent. Never the target's
+ * password nor its become password: a jump host is another machine, often run by someone else, and
+ * a password sent to it is a password given to it. A hop that wants a password is refused.
+ */
+export function jumpHostSettings(target: ConnectionSettings, hop: JumpHost): ConnectionSettings {
+  const { password: _password, becomePassword: _becomePassword, proxyJump: _proxyJump, ...rest } = target;
+  return { ...rest, address: hop.address, port: hop.port ?? 22, user: hop.user ?? target.user, become: false };
+}
+
+/**
  * Connects to a host (through its ProxyJump chain when there is one). Each jump host is verified
- * against the same known_hosts file and authenticated with the same credentials, after its own
- * ssh_config entry is applied, as OpenSSH does.
+ * against the same known_hosts file and authenticated with the key and agent only (never the
+ * target's password: jumpHostSettings), after its own ssh_config entry is applied, as OpenSSH does.
  */
 export async function openClient(host: string, given: ConnectionSettings, options: ClientOptions): Promise<OpenedClient> {
   const settings = resolveSettings(given, options);
@@ -228,10 +240,7 @@ export async function openClient(host: string, given: ConnectionSettings, option
   try {
     if (settings.proxyJump) {
       for (const hop of parseProxyJump(settings.proxyJump)) {
-        const hopSettings = resolveSettings(
-          { ...settings, address: hop.address, port: hop.port ?? 22, user: hop.user ?? settings.user, proxyJump: undefined },
-          options,
-        );
+        const hopSettings = resolveSettings(jumpHostSettings(settings, hop), options);
         const label = `${host} (jump host ${hop.address})`;
         const jump = await openOne(label, hopSettings, options, sock);
         jumps.push(jump);

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeContext } from '../../src/engine/task-run.ts';
 import { file } from '../../src/modules/file.ts';
+import { validateArgs } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { useModuleHost } from './support/module-host.ts';
 
@@ -42,6 +44,14 @@ describe('file.directory', () => {
     const snapshot = () => onHost('find /srv/app -printf "%u %p\\n" | sort');
     await checkThenFix(recurse, ['owner of /srv/app: root → deploy', 'owner/group/mode of 3 entries inside /srv/app'], snapshot);
     expect(await onHost('find /srv/app ! -user deploy | wc -l')).toBe('0\n');
+  });
+
+  it('applies a mode to every directory inside, never through a link', async () => {
+    await onHost('mkdir -p /srv/tree/a/b /srv/outside && chmod 0755 /srv/outside && ln -sfn /srv/outside /srv/tree/a/link');
+    await run(file.directory({ path: '/srv/tree', mode: '0750', recurse: true }));
+    expect(await onHost('stat -c "%a %n" /srv/tree /srv/tree/a /srv/tree/a/b /srv/outside')).toBe(
+      '750 /srv/tree\n750 /srv/tree/a\n750 /srv/tree/a/b\n755 /srv/outside\n',
+    );
   });
 });
 
@@ -203,3 +213,35 @@ describe('file.line', () => {
     expect(await onHost('stat -c %a /etc/shipshape-test/new.conf && cat /etc/shipshape-test/new.conf')).toBe('640\nenabled=1\n');
   });
 });
+
+describe('a file in a directory another account controls', () => {
+  it('fixes owner and mode of the file itself: a link swapped in between plan and apply is never followed', async () => {
+    // dana owns /home/dana/app, so she may replace anything in it. Root left a file there that the
+    // task wants to hand over to her (owner, group and mode drift: an in-place fix, no rewrite).
+    await onHost('id dana >/dev/null 2>&1 || useradd -m dana');
+    await onHost('install -d -o dana -g dana /home/dana/app && printf "setting=1\\n" > /home/dana/app/app.conf && chown root:root /home/dana/app/app.conf && chmod 0600 /home/dana/app/app.conf');
+    await onHost('printf "root only\\n" > /root/victim.conf && chmod 0600 /root/victim.conf');
+    const task = file.copy({ dest: '/home/dana/app/app.conf', content: 'setting=1\n', owner: 'dana', group: 'dana', mode: '0644' });
+    const ctx = makeContext(task, {
+      conn: lab.session.conn,
+      host: lab.session.view,
+      check: false,
+      become: true,
+      registered: {},
+      baseDir: localDir,
+      earlierChanges: false,
+    });
+    const args = validateArgs(task.module, task.args);
+    const planned = await task.module.plan(ctx, args);
+    expect(planned.changes.map((c) => c.description)).toEqual([
+      'owner of /home/dana/app/app.conf: root → dana',
+      'group of /home/dana/app/app.conf: root → dana',
+      'mode of /home/dana/app/app.conf: 0600 → 0644',
+    ]);
+    // Between plan and apply, dana swaps the file for a link to a file only root may read.
+    await onHost("setpriv --reuid=dana --regid=dana --init-groups -- sh -c 'rm -f /home/dana/app/app.conf && ln -s /root/victim.conf /home/dana/app/app.conf'");
+    await task.module.apply(ctx, args, planned).catch(() => undefined);
+    expect(await onHost('stat -c "%U %G %a" /root/victim.conf')).toBe('root root 600\n');
+  });
+});
+

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as apt from '../../src/modules/apt.ts';
 import * as http from '../../src/modules/http.ts';
 import * as systemd from '../../src/modules/systemd.ts';
+import { Secret } from '../../src/secrets/secret.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('http-01');
@@ -72,4 +73,46 @@ describe('http.check', () => {
     const late = await run(http.check({ url: 'http://127.0.0.1:8080/health', bodyContains: 'ok', retries: 30, delay: 0.5 }));
     expect(late.status, late.error).toBe('ok');
   });
+
+  it('sends a body beginning with @ literally, on stdin: neither a file read on the host nor in its process list', async () => {
+    // A listener on the host that keeps the request it got and, while curl waits for the answer,
+    // the host's process list (every process's argv).
+    await onHost(
+      'cat > /usr/local/bin/record-request.pl && systemd-run --unit=record-request perl /usr/local/bin/record-request.pl',
+      `use IO::Socket::INET;
+my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 8181, Listen => 5, ReuseAddr => 1) or die "listen: $!";
+while (my $c = $s->accept) {
+  my $head = '';
+  while ($head !~ /\\r\\n\\r\\n/) { sysread($c, my $b, 1) or last; $head .= $b; }
+  my ($len) = $head =~ /Content-Length:\\s*(\\d+)/i;
+  my $body = '';
+  while (length($body) < ($len // 0)) { sysread($c, my $b, $len - length($body)) or last; $body .= $b; }
+  system('ps -eo args > /tmp/ps.txt');
+  open(my $f, '>', '/tmp/head.txt'); print $f $head; close $f;
+  open($f, '>', '/tmp/body.txt'); binmode $f; print $f $body; close $f;
+  print $c "HTTP/1.0 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok";
+  close $c;
+}
+`,
+    );
+    const body = '@/etc/hostname\nsecond line "quoted" \\ back\tslash\r\nend-of-body-7f3a';
+    const result = await run(
+      http.check({
+        url: 'http://127.0.0.1:8181/hook',
+        method: 'POST',
+        body,
+        headers: { 'X-Token': new Secret('tok-9c1e-secret', 'token') },
+        retries: 20,
+        delay: 0.3,
+      }),
+    );
+    expect(result.status, result.error).toBe('ok');
+    expect(await onHost('cat /tmp/body.txt')).toBe(body);
+    expect(await onHost('cat /tmp/head.txt')).toContain('X-Token: tok-9c1e-secret\r\n');
+    const processes = await onHost('cat /tmp/ps.txt');
+    expect(processes).toContain('curl ');
+    for (const part of ['/etc/hostname', 'end-of-body-7f3a', 'tok-9c1e-secret']) expect(processes).not.toContain(part);
+    await onHost('systemctl stop record-request');
+  });
 });
+

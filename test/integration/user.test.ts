@@ -3,9 +3,13 @@
  * docker exec (not shipshape) → apply again changes nothing → drift by hand → --check reports it
  * and changes nothing → apply fixes it.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { group } from '../../src/modules/group.ts';
 import { user } from '../../src/modules/user.ts';
+import { startCli } from './support/cli.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ann@laptop';
@@ -95,5 +99,74 @@ describe('user', () => {
     expect(result.status).toBe('failed');
     expect(result.error).toContain('group(s) nosuchgroup do not exist');
     expect((await lab.host.shell('getent passwd bob')).exitCode).toBe(2);
+  });
+});
+
+describe('user keys in a home the account controls', () => {
+  // The account owns its home, so it may replace /home/mallory/.ssh or authorized_keys with anything between
+  // two runs. Each case: refused by the real CLI in plan and apply, naming host, task and path,
+  // printing nothing of what the link points to, and the link's target untouched.
+  const KEY_M = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm m@x';
+  const keys = user({ name: 'mallory', authorizedKeys: [KEY_M] }, { name: 'keys of mallory' });
+  const PLAYBOOK = path.resolve('test/fixtures/reliability/user-keys.ts');
+  const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-user-keys-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const asMallory = (cmd: string) => onHost(`setpriv --reuid=mallory --regid=mallory --init-groups -- sh -c '${cmd}'`);
+
+  /** plan (with diffs), plan --json, apply --diff and apply --json through the CLI: each must fail with `reason`, without `secretLines`. */
+  async function refusedEverywhere(reason: string, secretLines: string[]): Promise<void> {
+    const host = lab.host;
+    const inventory = path.join(dir, 'inventory.json');
+    writeFileSync(
+      inventory,
+      JSON.stringify({
+        defaults: { user: 'deploy', become: true, privateKey: host.privateKeyPath, knownHosts: host.knownHostsPath },
+        hosts: { [host.name]: { address: host.address, port: host.port } },
+      }),
+    );
+    for (const args of [['plan'], ['plan', '--json'], ['apply', '--diff'], ['apply', '--json']]) {
+      const result = await startCli([args[0], PLAYBOOK, '-i', inventory, ...args.slice(1)]).done;
+      const output = result.stdout + result.stderr;
+      expect(result.code, `${args.join(' ')}: ${output}`).toBe(1);
+      for (const part of [host.name, 'keys of mallory', reason]) expect(output, args.join(' ')).toContain(part);
+      for (const line of secretLines) expect(output, args.join(' ')).not.toContain(line);
+    }
+  }
+
+  it('refuses authorized_keys linked to /etc/shadow: never read, shown nor written', async () => {
+    await converge(keys);
+    const shadowBefore = await onHost('sha256sum /etc/shadow; stat -c "%U %G %a %h" /etc/shadow');
+    const shadowLines = (await onHost('cat /etc/shadow')).split('\n').filter((l) => l.includes(':'));
+    await asMallory('ln -sf /etc/shadow /home/mallory/.ssh/authorized_keys');
+
+    await refusedEverywhere('/home/mallory/.ssh/authorized_keys is a symbolic link', shadowLines);
+    const engineRun = await run(keys);
+    expect(engineRun.status).toBe('failed');
+    expect(JSON.stringify(engineRun)).not.toContain('root:');
+    expect(await onHost('sha256sum /etc/shadow; stat -c "%U %G %a %h" /etc/shadow')).toBe(shadowBefore);
+    expect(await onHost('readlink /home/mallory/.ssh/authorized_keys')).toBe('/etc/shadow\n');
+  });
+
+  it('refuses /home/mallory/.ssh linked to a root-owned directory: its owner and mode stay', async () => {
+    await onHost('mkdir -p /srv/rootonly && chmod 0755 /srv/rootonly');
+    const before = await onHost('stat -c "%U %G %a" /srv/rootonly /etc/sudoers.d; ls -A /srv/rootonly /etc/sudoers.d');
+    await asMallory('rm -rf /home/mallory/.ssh && ln -s /srv/rootonly /home/mallory/.ssh');
+    await refusedEverywhere('/home/mallory/.ssh is a symbolic link', []);
+    await asMallory('rm /home/mallory/.ssh && ln -s /etc/sudoers.d /home/mallory/.ssh');
+    await refusedEverywhere('/home/mallory/.ssh is a symbolic link', []);
+    expect(await onHost('stat -c "%U %G %a" /srv/rootonly /etc/sudoers.d; ls -A /srv/rootonly /etc/sudoers.d')).toBe(before);
+  });
+
+  it('refuses a file in /home/mallory/.ssh owned by another account, then converges once it is gone', async () => {
+    await asMallory('rm /home/mallory/.ssh && mkdir -m 0700 /home/mallory/.ssh');
+    await onHost('echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAInobodys nobody@x" > /home/mallory/.ssh/authorized_keys && chown nobody:nogroup /home/mallory/.ssh/authorized_keys && chmod 0644 /home/mallory/.ssh/authorized_keys');
+    await refusedEverywhere('/home/mallory/.ssh/authorized_keys is owned by nobody, not by the account', []);
+    expect(await onHost('stat -c "%U %G %a" /home/mallory/.ssh/authorized_keys')).toBe('nobody nogroup 644\n');
+
+    await onHost('rm /home/mallory/.ssh/authorized_keys');
+    await converge(keys);
+    expect(await onHost('stat -c "%U %G %a" /home/mallory/.ssh /home/mallory/.ssh/authorized_keys; cat /home/mallory/.ssh/authorized_keys')).toBe(
+      `mallory mallory 700\nmallory mallory 600\n${KEY_M}\n`,
+    );
   });
 });

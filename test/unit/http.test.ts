@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFromController } from '../../src/modules/http/controller.ts';
-import { curlCommand, headerLines, parseCurlOutput } from '../../src/modules/http/curl.ts';
+import { curlCommand, curlConfig, parseCurlOutput } from '../../src/modules/http/curl.ts';
 import { httpCheckSchema } from '../../src/modules/http/schema.ts';
 import { judgeAnswer } from '../../src/modules/http/verdict.ts';
 import { httpCheckModule } from '../../src/modules/http.ts';
@@ -15,9 +15,18 @@ describe('curl on the host', () => {
   it('builds a quoted curl command with headers kept off the command line', () => {
     const a = args({ url: "http://127.0.0.1/it's", headers: { Authorization: new Secret('Bearer t0ken-xyz', 't') }, validateCerts: false, timeout: 3 });
     const command = curlCommand(a);
-    expect(command).toContain("curl -sS -X GET --max-time 3 -H @- -k -w '\n@@shipshape-http-status %{http_code}\n' -- 'http://127.0.0.1/it'\\''s'");
+    expect(command).toContain("curl -sS -X GET --max-time 3 -K - -k -w '\n@@shipshape-http-status %{http_code}\n' -- 'http://127.0.0.1/it'\\''s'");
     expect(command).not.toContain('t0ken');
-    expect(headerLines(a)).toBe('Authorization: Bearer t0ken-xyz\n');
+    expect(curlConfig(a)).toBe('header = "Authorization: Bearer t0ken-xyz"\n');
+  });
+
+  it('sends the body through stdin as data-raw (never a file read for "@...", never in argv), escaped for curl\'s config', () => {
+    const a = args({ url: 'http://127.0.0.1/hook', method: 'POST', body: '@/etc/shadow\n"q" \\ \t\r end' });
+    expect(curlCommand(a)).not.toContain('/etc/shadow');
+    expect(curlCommand(a)).not.toContain('--data');
+    expect(curlCommand(a)).toContain(' -K - ');
+    expect(curlConfig(a)).toBe('data-raw = "@/etc/shadow\\n\\"q\\" \\\\ \\t\\r end"\n');
+    expect(curlCommand(args({ url: 'http://127.0.0.1/' }))).not.toContain('-K');
   });
 
   it('parses status from the end, so a body cannot fake it', () => {

@@ -67,8 +67,21 @@ export function attributesDiffer(current: CurrentAttributes, wanted: Attributes)
  * The command setting the wanted attributes on a path (empty string when none is wanted).
  * chown comes first: chown clears setuid/setgid bits, so chmod must run after it.
  */
-export function setAttributesCommand(path: string, wanted: Attributes, options: { recurse?: boolean } = {}): string {
+export function setAttributesCommand(path: string, wanted: Attributes, options: { recurse?: boolean; follow?: boolean } = {}): string {
   const parts: string[] = [];
+  // follow: false (a file's own attributes, planned from lstat): a link found at the path by the
+  // time this runs (its directory's owner may have swapped it in) is changed itself, never its
+  // target. `chmod -h` (coreutils 9.5+) skips a link; older chmod lacks it, so the path is checked first.
+  if (options.follow === false) {
+    if (wanted.owner !== undefined || wanted.group !== undefined) {
+      const spec = `${wanted.owner ?? ''}${wanted.group !== undefined ? `:${wanted.group}` : ''}`;
+      parts.push(sh`chown -h -- ${spec} ${path}`);
+    }
+    if (wanted.mode !== undefined) {
+      parts.push(sh`{ chmod -h ${wanted.mode} -- ${path} 2>/dev/null || { [ ! -L ${path} ] && chmod ${wanted.mode} -- ${path}; }; }`);
+    }
+    return parts.join(' && ');
+  }
   const chown = options.recurse ? 'chown -R' : 'chown';
   if (wanted.owner !== undefined || wanted.group !== undefined) {
     const spec = `${wanted.owner ?? ''}${wanted.group !== undefined ? `:${wanted.group}` : ''}`;

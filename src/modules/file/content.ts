@@ -140,6 +140,6 @@ export async function applyContent(ctx: TaskContext, wanted: WantedContent, data
     });
     return;
   }
-  const command = setAttributesCommand(wanted.path, data.attributes);
+  const command = setAttributesCommand(wanted.path, data.attributes, { follow: false });
   if (command !== '') await ctx.run(command);
 }

@@ -81,7 +81,13 @@ async function apply(ctx: TaskContext, args: DirectoryArgs, planned: Plan<Direct
     const owner = { owner: args.owner, group: args.group };
     const chown = setAttributesCommand(args.path, owner, { recurse: true });
     if (chown) commands.push(chown);
-    if (args.mode) commands.push(sh`find ${args.path} -type d -exec chmod ${args.mode} -- {} +`);
+    // The tree may belong to an account that swaps a directory for a link while find runs: chmod
+    // -h (coreutils 9.5+, tested for first) never follows one; older chmod has no such option.
+    if (args.mode) {
+      commands.push(
+        sh`if chmod -h --help >/dev/null 2>&1; then find ${args.path} -type d -exec chmod -h ${args.mode} -- {} +; else find ${args.path} -type d -exec chmod ${args.mode} -- {} +; fi`,
+      );
+    }
   }
   if (commands.length) await ctx.run(commands.join(' && '));
 }

@@ -14,10 +14,10 @@ export function curlCommand(args: HttpCheckArgs): string {
     args.method,
     '--max-time',
     String(args.timeout),
-    // Headers come from stdin (`-H @-`): an Authorization secret never reaches a command line.
-    ...(Object.keys(args.headers).length ? ['-H', '@-'] : []),
+    // Headers and body come from stdin as a curl config (curlConfig): neither an Authorization
+    // secret nor the body ever reaches a command line.
+    ...(curlConfig(args) !== '' ? ['-K', '-'] : []),
     ...(args.method === 'HEAD' ? ['--head'] : []),
-    ...(args.body !== undefined ? ['--data-binary', args.body] : []),
     ...(args.followRedirects ? ['-L'] : []),
     ...(args.validateCerts ? [] : ['-k']),
     ...(args.caFile ? ['--cacert', args.caFile] : []),
@@ -28,10 +28,21 @@ export function curlCommand(args: HttpCheckArgs): string {
   return sh`if ! command -v curl >/dev/null 2>&1; then echo @@no-curl; exit 0; fi; curl ${flags} -- ${args.url}`;
 }
 
-export function headerLines(args: HttpCheckArgs): string {
-  return Object.entries(args.headers)
-    .map(([name, value]) => `${name}: ${revealed(value)}\n`)
-    .join('');
+/** A value in curl's config syntax: double-quoted, with its escapes (so one value stays one line). */
+function configValue(text: string): string {
+  const escapes: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+  return `"${text.replace(/[\\"\n\r\t\v]/g, (c) => escapes[c])}"`;
+}
+
+/**
+ * What curl reads from stdin (`-K -`): the headers, and the body as `data-raw`, which curl sends
+ * as it is. On the command line `--data-binary @/etc/hostname` would make curl read that file on
+ * the host and send it, and any body there shows in the host's process list.
+ */
+export function curlConfig(args: HttpCheckArgs): string {
+  const lines = Object.entries(args.headers).map(([name, value]) => `header = ${configValue(`${name}: ${revealed(value)}`)}\n`);
+  if (args.body !== undefined) lines.push(`data-raw = ${configValue(args.body)}\n`);
+  return lines.join('');
 }
 
 /** Parses curl's output; a string is the reason no answer came (refused, timeout, TLS). */
@@ -46,8 +57,8 @@ export function parseCurlOutput(stdout: string, stderr: string, exitCode: number
 
 /** One request made by curl on the target host. */
 export async function requestFromHost(ctx: TaskContext, args: HttpCheckArgs): Promise<HttpAnswer | string> {
-  const headers = headerLines(args);
-  const result = await ctx.exec(curlCommand(args), headers ? { stdin: headers } : {});
+  const config = curlConfig(args);
+  const result = await ctx.exec(curlCommand(args), config ? { stdin: config } : {});
   if (result.stdout.startsWith('@@no-curl')) {
     // A fallback through bash's /dev/tcp could not do TLS, redirects or timeouts honestly.
     throw new TaskError(`curl is not installed on ${ctx.host.name}: install it (apt.packages { names: ['curl'] }) or set fromHost: false`, {
