@@ -193,7 +193,7 @@ describe('shipshape CLI on three hosts', () => {
     const entry = readFileSync(h1.knownHostsPath, 'utf8').split('\n').find((l) => l.startsWith(`${h1.address} `) || l.startsWith(`[${h1.address}]:${h1.port} `))!;
     const [, keyType, key] = entry.split(' ');
     const fingerprint = `SHA256:${createHash('sha256').update(Buffer.from(key, 'base64')).digest('base64').replace(/=+$/, '')}`;
-    await h1.shell('echo tampered > /srv/basic/motd');
+    await h1.shell('mkdir -p /srv/basic && echo tampered > /srv/basic/motd');
 
     const refused = await shipshape('apply', PLAYBOOK, '-i', file, '--limit', 'cli-01', '--json');
     expect(refused.code).toBe(1);
