@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, jsonLines, startCli, waitUntil } from './support/cli.ts';
+import { cli, jsonLines, startCli, waitUntil, type RunningCli } from './support/cli.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 
 const docker = promisify(execFile);
@@ -29,6 +29,18 @@ const onHost = async (host: TestHost, cmd: string) => (await host.shell(cmd)).st
 const tempFiles = (host: TestHost) => onHost(host, "find / -xdev -name '.*.shipshape-*' 2>/dev/null");
 const exists = (host: TestHost, file: string) => async () => (await onHost(host, `test -e ${file} && echo yes`)).trim() === 'yes';
 const started = (host: TestHost) => exists(host, '/srv/rel/started');
+/** Waits for `check` while the CLI runs; fails with its output if it ended first. */
+async function whileRunning(running: RunningCli, check: () => Promise<boolean>, pollMs = 100): Promise<void> {
+  let ended = false;
+  void running.done.then(() => (ended = true));
+  while (!(await check())) {
+    if (ended) {
+      const { stdout, stderr } = running.output();
+      expect.fail(`the run ended first (exit ${running.child.exitCode}):\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
 const mainPid = async (host: TestHost) => (await onHost(host, 'systemctl show -p MainPID --value rel-svc')).trim();
 /** The engine's record of handlers not run yet, for the faults playbook (pending-handlers.ts). */
 const PENDING_RECORD = '/var/lib/shipshape/pending-handlers/faults.json';
@@ -279,7 +291,7 @@ describe('faults', () => {
     await host.shell('rm -f /srv/rel-big.dat /srv/rel-big-after');
     const running = startCli(['apply', PLAYBOOK, '-i', inventory, '--json', '-e', 'scenario=bigwrite', '-e', 'mb=16', '-e', 'sleep=4', '-e', 'version=1', '--limit', host.name]);
     // The temporary file exists from mktemp until the rename: the write is in flight.
-    await waitUntil(async () => (await tempFiles(host)) !== '', 100);
+    await whileRunning(running, async () => (await tempFiles(host)) !== '');
     running.child.kill('SIGINT');
     const result = await running.done;
     expect(result.code).toBe(1);
@@ -295,9 +307,9 @@ describe('faults', () => {
     // bigwrite's file for -e mb=16: lines of "V " + 1000 x + newline.
     const size = Math.round((16 * 1024 * 1024) / 1003) * 1003;
     const running = startCli(['apply', PLAYBOOK, '-i', inventory, '--json', '-e', 'scenario=bigwrite', '-e', 'mb=16', '-e', 'sleep=20', '-e', 'version=2', '--limit', host.name]);
-    await waitUntil(async () => (await tempFiles(host)) !== '', 100);
+    await whileRunning(running, async () => (await tempFiles(host)) !== '');
     running.child.kill('SIGINT');
-    await waitUntil(async () => running.output().stderr.includes('Ctrl-C again to quit now'), 50);
+    await whileRunning(running, async () => running.output().stderr.includes('Ctrl-C again to quit now'), 50);
     running.child.kill('SIGINT');
     const result = await running.done;
     expect(result.code).toBe(130);
