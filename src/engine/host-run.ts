@@ -9,6 +9,7 @@ import { count, type HostTally } from './result.ts';
 import { traceEvent } from '../util/trace.ts';
 import { selectedByTags, type TagFilter } from './tags.ts';
 import { runTask, startPlan, type PlanOutcome, type TaskEnv } from './task-run.ts';
+import type { PendingHandler, PendingHandlerStore } from './pending-handlers.ts';
 
 /**
  * How many tasks ahead plans may start (bounds what a long play queues in a session at once).
@@ -21,6 +22,8 @@ export interface HostRunOptions extends TagFilter {
   baseDir: string;
   signal?: AbortSignal;
   peers?: ReadonlyMap<string, HostConnection>;
+  /** Why a peer must not be used (it failed or never connected); undefined when it may. */
+  unusablePeer?: (hostName: string) => string | undefined;
   /** Per-command timeout for tasks without their own `timeout`. */
   defaultTimeoutMs?: number;
 }
@@ -36,6 +39,12 @@ export interface HostState {
   /** Under --check: some earlier task of this run would have changed the host. */
   earlierChanges: boolean;
   failed: boolean;
+  /** Where the host first failed (named when another host asks for it as a peer). */
+  failedAt?: { play: string; task: string };
+  /** The host's record of handlers notified but not run yet (pending-handlers.ts). */
+  pendingStore?: PendingHandlerStore;
+  /** What that record holds now, each entry assigned to a play of this run. */
+  pending: PendingHandler[];
   /** Tasks (or whole plays) SIGINT kept from starting, for the recap. */
   notStarted?: string[];
 }
@@ -56,6 +65,9 @@ export function expandTasks(play: Play<any>, view: HostView): Task[] {
   }
   return tasks;
 }
+
+/** The line that reports (and under --check counts) handlers replayed from an interrupted run. */
+const PENDING_TASK = 'pending handlers';
 
 function notifyList(task: Task): string[] {
   return [task.options.notify ?? []].flat();
@@ -93,6 +105,7 @@ export async function runHostPlay(
     earlierChanges: state.earlierChanges,
     signal: options.signal,
     peers: options.peers,
+    unusablePeer: options.unusablePeer,
     defaultTimeoutMs: options.defaultTimeoutMs,
     onApply: () => {
       prefetched.clear();
@@ -125,6 +138,42 @@ export async function runHostPlay(
     return result;
   };
 
+  const markFailed = (task: string): void => {
+    state.failed = true;
+    state.failedAt ??= { play: play.name, task };
+  };
+
+  /**
+   * Writes the host's pending handlers (never under --check). Failing to is a failure of the host:
+   * the play's handlers still run at its end, only an interruption before then would lose them.
+   */
+  const savePending = async (): Promise<boolean> => {
+    if (options.check || !state.pendingStore) return true;
+    try {
+      await state.pendingStore.save(state.pending);
+      return true;
+    } catch (error) {
+      const result: TaskResult = { status: 'failed', changes: [], error: error instanceof Error ? error.message : String(error), durationMs: 0 };
+      count(state.tally, result);
+      reporter.taskResult({ play: play.name, host: view.name, task: PENDING_TASK, handler: false, result });
+      markFailed(PENDING_TASK);
+      return false;
+    }
+  };
+  /** Records on the host, before anything else runs, what a task that changed notified. */
+  const remember = async (task: Task): Promise<boolean> => {
+    const fresh = notifyList(task).filter((handler) => !state.pending.some((e) => e.play === play.name && e.handler === handler));
+    if (fresh.length === 0 || options.check) return true;
+    state.pending.push(...fresh.map((handler) => ({ play: play.name, handler })));
+    return savePending();
+  };
+  /** Clears a handler that ran. */
+  const forget = async (handler: string): Promise<void> => {
+    const before = state.pending.length;
+    state.pending = state.pending.filter((e) => !(e.play === play.name && e.handler === handler));
+    if (state.pending.length !== before) await savePending();
+  };
+
   const record = (task: Task, result: TaskResult, event: { play: string; host: string; task: string; handler: boolean }) => {
     if (task.options.register) state.registered[task.options.register] = result;
     if (result.status === 'changed') {
@@ -140,13 +189,39 @@ export async function runHostPlay(
   const runNotifiedHandlers = async (): Promise<void> => {
     // Checked as it goes: a handler may notify one declared after it.
     for (const [name, handler] of handlers) {
-      if (!notified.delete(name)) continue;
+      if (!notified.has(name)) continue;
+      // SIGINT: no handler starts; those notified stay recorded on the host for the next run.
+      if (options.signal?.aborted) {
+        (state.notStarted ??= []).push(`handler "${name}"`);
+        continue;
+      }
+      notified.delete(name);
+      let ran = true;
       for (const task of flattenTasks(handler)) {
         const result = await runOne({ ...task, name }, true);
-        if (result.status === 'failed' && !result.ignored) state.failed = true;
+        if (result.status === 'changed') await remember(task);
+        if (result.status === 'failed' && !result.ignored) {
+          markFailed(name);
+          ran = false;
+        }
       }
+      if (ran) await forget(name);
     }
   };
+
+  // Handlers an interrupted run notified on this host and never ran: notified again now.
+  const replayed = state.pending.filter((e) => e.play === play.name).map((e) => e.handler);
+  if (replayed.length > 0) {
+    for (const name of replayed) notified.add(name);
+    const event = { play: play.name, host: view.name, task: PENDING_TASK, handler: false };
+    const changes = replayed.map((name) => ({ description: `pending from an interrupted run: ${name}` }));
+    // Under --check this is a change to come (exit 2); applied, the handlers' own results count.
+    const result: TaskResult = options.check
+      ? { status: 'changed', changes, durationMs: 0 }
+      : { status: 'ok', changes: [], output: { pending: replayed }, durationMs: 0 };
+    count(state.tally, result);
+    reporter.taskResult({ ...event, result });
+  }
 
   const selected = tasks.filter((task) => selectedByTags([...(play.tags ?? []), ...(task.options.tags ?? [])], options));
   for (const [index, task] of selected.entries()) {
@@ -167,13 +242,15 @@ export async function runHostPlay(
     const result = await runOne(task, false, prefetch);
     if (result.status !== 'changed') planAhead = true;
     if (result.status === 'failed' && !result.ignored) {
-      state.failed = true;
+      markFailed(task.name);
       break;
     }
+    if (result.status === 'changed' && !(await remember(task))) break;
   }
 
   // Handlers run even after a failure (Ansible's force_handlers), so a changed config is not left
-  // unapplied; but not after SIGINT, which means "stop starting things".
-  if (!options.signal?.aborted) await runNotifiedHandlers();
+  // unapplied; but not after SIGINT, which means "stop starting things" (runNotifiedHandlers starts
+  // none then: they stay recorded on the host for the next run).
+  await runNotifiedHandlers();
   reporter.hostDone(play.name, view.name, { failed: state.failed });
 }

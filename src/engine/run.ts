@@ -11,6 +11,7 @@ import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
 import { traceEvent } from '../util/trace.ts';
+import { assignPendingHandlers, type PendingHandlerStore } from './pending-handlers.ts';
 
 /** How the engine reaches hosts; the CLI passes SSH (C = its connection type). */
 export interface Connector<C extends HostConnection = HostConnection> {
@@ -18,6 +19,8 @@ export interface Connector<C extends HostConnection = HostConnection> {
   gatherFacts(conn: C, options?: { become?: boolean }): Promise<HostFacts>;
   /** Takes the host's run lock (apply); must hold before the host's first task. */
   lock?(conn: C): Promise<void>;
+  /** The host's record of handlers notified but not run (pending-handlers.ts); without it, none is kept. */
+  pendingHandlers?(conn: C, options: { become: boolean; playbook: string }): Promise<PendingHandlerStore>;
 }
 
 export interface RunOptions {
@@ -56,6 +59,8 @@ export async function runPlaybook<C extends HostConnection>(
 
   const inventoryView = viewOfInventory(inventory);
   const states = new Map<string, HostState>();
+  /** Why a host that is not connected is not (unreachable, run lock held). */
+  const unavailable = new Map<string, string>();
   await mapLimit(hostNames, options.forks, async (name) => {
     const host = inventory.hosts.get(name)!;
     try {
@@ -63,11 +68,14 @@ export async function runPlaybook<C extends HostConnection>(
       const conn = await connector.connect(host);
       traceEvent({ host: name, event: 'connected' });
       let facts: HostFacts;
+      let pending: PendingHandlerStore | undefined;
       try {
-        // Facts only read: gather them while the run lock is being taken (one round trip less).
-        [facts] = await Promise.all([
+        // Facts only read: gather them while the run lock is being taken (one round trip less). The
+        // pending handlers are read in the same shell right after them: no round trip of their own.
+        [facts, , pending] = await Promise.all([
           connector.gatherFacts(conn, { become: host.connection.become }).finally(() => traceEvent({ host: name, event: 'facts' })),
           connector.lock?.(conn).finally(() => traceEvent({ host: name, event: 'locked' })),
+          connector.pendingHandlers?.(conn, { become: host.connection.become, playbook: options.playbookName }),
         ]);
       } catch (error) {
         await conn.close().catch(() => undefined);
@@ -82,9 +90,12 @@ export async function runPlaybook<C extends HostConnection>(
         tally: recap.hosts[name],
         earlierChanges: false,
         failed: false,
+        pendingStore: pending,
+        pending: pending ? assignPendingHandlers(pending.entries, playbook, view, options.selectHosts) : [],
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      unavailable.set(name, message);
       if (error instanceof RunLockError) {
         // Reachable but busy (another run holds its lock): a failure of this host, not unreachable.
         recap.hosts[name].failed = 1;
@@ -97,6 +108,14 @@ export async function runPlaybook<C extends HostConnection>(
   });
 
   const peers = new Map([...states].map(([name, state]) => [name, state.conn] as const));
+  // A host that failed (or never connected) is no source for another: a replica seeded from a
+  // primary that stopped half-way would copy its half-made state.
+  const unusablePeer = (name: string): string | undefined => {
+    const state = states.get(name);
+    if (state?.failed) return state.failedAt ? `it failed in play "${state.failedAt.play}", task "${state.failedAt.task}"` : 'it failed earlier in this run';
+    const reason = unavailable.get(name);
+    return reason === undefined ? undefined : `it is not connected (${reason})`;
+  };
   try {
     for (const play of playbook.plays) {
       if (options.signal?.aborted) {
@@ -124,6 +143,7 @@ export async function runPlaybook<C extends HostConnection>(
             skipTags: options.skipTags,
             signal: options.signal,
             peers,
+            unusablePeer,
             defaultTimeoutMs: options.defaultTimeoutMs,
           });
         });
@@ -165,6 +185,7 @@ function buildTaskLists(
     } catch (error) {
       const message = error instanceof ShipshapeError ? error.message : `building tasks failed: ${(error as Error).message}`;
       state.failed = true;
+      state.failedAt ??= { play: play.name, task: '(building the task list)' };
       recap.hosts[name].failed += 1;
       reporter.taskResult({
         play: play.name,

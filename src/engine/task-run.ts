@@ -23,6 +23,8 @@ export interface TaskEnv {
   signal?: AbortSignal;
   /** Connections to the other hosts of the run, for modules that need a peer. */
   peers?: ReadonlyMap<string, HostConnection>;
+  /** Why a peer must not be used (it failed earlier in the run, or never connected). */
+  unusablePeer?: (hostName: string) => string | undefined;
   /** Called just before the task changes the host: plans made before that are stale. */
   onApply?: () => void;
 }
@@ -40,6 +42,10 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
     exec,
     coalesce: (kind, item) => coalesce(env.conn, env.become, kind, exec, item),
     peer(hostName) {
+      const unusable = env.unusablePeer?.(hostName);
+      if (unusable !== undefined) {
+        throw new TaskError(`peer ${hostName} is not used as a source: ${unusable}`, { host: env.host.name, task: task.name });
+      }
       const conn = env.peers?.get(hostName);
       if (!conn) {
         throw new TaskError(`host "${hostName}" is not connected in this run (is it in the inventory and reachable? is it excluded by --limit?)`, {

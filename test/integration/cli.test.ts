@@ -5,6 +5,7 @@
  * host key is refused; one failing host does not stop the others.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -152,5 +153,63 @@ describe('shipshape CLI on three hosts', () => {
     const recap = jsonLines(result.stdout).at(-1)!;
     expect(recap.hosts['cli-01'].unreachable).toBe(1);
     expect(result.stdout).toMatch(/cli-01.*host key/i);
+  });
+
+  it('plan and apply --check take no run lock: they finish while another holds it, apply waits and fails naming the holder', async () => {
+    const [h1] = lab!.hosts;
+    // Another run's lock, held the way run-lock.ts holds it (flock on the file naming the owner).
+    await h1.shell(
+      "printf 'pid 4242 on elsewhere (user ops), since 2026-01-01T00:00:00.000Z, playbook other.ts\\n' > /run/lock/shipshape.lock && " +
+        '(nohup flock /run/lock/shipshape.lock sleep 3007 >/dev/null 2>&1 &) ; sleep 1',
+    );
+    try {
+      expect((await h1.shell('flock -n /run/lock/shipshape.lock true || echo held')).stdout).toBe('held\n');
+      const plan = await shipshape('plan', PLAYBOOK, '-i', inventoryFile, '--limit', 'cli-01', '--lock-timeout', '1');
+      // 0 or 2 (what the earlier tests left): anything but a failure.
+      expect([0, 2], plan.stdout + plan.stderr).toContain(plan.code);
+      expect(plan.stderr).not.toContain('run lock');
+      const check = await shipshape('apply', PLAYBOOK, '-i', inventoryFile, '--limit', 'cli-01', '--check', '--json', '--lock-timeout', '1');
+      expect([0, 2], check.stdout + check.stderr).toContain(check.code);
+      expect(jsonLines(check.stdout).at(-1)!.hosts['cli-01']).toMatchObject({ failed: 0, unreachable: 0 });
+
+      const applied = await shipshape('apply', PLAYBOOK, '-i', inventoryFile, '--limit', 'cli-01', '--json', '--lock-timeout', '1');
+      expect(applied.code).toBe(1);
+      const failure = jsonLines(applied.stdout).find((l) => l.type === 'task' && l.status === 'failed')!;
+      expect(failure.task).toBe('(run lock)');
+      expect(failure.error).toContain('holds the run lock /run/lock/shipshape.lock (pid 4242 on elsewhere (user ops), since 2026-01-01T00:00:00.000Z, playbook other.ts); gave up after waiting 1 s');
+    } finally {
+      await h1.shell("pkill -f 'sleep [3]007' || true");
+    }
+  });
+
+  it('refuses an unknown host key without --accept-new-host-keys (naming host and fingerprint, host unchanged); accepts and records it with it', async () => {
+    const [h1] = lab!.hosts;
+    const inv = JSON.parse(readFileSync(inventoryFile, 'utf8'));
+    const knownHosts = path.join(dir, 'known_hosts_empty');
+    writeFileSync(knownHosts, '');
+    inv.defaults.knownHosts = knownHosts;
+    const file = path.join(dir, 'unknown-key.json');
+    writeFileSync(file, JSON.stringify(inv));
+    const entry = readFileSync(h1.knownHostsPath, 'utf8').split('\n').find((l) => l.startsWith(`${h1.address} `) || l.startsWith(`[${h1.address}]:${h1.port} `))!;
+    const [, keyType, key] = entry.split(' ');
+    const fingerprint = `SHA256:${createHash('sha256').update(Buffer.from(key, 'base64')).digest('base64').replace(/=+$/, '')}`;
+    await h1.shell('mkdir -p /srv/basic && echo tampered > /srv/basic/motd');
+
+    const refused = await shipshape('apply', PLAYBOOK, '-i', file, '--limit', 'cli-01', '--json');
+    expect(refused.code).toBe(1);
+    const unreachable = jsonLines(refused.stdout).find((l) => l.type === 'unreachable')!;
+    expect(unreachable.error).toBe(
+      `host cli-01 (${h1.address}:${h1.port}): unknown host key (${keyType} ${fingerprint}); verify it and re-run with --accept-new-host-keys, or add it to ${knownHosts}`,
+    );
+    expect((await h1.shell('cat /srv/basic/motd')).stdout).toBe('tampered\n');
+    expect(readFileSync(knownHosts, 'utf8')).toBe('');
+
+    const accepted = await shipshape('apply', PLAYBOOK, '-i', file, '--limit', 'cli-01', '--json', '--accept-new-host-keys');
+    expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+    expect((await h1.shell('cat /srv/basic/motd')).stdout).toContain('ahoy from cli-01');
+    expect(readFileSync(knownHosts, 'utf8')).toContain(`${keyType} ${key}`);
+    // Recorded: the next run trusts it without the flag.
+    const again = await shipshape('plan', PLAYBOOK, '-i', file, '--limit', 'cli-01');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
   });
 });

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, jsonLines, startCli, waitUntil } from './support/cli.ts';
+import { cli, jsonLines, startCli, waitUntil, type RunningCli } from './support/cli.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 
 const docker = promisify(execFile);
 const PLAYBOOK = path.resolve('test/fixtures/reliability/faults.ts');
+const INTERRUPT = path.resolve('test/fixtures/reliability/interrupt.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-faults-'));
 const inventory = path.join(dir, 'inventory.json');
 const withGhost = path.join(dir, 'inventory-ghost.json');
@@ -26,7 +27,23 @@ const recapOf = (stdout: string) => jsonLines(stdout).at(-1)!;
 const onHost = async (host: TestHost, cmd: string) => (await host.shell(cmd)).stdout;
 /** Temporary files of atomic writes (remote-files.ts names them `.NAME.shipshape-XXXXXX`). */
 const tempFiles = (host: TestHost) => onHost(host, "find / -xdev -name '.*.shipshape-*' 2>/dev/null");
-const started = (host: TestHost) => async () => (await onHost(host, 'test -f /srv/rel/started && echo yes')).trim() === 'yes';
+const exists = (host: TestHost, file: string) => async () => (await onHost(host, `test -e ${file} && echo yes`)).trim() === 'yes';
+const started = (host: TestHost) => exists(host, '/srv/rel/started');
+/** Waits for `check` while the CLI runs; fails with its output if it ended first. */
+async function whileRunning(running: RunningCli, check: () => Promise<boolean>, pollMs = 100): Promise<void> {
+  let ended = false;
+  void running.done.then(() => (ended = true));
+  while (!(await check())) {
+    if (ended) {
+      const { stdout, stderr } = running.output();
+      expect.fail(`the run ended first (exit ${running.child.exitCode}):\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+const mainPid = async (host: TestHost) => (await onHost(host, 'systemctl show -p MainPID --value rel-svc')).trim();
+/** The engine's record of handlers not run yet, for the faults playbook (pending-handlers.ts). */
+const PENDING_RECORD = '/var/lib/shipshape/pending-handlers/faults.json';
 
 beforeAll(async () => {
   lab = await startTestHosts(['rel-1', 'rel-2', 'rel-3']);
@@ -199,6 +216,115 @@ describe('faults', () => {
       expect(await onHost(host, 'test -e /srv/rel/after && echo present || echo absent')).toBe('absent\n');
       expect(await tempFiles(host)).toBe('');
     }
+  });
+
+  it('SIGINT after a notifying change: the handler does not run; it stays recorded on the host, plan shows it (exit 2), the next apply runs it once', async () => {
+    const [host] = hosts;
+    const pending = (...args: string[]) => apply('-e', 'scenario=pending', '--limit', host.name, ...args);
+    const first = await pending('-e', 'version=1');
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const before = await mainPid(host);
+    expect(Number(before)).toBeGreaterThan(0);
+
+    await host.shell('rm -f /srv/rel/started');
+    const running = startCli(['apply', PLAYBOOK, '-i', inventory, '--json', '-e', 'scenario=pending', '-e', 'version=2', '-e', 'sleep=30', '--limit', host.name]);
+    await waitUntil(started(host));
+    running.child.kill('SIGINT');
+    const interrupted = await running.done;
+    expect(interrupted.code).toBe(1);
+    expect(await onHost(host, 'cat /etc/rel-svc.conf')).toBe('version 2\n');
+    // Not restarted: the handler never started after the interrupt.
+    expect(await mainPid(host)).toBe(before);
+    expect(jsonLines(interrupted.stdout).some((l) => l.type === 'task' && l.task === 'restart rel-svc')).toBe(false);
+    expect(recapOf(interrupted.stdout).notStarted[host.name]).toEqual(['handler "restart rel-svc"']);
+    expect(await onHost(host, `stat -c '%a %U' ${PENDING_RECORD} /var/lib/shipshape/pending-handlers`)).toBe('600 root\n700 root\n');
+    expect(JSON.parse(await onHost(host, `cat ${PENDING_RECORD}`))).toEqual({ pending: [{ play: 'faults', handler: 'restart rel-svc' }] });
+
+    // The file is right now, so nothing notifies; the record does.
+    const plan = await cli('plan', PLAYBOOK, '-i', inventory, '-e', 'scenario=pending', '-e', 'version=2', '--limit', host.name);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
+    expect(plan.stdout).toContain('pending from an interrupted run: restart rel-svc');
+    expect(await mainPid(host)).toBe(before);
+
+    const replay = await pending('-e', 'version=2');
+    expect(replay.code, replay.stdout + replay.stderr).toBe(0);
+    const restarted = await mainPid(host);
+    expect(restarted).not.toBe(before);
+    expect(jsonLines(replay.stdout).find((l) => l.type === 'task' && l.task === 'restart rel-svc')?.status).toBe('changed');
+    expect(await onHost(host, `test -e ${PENDING_RECORD} && echo present || echo absent`)).toBe('absent\n');
+
+    const third = await pending('-e', 'version=2');
+    expect(third.code).toBe(0);
+    expect(recapOf(third.stdout).hosts[host.name]).toMatchObject({ changed: 0, failed: 0 });
+    expect(await mainPid(host)).toBe(restarted);
+  });
+
+  it('SIGINT during a play: the next play does not start on any host', async () => {
+    for (const host of hosts) await host.shell('rm -rf /srv/rel');
+    const running = startCli(['apply', INTERRUPT, '-i', inventory, '--json', '-e', 'firstSleep=6']);
+    for (const host of hosts) await waitUntil(exists(host, '/srv/rel/first-started'));
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    expect(result.code).toBe(1);
+    const recap = recapOf(result.stdout);
+    for (const host of hosts) {
+      expect(await onHost(host, 'test -e /srv/rel/rolling-started && echo present || echo absent')).toBe('absent\n');
+      expect(recap.notStarted[host.name]).toEqual(['play "rolling" (all its tasks)']);
+    }
+  });
+
+  it('SIGINT during a serial batch: the running batch finishes, no later batch starts', async () => {
+    for (const host of hosts) await host.shell('rm -rf /srv/rel');
+    const [firstBatch, ...later] = hosts;
+    const running = startCli(['apply', INTERRUPT, '-i', inventory, '--json', '-e', 'rollingSleep=6']);
+    await waitUntil(exists(firstBatch, '/srv/rel/rolling-started'));
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    expect(result.code).toBe(1);
+    const lines = jsonLines(result.stdout);
+    expect(lines.find((l) => l.type === 'task' && l.host === firstBatch.name && l.task === 'rolling sleep')?.status).toBe('changed');
+    const recap = recapOf(result.stdout);
+    for (const host of later) {
+      expect(await onHost(host, 'test -e /srv/rel/rolling-started && echo present || echo absent')).toBe('absent\n');
+      expect(recap.notStarted[host.name]).toEqual(['play "rolling" (all its tasks)']);
+    }
+  });
+
+  it('SIGINT while a large file is written: the write completes or not at all, no temporary file remains', async () => {
+    const [, host] = hosts;
+    await host.shell('rm -f /srv/rel-big.dat /srv/rel-big-after');
+    const running = startCli(['apply', PLAYBOOK, '-i', inventory, '--json', '-e', 'scenario=bigwrite', '-e', 'mb=16', '-e', 'sleep=4', '-e', 'version=1', '--limit', host.name]);
+    // The temporary file exists from mktemp until the rename: the write is in flight.
+    await whileRunning(running, async () => (await tempFiles(host)) !== '');
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    expect(result.code).toBe(1);
+    expect(jsonLines(result.stdout).find((l) => l.type === 'task' && l.task === 'big write')?.status).toBe('changed');
+    expect(recapOf(result.stdout).notStarted[host.name]).toEqual(['after the big write']);
+    expect(await onHost(host, 'head -c 2 /srv/rel-big.dat; stat -c %s /srv/rel-big.dat')).toMatch(/^1 \d{8}\n$/);
+    expect(await tempFiles(host)).toBe('');
+    expect(await onHost(host, 'test -e /srv/rel-big-after && echo present || echo absent')).toBe('absent\n');
+  });
+
+  it('a second Ctrl-C quits at once (exit 130), no recap; the write it left running ends on its own: complete, no temporary file, no lock', async () => {
+    const [, host] = hosts;
+    // bigwrite's file for -e mb=16: lines of "V " + 1000 x + newline.
+    const size = Math.round((16 * 1024 * 1024) / 1003) * 1003;
+    const running = startCli(['apply', PLAYBOOK, '-i', inventory, '--json', '-e', 'scenario=bigwrite', '-e', 'mb=16', '-e', 'sleep=20', '-e', 'version=2', '--limit', host.name]);
+    await whileRunning(running, async () => (await tempFiles(host)) !== '');
+    running.child.kill('SIGINT');
+    await whileRunning(running, async () => running.output().stderr.includes('Ctrl-C again to quit now'), 50);
+    running.child.kill('SIGINT');
+    const result = await running.done;
+    expect(result.code).toBe(130);
+    // It did not wait for the running task (its validator sleeps 20 s) nor print a recap.
+    expect(jsonLines(result.stdout).filter((l) => l.type === 'task' || l.type === 'recap')).toEqual([]);
+    // Without a controller the host's command runs to its end (sshd does not kill it): the atomic
+    // write then renames its complete temporary file. Never a partial file; no lock left behind.
+    await waitUntil(async () => (await onHost(host, "pgrep -f 'sleep [2]0' || echo none")).trim() === 'none' && (await tempFiles(host)) === '');
+    expect(await onHost(host, 'head -c 2 /srv/rel-big.dat; stat -c %s /srv/rel-big.dat')).toBe(`2 ${size}\n`);
+    const after = await apply('-e', 'scenario=slow', '-e', 'sleep=0', '--limit', host.name, '--lock-timeout', '1');
+    expect(after.code, after.stdout + after.stderr).toBe(0);
   });
 
   it('two runs at once: the second waits for the run lock, then fails naming the holder; the lock dies with its run', async () => {

@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { runPlaybook, type Connector } from '../../src/engine/run.ts';
+import { exitCode } from '../../src/engine/result.ts';
+import { assignPendingHandlers, parsePendingRecord, pendingFileName, type PendingHandler } from '../../src/engine/pending-handlers.ts';
+import type { HostFacts } from '../../src/facts/types.ts';
+import type { Inventory, InventoryHost } from '../../src/inventory/types.ts';
+import type { Module } from '../../src/modules/types.ts';
+import { definePlaybook, play, type Playbook } from '../../src/playbook/define.ts';
+import { moduleFunction, type Task } from '../../src/playbook/task.ts';
+import { JsonReporter } from '../../src/report/json.ts';
+import type { HostConnection } from '../../src/transport/types.ts';
+import { TaskError } from '../../src/errors.ts';
+
+/**
+ * What the engine does about interruptions and failed hosts, on in-memory "hosts" (a key-value
+ * store each): handlers notified before an interruption are kept on the host and replayed by the
+ * next run; a host that failed is not used as another host's peer. The SSH side of the record is
+ * covered by test/integration/faults.test.ts.
+ */
+const stores = new Map<string, Map<string, string>>();
+/** Each host's record of pending handlers (what pending-handlers.ts keeps in a file on the host). */
+const records = new Map<string, PendingHandler[]>();
+let abort = new AbortController();
+
+const kv = (name: string) => stores.get(name)!;
+
+const setModule: Module<{ key: string; value: string }, unknown, { key: string; value: string }> = {
+  name: 'kv.set',
+  schema: z.object({ key: z.string(), value: z.string() }).strict(),
+  describe: (a) => `set ${a.key}`,
+  async plan(ctx, args) {
+    return kv(ctx.host.name).get(args.key) === args.value ? { changes: [] } : { changes: [{ description: `${args.key} → ${args.value}` }] };
+  },
+  async apply(ctx, args) {
+    if (args.value === 'boom') throw new TaskError('apply failed');
+    kv(ctx.host.name).set(args.key, args.value);
+  },
+};
+const set = moduleFunction(setModule);
+
+/** Ctrl-C, as the CLI delivers it: aborts the run's signal while this task applies. */
+const interruptModule: Module<Record<string, never>, unknown, Record<string, never>> = {
+  name: 'interrupt',
+  schema: z.object({}).strict(),
+  describe: () => 'interrupt',
+  async plan() {
+    return { changes: [{ description: 'Ctrl-C' }] };
+  },
+  async apply() {
+    abort.abort();
+  },
+};
+const interrupt = moduleFunction(interruptModule);
+
+/** Copies a key from a peer's store: what the replica's seed does with its primary. */
+const copyFromModule: Module<{ from: string; key: string }, unknown, { from: string; key: string }> = {
+  name: 'kv.copyFrom',
+  schema: z.object({ from: z.string(), key: z.string() }).strict(),
+  describe: (a) => `copy ${a.key} from ${a.from}`,
+  async plan(ctx, args) {
+    ctx.peer(args.from);
+    return kv(ctx.host.name).get(args.key) === kv(args.from).get(args.key) ? { changes: [] } : { changes: [{ description: `copy ${args.key}` }] };
+  },
+  async apply(ctx, args) {
+    kv(ctx.host.name).set(args.key, kv(args.from).get(args.key) ?? '');
+  },
+};
+const copyFrom = moduleFunction(copyFromModule);
+
+const facts = { os: { id: 'debian' } } as unknown as HostFacts;
+
+function inventory(names: string[]): Inventory {
+  const hosts = new Map<string, InventoryHost>();
+  for (const name of names) {
+    hosts.set(name, { name, connection: { address: '127.0.0.1', port: 22, user: 'x', become: true, connectTimeout: 1 }, vars: {}, groups: ['all'] });
+  }
+  return { source: 'test', hosts, groups: new Map([['all', { name: 'all', hosts: names, children: [], vars: {} }]]) };
+}
+
+const connector = (unreachable: string[] = []): Connector => ({
+  async connect(host) {
+    if (unreachable.includes(host.name)) throw new Error('connection refused');
+    return { host: host.name, channelsOpened: 0, exec: async () => { throw new Error('not used'); }, close: async () => {} } as HostConnection;
+  },
+  gatherFacts: async () => facts,
+  async pendingHandlers(conn) {
+    return {
+      entries: structuredClone(records.get(conn.host) ?? []),
+      async save(entries) {
+        records.set(conn.host, structuredClone([...entries]));
+      },
+    };
+  },
+});
+
+async function run(book: Playbook, names: string[], options: { check?: boolean; unreachable?: string[] } = {}) {
+  abort = new AbortController();
+  const lines: Record<string, any>[] = [];
+  const recap = await runPlaybook(book, inventory(names), connector(options.unreachable), new JsonReporter((l) => lines.push(JSON.parse(l))), {
+    check: options.check ?? false,
+    forks: 5,
+    baseDir: '.',
+    signal: abort.signal,
+    playbookName: 'test',
+    selectHosts: (pattern) => (pattern === 'all' ? names : names.filter((n) => n === pattern)),
+  });
+  return { recap, tasks: lines.filter((l) => l.type === 'task'), code: exitCode(recap) };
+}
+
+const nginxPlay = (name: string, tasks: Task[]) =>
+  play({ name, hosts: 'all', tasks, handlers: { 'restart nginx': set({ key: 'restarts', value: 'restarted' }) } });
+
+describe('handlers notified before an interruption', () => {
+  it('are recorded on the host, replayed (plan shows them, exit 2) and cleared once they ran', async () => {
+    stores.set('a', new Map());
+    records.clear();
+    const interrupted = definePlaybook([nginxPlay('web', [set({ key: 'conf', value: 'new' }, { notify: 'restart nginx' }), interrupt({}), set({ key: 'never', value: '1' })])]);
+    const first = await run(interrupted, ['a']);
+    expect(first.recap.interrupted).toBe(true);
+    expect(kv('a').get('conf')).toBe('new');
+    expect(kv('a').has('restarts')).toBe(false); // no handler after Ctrl-C
+    expect(first.recap.notStarted).toEqual({ a: ['set never', 'handler "restart nginx"'] });
+    expect(records.get('a')).toEqual([{ play: 'web', handler: 'restart nginx' }]);
+
+    // The next run finds the file right: nothing notifies, but the record does.
+    const book = definePlaybook([nginxPlay('web', [set({ key: 'conf', value: 'new' }, { notify: 'restart nginx' })])]);
+    const plan = await run(book, ['a'], { check: true });
+    expect(plan.tasks[0]).toMatchObject({ task: 'pending handlers', status: 'changed', changes: [{ description: 'pending from an interrupted run: restart nginx' }] });
+    expect(plan.code).toBe(2);
+    expect(kv('a').has('restarts')).toBe(false);
+    expect(records.get('a')).toEqual([{ play: 'web', handler: 'restart nginx' }]); // --check writes nothing
+
+    const applied = await run(book, ['a']);
+    expect(applied.tasks.map((t) => `${t.task}:${t.status}`)).toEqual(['pending handlers:ok', 'set conf:ok', 'restart nginx:changed']);
+    expect(kv('a').get('restarts')).toBe('restarted');
+    expect(records.get('a')).toEqual([]);
+
+    kv('a').delete('restarts');
+    const third = await run(book, ['a']);
+    expect(third.tasks.map((t) => `${t.task}:${t.status}`)).toEqual(['set conf:ok']);
+    expect(kv('a').has('restarts')).toBe(false);
+  });
+
+  it('are recorded as soon as the notifying task changed, and stay recorded while the handler fails', async () => {
+    stores.set('a', new Map());
+    records.clear();
+    let seen: PendingHandler[] | undefined;
+    const spy: Module<Record<string, never>, unknown, Record<string, never>> = {
+      ...interruptModule,
+      async apply() {
+        seen = structuredClone(records.get('a'));
+      },
+    };
+    const failing = definePlaybook([
+      play({
+        name: 'web',
+        hosts: 'all',
+        tasks: [set({ key: 'conf', value: 'new' }, { notify: 'restart nginx' }), moduleFunction(spy)({})],
+        handlers: { 'restart nginx': set({ key: 'restarts', value: 'boom' }) },
+      }),
+    ]);
+    const result = await run(failing, ['a']);
+    expect(seen).toEqual([{ play: 'web', handler: 'restart nginx' }]);
+    expect(result.code).toBe(1);
+    expect(records.get('a')).toEqual([{ play: 'web', handler: 'restart nginx' }]);
+  });
+
+  it('follow a renamed play by handler name; a handler no play declares any more is dropped', () => {
+    const book = definePlaybook([
+      play({ name: 'base', hosts: 'all', tasks: [] }),
+      play({ name: 'web (renamed)', hosts: 'all', tasks: [], handlers: { 'restart nginx': set({ key: 'r', value: '1' }) } }),
+    ]);
+    const view = { name: 'a', vars: {}, facts, groups: ['all'], inventory: { hosts: {}, groups: {} } };
+    const assigned = assignPendingHandlers(
+      [
+        { play: 'web', handler: 'restart nginx' },
+        { play: 'web', handler: 'reload gone' },
+      ],
+      book,
+      view,
+      () => ['a'],
+    );
+    expect(assigned).toEqual([{ play: 'web (renamed)', handler: 'restart nginx' }]);
+  });
+
+  it('record file: a safe name per playbook; a damaged record reads as empty', () => {
+    expect(pendingFileName('site.ts')).toBe('site.ts.json');
+    expect(pendingFileName('../x y')).toBe('__x_y.json');
+    expect(parsePendingRecord('{"pending":[{"play":"p","handler":"h"},{"play":1}]}')).toEqual([{ play: 'p', handler: 'h' }]);
+    expect(parsePendingRecord('{"pend')).toEqual([]);
+    expect(parsePendingRecord('')).toEqual([]);
+  });
+});
+
+describe('a host that failed is no peer', () => {
+  it('a later play that reads it as a peer fails clearly instead of copying its half-made state', async () => {
+    stores.set('primary', new Map());
+    stores.set('replica', new Map());
+    const book = definePlaybook([
+      play({ name: 'primary', hosts: 'primary', tasks: [set({ key: 'data', value: 'half' }), set({ key: 'accounts', value: 'boom' }, { name: 'create accounts' })] }),
+      play({ name: 'replica', hosts: 'replica', tasks: [copyFrom({ from: 'primary', key: 'data' }, { name: 'seed' })] }),
+    ]);
+    const result = await run(book, ['primary', 'replica']);
+    const seed = result.tasks.find((t) => t.task === 'seed')!;
+    expect(seed).toMatchObject({ host: 'replica', status: 'failed' });
+    expect(seed.error).toBe('peer primary is not used as a source: it failed in play "primary", task "create accounts"');
+    expect(kv('replica').has('data')).toBe(false);
+    expect(result.code).toBe(1);
+
+    // A peer that never connected is named with the reason.
+    const unreachable = await run(book, ['primary', 'replica'], { unreachable: ['primary'] });
+    expect(unreachable.tasks.find((t) => t.task === 'seed')!.error).toBe('peer primary is not used as a source: it is not connected (connection refused)');
+  });
+});
