@@ -110,6 +110,22 @@ describe('service', () => {
     expect(broken.error).toMatch(/systemctl failed for broken.service[\s\S]*\/nonexistent\/binary/);
   });
 
+  it('a unit in a crash loop (activating, auto-restart) is not started: plan says so, apply fails naming it', async () => {
+    await onHost("printf '[Service]\\nExecStart=/bin/sh -c \"exit 1\"\\nRestart=always\\nRestartSec=3\\n' > /etc/systemd/system/crashloop.service && systemctl daemon-reload && systemctl start crashloop");
+    const subState = async () => (await onHost('systemctl show -p ActiveState,SubState --value crashloop | paste -sd" "')).trim();
+    await expect.poll(subState, { timeout: 10_000, interval: 100 }).toBe('activating auto-restart');
+
+    const task = service({ name: 'crashloop', state: 'started' });
+    const checked = await run(task, { check: true });
+    expect(checked.status, checked.error).toBe('changed');
+    expect(lines(checked)).toEqual(['start crashloop.service (not running: activating/auto-restart, a crash loop)']);
+
+    const applied = await run(task);
+    expect(applied.status).toBe('failed');
+    expect(applied.error).toMatch(/crashloop\.service did not stay running/);
+    await onHost('systemctl stop crashloop && rm /etc/systemd/system/crashloop.service && systemctl daemon-reload');
+  });
+
   it('removes a unit with systemd.unit state absent', async () => {
     const absent = systemd.unit({ name: 'demo', state: 'absent' });
     expect(lines(await run(absent))).toEqual(['stop demo.service', 'remove /etc/systemd/system/demo.service', 'daemon-reload']);
