@@ -112,16 +112,26 @@ describe('service', () => {
 
   it('a unit in a crash loop (activating, auto-restart) is not started: plan says so, apply fails naming it', async () => {
     await onHost("printf '[Service]\\nExecStart=/bin/sh -c \"exit 1\"\\nRestart=always\\nRestartSec=3\\n' > /etc/systemd/system/crashloop.service && systemctl daemon-reload && systemctl start crashloop");
-    const subState = async () => (await onHost('systemctl show -p ActiveState,SubState --value crashloop | paste -sd" "')).trim();
-    await expect.poll(subState, { timeout: 10_000, interval: 100 }).toBe('activating auto-restart');
+    const state = async () => {
+      const values = new Map((await onHost('systemctl show -p ActiveState -p SubState -p NRestarts crashloop')).trim().split('\n').map((l) => l.split('=') as [string, string]));
+      return { state: `${values.get('ActiveState')}/${values.get('SubState')}`, restarts: Number(values.get('NRestarts')) };
+    };
+    // Each run starts just after a fresh crash (NRestarts went up): 3 s of auto-restart ahead, so
+    // the plan cannot land on the few milliseconds the process lives.
+    const justCrashed = async () => {
+      const { restarts } = await state();
+      await expect.poll(state, { timeout: 15_000, interval: 50 }).toEqual({ state: 'activating/auto-restart', restarts: restarts + 1 });
+    };
+    await justCrashed();
 
     const task = service({ name: 'crashloop', state: 'started' });
     const checked = await run(task, { check: true });
     expect(checked.status, checked.error).toBe('changed');
     expect(lines(checked)).toEqual(['start crashloop.service (not running: activating/auto-restart, a crash loop)']);
 
+    await justCrashed();
     const applied = await run(task);
-    expect(applied.status).toBe('failed');
+    expect(applied.status, JSON.stringify(applied.changes)).toBe('failed');
     expect(applied.error).toMatch(/crashloop\.service did not stay running/);
     await onHost('systemctl stop crashloop && rm /etc/systemd/system/crashloop.service && systemctl daemon-reload');
   });
