@@ -86,7 +86,7 @@ describe('shipshape CLI on three hosts', () => {
     const [h1, h2] = lab!.hosts;
     await h1.shell('echo tampered > /srv/basic/motd; chmod 600 /srv/basic/motd; systemctl stop cron');
     const plan = await shipshape('plan', PLAYBOOK, '-i', inventoryFile);
-    expect(plan.code).toBe(2);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(2);
     expect(plan.stdout).toContain('/srv/basic/motd');
     expect(plan.stdout).toMatch(/-tampered/);
     // cli-01's cron task and its change line, both on cli-01's own lines (not "start cron" anywhere).
