@@ -2,10 +2,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TaskError } from '../errors.ts';
 import { moduleFunction } from '../playbook/task.ts';
-import { sh } from '../transport/quote.ts';
+import { raw, sh } from '../transport/quote.ts';
 import type { Change, Module, TaskContext } from './types.ts';
-import { readBundle, tarBundle, type Bundle } from './deploy/bundle.ts';
-import { parseReleaseState, releaseStateCommand, type ReleaseState } from './deploy/state.ts';
+import { excludedBy, readBundle, tarBundle, type Bundle } from './deploy/bundle.ts';
+import { describeTreeDrift, MANIFEST, parseReleaseState, releaseStateCommand, TREE, treeListingCommand, type ReleaseState } from './deploy/state.ts';
 
 const schema = z
   .object({
@@ -34,11 +34,9 @@ interface DeployData {
   prune: string[];
 }
 
-const MANIFEST = '.shipshape-manifest';
-
 async function plan(ctx: TaskContext, args: Args) {
   const bundle = await readBundle(path.resolve(ctx.baseDir, args.src), args.exclude);
-  const probe = await ctx.exec(releaseStateCommand(args.dest, bundle.id, MANIFEST));
+  const probe = await ctx.exec(releaseStateCommand(args.dest, bundle.id));
   if (probe.exitCode !== 0) throw new TaskError(`cannot read ${args.dest}: ${probe.stderr.trim()}`, { host: ctx.host.name, task: ctx.task });
   const state = parseReleaseState(probe.stdout);
   const changes: Change[] = [];
@@ -46,10 +44,18 @@ async function plan(ctx: TaskContext, args: Args) {
   if (!state.releaseExists) {
     changes.push({ description: `upload release ${bundle.id} (${bundle.files.length} files) to ${args.dest}/releases/${bundle.id}` });
     upload = true;
-  } else if (state.modified.length > 0) {
-    // Someone edited the live code by hand: put the declared content back.
-    changes.push({ description: `restore release ${bundle.id}: modified on the host: ${state.modified.slice(0, 5).join(', ')}${state.modified.length > 5 ? ', …' : ''}` });
-    upload = true;
+  } else {
+    // Someone edited the live code by hand (content, added files, modes, owners): put the
+    // declared release back whole, as rsync --delete would.
+    const drift = [
+      ...(state.modified.length > 0 ? [`modified on the host: ${state.modified.slice(0, 5).join(', ')}${state.modified.length > 5 ? ', …' : ''}`] : []),
+      ...describeTreeDrift(state, excludedBy(args.exclude)),
+      ...(state.untracked ? ['no record of its files (deployed by an older shipshape)'] : []),
+    ];
+    if (drift.length > 0) {
+      changes.push({ description: `restore release ${bundle.id}: ${drift.slice(0, 5).join(', ')}${drift.length > 5 ? ', …' : ''}` });
+      upload = true;
+    }
   }
   const switchCurrent = state.current !== `releases/${bundle.id}`;
   if (switchCurrent) changes.push({ description: `switch ${args.dest}/current: ${state.current ?? '(none)'} → releases/${bundle.id}` });
@@ -81,6 +87,8 @@ async function apply(ctx: TaskContext, args: Args, planned: { data?: DeployData 
           : sh`cd ${staging} && bash -c ${args.install}`,
       );
     }
+    // The tree as deployed (after install): what plan compares the live release with.
+    await ctx.run(sh`${raw(treeListingCommand(staging))} > ${`${staging}/${TREE}`}`);
     await ctx.run(sh`set -e; rm -rf ${`${release}.old`}; if [ -e ${release} ]; then mv ${release} ${`${release}.old`}; fi; mv ${staging} ${release}; rm -rf ${`${release}.old`}; touch ${release}`);
   }
   if (switchCurrent) {

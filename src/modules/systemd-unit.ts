@@ -105,7 +105,7 @@ export function planSystemdUnit(args: SystemdUnitArgs, probe: UnitProbe, context
   const steps: UnitStep[] = [{ change: { description: `daemon-reload (${unit} changed)` }, command: 'systemctl daemon-reload' }];
   steps.push(...planUnit(loaded, wanted, context));
   if (running && args.restartOnChange && args.started !== false) {
-    steps.push({ change: { description: `restart ${unit} (its unit file changed)` }, command: sh`systemctl restart ${unit}` });
+    steps.push({ change: { description: `restart ${unit} (its unit file changed)` }, command: sh`systemctl restart ${unit}`, starts: true });
   }
   return { path, write: content, steps: [{ change: fileChange, command: '' }, ...steps] };
 }
@@ -126,7 +126,7 @@ export const systemdUnitModule: Module<SystemdUnitArgs, UnitPlanData, z.input<ty
   async apply(ctx, _args, { data }) {
     const { unit, path, write, steps } = data!;
     if (write !== null) await writeRemoteAtomic(ctx, path, write, { owner: 'root', group: 'root', mode: '0644' });
-    await runUnitCommands(ctx, unit, steps.map((s) => s.command).filter((c) => c !== ''));
+    await runUnitCommands(ctx, unit, steps.map((s) => s.command).filter((c) => c !== ''), { verifyRunning: steps.some((s) => s.starts) });
   },
 };
 

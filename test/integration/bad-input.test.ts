@@ -119,7 +119,9 @@ describe('bad input', () => {
 
   it('a wrong or missing vault password names the file and field', async () => {
     const value = await encryptValue('db-password', 'right-password');
-    const vaulted = writeInventory('vaulted.json', { hosts: { a: { address: '127.0.0.1', port: 1 } }, vars: { dbPassword: { $vault: value } } });
+    // The host is the counting listener: expectRefused proves no connection was attempted.
+    const port = (server.address() as { port: number }).port;
+    const vaulted = writeInventory('vaulted.json', { hosts: { a: { address: '127.0.0.1', port } }, vars: { dbPassword: { $vault: value } } });
     const wrong = path.join(dir, 'wrong-pass');
     writeFileSync(wrong, 'wrong-password');
     expectRefused(await cli('apply', BASIC, '-i', vaulted, '--vault-password-file', wrong), `wrong vault password or damaged value (${vaulted}, vars.dbPassword)`);

@@ -45,6 +45,37 @@ describe('deploy.release', () => {
     expect(await lab.onHost('/srv/demo/current/app.sh')).toBe('v1\n');
   });
 
+  it('--check on a host without the release creates nothing, not even the directory', async () => {
+    const fresh = release({ src: app, dest: '/srv/fresh-demo', owner: 'root', group: 'root' });
+    const checked = await lab.run(fresh, { check: true });
+    expect(checked.status, checked.error).toBe('changed');
+    expect(await lab.onHost('test -e /srv/fresh-demo && echo exists || echo absent')).toBe('absent\n');
+  });
+
+  it('a file added by hand, a chmod and a chown in the live release are drift; apply removes and restores them', async () => {
+    const id = (await readBundle(app)).id;
+    await lab.onHost('echo stray > /srv/demo/current/stray.txt && chmod 0644 /srv/demo/current/app.sh && chown 1001 /srv/demo/current/lib/util.txt');
+    const tree = () => lab.onHost('cd /srv/demo/current && find . -printf "%m %u %p\\n" | sort');
+    await lab.checkThenFix(
+      task(),
+      [`restore release ${id}: owner of lib/util.txt root:root → 1001:root, mode of app.sh 755 → 644, extra file stray.txt`],
+      tree,
+    );
+    expect(await lab.onHost('test -e /srv/demo/current/stray.txt && echo exists || echo absent')).toBe('absent\n');
+    expect(await lab.onHost('stat -c "%a %U" /srv/demo/current/app.sh /srv/demo/current/lib/util.txt')).toBe('755 root\n644 root\n');
+  });
+
+  it('extra files the task excludes (a runtime cache) are not drift', async () => {
+    const excluding = release({ src: app, dest: '/srv/demo', owner: 'root', group: 'root', keep: 2, exclude: ['__pycache__'] });
+    await lab.onHost('mkdir -p /srv/demo/current/lib/__pycache__ && echo cache > /srv/demo/current/lib/__pycache__/util.pyc');
+    const result = await lab.run(excluding, { check: true });
+    expect(result.status, result.error ?? JSON.stringify(result.changes)).toBe('ok');
+    expect((await lab.run(task(), { check: true })).changes.map((c) => c.description)).toEqual([
+      `restore release ${(await readBundle(app)).id}: extra directory lib/__pycache__, extra file lib/__pycache__/util.pyc`,
+    ]);
+    await lab.onHost('rm -r /srv/demo/current/lib/__pycache__');
+  });
+
   it('switches current to new content and keeps only `keep` releases', async () => {
     const ids: string[] = [];
     for (const version of ['v2', 'v3']) {

@@ -131,6 +131,29 @@ describe('file.copy', () => {
   });
 });
 
+describe('numeric owner and group', () => {
+  // uid 1001 has no name on the lab host (stat says UNKNOWN); gid 4 is a named group (adm).
+  const path = '/etc/shipshape-test/by-id.conf';
+  const task = file.copy({ dest: path, content: 'by id\n', owner: 1001, group: '4', mode: '0640' });
+  const stat = () => onHost(`stat -c "%u %g %a" ${path}`);
+
+  it('compares ids with the numeric uid/gid: converges, and repairs an owner drift', async () => {
+    await onHost('mkdir -p /etc/shipshape-test && getent passwd 1001 || true');
+    await converge(task);
+    expect(await stat()).toBe('1001 4 640\n');
+
+    await onHost(`chown 0:0 ${path}`);
+    await checkThenFix(task, [`owner of ${path}: root (0) → 1001`, `group of ${path}: root (0) → 4`], stat);
+    expect(await stat()).toBe('1001 4 640\n');
+  });
+
+  it('a content rewrite keeps a nameless uid it is not told to change', async () => {
+    const keep = file.copy({ dest: path, content: 'rewritten\n' });
+    await converge(keep);
+    expect(await stat()).toBe('1001 4 640\n');
+  });
+});
+
 describe('file.template', () => {
   const servers = [{ name: 'web-01', address: '10.0.0.3' }, { name: 'web-02', address: '10.0.0.4' }];
   const task = file.template({ src: 'templates/haproxy.cfg.ejs', dest: '/etc/shipshape-test/haproxy.cfg', vars: { servers }, mode: '0644' });

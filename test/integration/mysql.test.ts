@@ -17,6 +17,7 @@ import type { HostView, TaskResult } from '../../src/modules/types.ts';
 import type { Task } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { expectSameHostState, mysqlPairSpecs, snapshotHosts } from './support/host-state.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';
 
 const APP_PASSWORD = 'app-Pw_7f3c9e1d';
@@ -195,6 +196,7 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
   });
 
   it('a second run of every task changes nothing', async () => {
+    const before = await snapshotHosts(mysqlPairSpecs(primary, replica));
     for (const [host, task] of [
       [primary, configPrimary()],
       [replica, configReplica()],
@@ -205,6 +207,8 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     ] as const) {
       expectOk(await run(host, task));
     }
+    const after = await snapshotHosts(mysqlPairSpecs(primary, replica));
+    before.forEach((state, i) => expectSameHostState(state, after[i], i === 0 ? 'primary' : 'replica'));
   });
 
   it('drift: check mode names each item, apply fixes it', async () => {

@@ -110,6 +110,32 @@ describe('service', () => {
     expect(broken.error).toMatch(/systemctl failed for broken.service[\s\S]*\/nonexistent\/binary/);
   });
 
+  it('a unit in a crash loop (activating, auto-restart) is not started: plan says so, apply fails naming it', async () => {
+    await onHost("printf '[Service]\\nExecStart=/bin/sh -c \"exit 1\"\\nRestart=always\\nRestartSec=3\\n' > /etc/systemd/system/crashloop.service && systemctl daemon-reload && systemctl start crashloop");
+    const state = async () => {
+      const values = new Map((await onHost('systemctl show -p ActiveState -p SubState -p NRestarts crashloop')).trim().split('\n').map((l) => l.split('=') as [string, string]));
+      return { state: `${values.get('ActiveState')}/${values.get('SubState')}`, restarts: Number(values.get('NRestarts')) };
+    };
+    // Each run starts just after a fresh crash (NRestarts went up): 3 s of auto-restart ahead, so
+    // the plan cannot land on the few milliseconds the process lives.
+    const justCrashed = async () => {
+      const { restarts } = await state();
+      await expect.poll(state, { timeout: 15_000, interval: 50 }).toEqual({ state: 'activating/auto-restart', restarts: restarts + 1 });
+    };
+    await justCrashed();
+
+    const task = service({ name: 'crashloop', state: 'started' });
+    const checked = await run(task, { check: true });
+    expect(checked.status, checked.error).toBe('changed');
+    expect(lines(checked)).toEqual(['start crashloop.service (not running: activating/auto-restart, a crash loop)']);
+
+    await justCrashed();
+    const applied = await run(task);
+    expect(applied.status, JSON.stringify(applied.changes)).toBe('failed');
+    expect(applied.error).toMatch(/crashloop\.service did not stay running/);
+    await onHost('systemctl stop crashloop && rm /etc/systemd/system/crashloop.service && systemctl daemon-reload');
+  });
+
   it('removes a unit with systemd.unit state absent', async () => {
     const absent = systemd.unit({ name: 'demo', state: 'absent' });
     expect(lines(await run(absent))).toEqual(['stop demo.service', 'remove /etc/systemd/system/demo.service', 'daemon-reload']);

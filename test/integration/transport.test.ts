@@ -205,7 +205,9 @@ describe('transport over SSH', () => {
       options,
     );
     const good = pool.connections.get('good');
-    expect(good).not.toBeInstanceOf(Error);
+    // A live connection, not merely "not an Error" (undefined would pass that).
+    expect(good).toBeDefined();
+    expect((await (good as Exclude<typeof good, Error | undefined>).exec('echo pooled')).stdout).toBe('pooled\n');
     const bad = pool.connections.get('closed-port');
     expect(bad).toBeInstanceOf(ConnectionError);
     expect((bad as Error).message).toBe('host closed-port: cannot connect to 127.0.0.1:9: connection refused');

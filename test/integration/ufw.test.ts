@@ -163,6 +163,34 @@ describe('ufw.firewall on a real host', () => {
     expect(await onHost(web, 'cat /etc/ufw/user.rules')).toBe(before);
   });
 
+  it('a declared deny after an earlier broader allow is moved before it, and really blocks', async () => {
+    // By hand: an allow for everyone on 80, after the existing "allow 80/tcp from client".
+    await onHost(web, 'ufw allow 80/tcp');
+    expect(await fromClient()).toBe(true);
+    const task = firewall({
+      defaults: { incoming: 'deny' },
+      rules: [
+        { rule: 'allow', port: 22, proto: 'tcp', comment: 'ssh' },
+        { rule: 'deny', port: 80, proto: 'tcp', from: client.address, comment: 'no web from client' },
+      ],
+    });
+    const checked = await run(task, { check: true });
+    expect(lines(checked)).toEqual([
+      `deny 80/tcp from ${client.address} (comment 'no web from client')`,
+      `move deny 80/tcp from ${client.address} before allow 80/tcp from ${client.address} (which matches first)`,
+    ]);
+    expect(await fromClient()).toBe(true);
+
+    const applied = await run(task);
+    expect(applied.status, applied.error).toBe('changed');
+    // Independent: ufw's own numbering puts the deny first, and traffic follows it.
+    expect(await onHost(web, 'ufw status numbered')).toMatch(new RegExp(`\\[ *2\\] 80/tcp +DENY IN +${client.address.replace(/\./g, '\\.')} .*\\n\\[ *3\\] 80/tcp +ALLOW IN +${client.address.replace(/\./g, '\\.')}`));
+    expect(await fromClient()).toBe(false);
+    expect(await fromController()).toBe('open');
+    expect((await run(task)).status).toBe('ok');
+    await onHost(web, `ufw delete deny proto tcp from ${client.address} to any port 80 && ufw delete allow 80/tcp`);
+  });
+
   it('ufw missing: a clear error', async () => {
     const bare = await openTestSession(client);
     try {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBundle } from '../../src/modules/deploy/bundle.ts';
-import { parseReleaseState } from '../../src/modules/deploy/state.ts';
+import { excludedBy } from '../../src/modules/deploy/bundle.ts';
+import { describeTreeDrift, parseReleaseState } from '../../src/modules/deploy/state.ts';
 
 async function makeApp(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'shipshape-app-'));
@@ -46,10 +47,33 @@ describe('deploy bundle', () => {
 describe('deploy release state', () => {
   it('parses current link, releases oldest first and modified files', () => {
     const state = parseReleaseState('current=releases/abc\nrelease=old1\nrelease=abc\nexists=1\nmodified=./app.py\n');
-    expect(state).toEqual({ current: 'releases/abc', releases: ['old1', 'abc'], releaseExists: true, modified: ['app.py'] });
+    expect(state).toEqual({ current: 'releases/abc', releases: ['old1', 'abc'], releaseExists: true, modified: ['app.py'], gone: [], extra: [], untracked: false });
   });
 
   it('reads a fresh host as no current release', () => {
-    expect(parseReleaseState('current=\n')).toEqual({ current: null, releases: [], releaseExists: false, modified: [] });
+    expect(parseReleaseState('current=\n')).toEqual({ current: null, releases: [], releaseExists: false, modified: [], gone: [], extra: [], untracked: false });
+  });
+
+  it('names tree drift: extra entries, changed modes and owners, missing files; excluded extras are left alone', () => {
+    const state = parseReleaseState(
+      [
+        'exists=1',
+        'gone=f 755 root:root bin/run me',
+        'gone=f 644 root:root lib/a.txt',
+        'gone=f 644 root:root old.txt',
+        'extra=f 644 root:root bin/run me',
+        'extra=f 644 app:app lib/a.txt',
+        'extra=f 644 root:root stray.txt',
+        'extra=d 755 root:root lib/__pycache__',
+        'extra=f 644 root:root lib/__pycache__/a.pyc',
+      ].join('\n'),
+    );
+    expect(describeTreeDrift(state, excludedBy(['__pycache__']))).toEqual([
+      'mode of bin/run me 755 → 644',
+      'owner of lib/a.txt root:root → app:app',
+      'extra file stray.txt',
+      'missing old.txt',
+    ]);
+    expect(describeTreeDrift(state, excludedBy([]))).toContain('extra directory lib/__pycache__');
   });
 });

@@ -40,6 +40,15 @@ describe('modes and attributes', () => {
     expect(attributeChanges(current, {}, '/etc/x')).toEqual([]);
   });
 
+  it('compares a numeric owner or group with the numeric id, not the name', () => {
+    const current = parseProbe(Buffer.from('state:regular file|640|UNKNOWN|adm|1001|4|6\n'));
+    expect(current).toMatchObject({ owner: 'UNKNOWN', uid: '1001', group: 'adm', gid: '4', size: 6 });
+    const wanted = copySchema.parse({ dest: '/a', content: '', owner: 1001, group: '4' });
+    expect(wanted.owner).toBe('1001');
+    expect(attributeChanges(current as never, wanted, '/a')).toEqual([]);
+    expect(attributeChanges(current as never, { owner: '0', group: 'adm' }, '/a').map((c) => c.description)).toEqual(['owner of /a: UNKNOWN (1001) → 0']);
+  });
+
   it('chowns before chmod (chown clears setuid bits)', () => {
     expect(setAttributesCommand('/srv/a b', { owner: 'deploy', group: 'www-data', mode: '4755' })).toBe(
       "chown -- deploy:www-data '/srv/a b' && chmod 4755 -- '/srv/a b'",

@@ -22,7 +22,8 @@ describe('lab key pair', () => {
     expect(privateText).toContain('-----BEGIN OPENSSH PRIVATE KEY-----');
     expect(statSync(paths.privateKey).mode & 0o777).toBe(0o600);
     const parsed = ssh2.utils.parseKey(privateText);
-    expect(parsed).not.toBeInstanceOf(Error);
+    // A parsed ed25519 key, not merely "not an Error" (undefined would pass that).
+    expect(parsed).toMatchObject({ type: 'ssh-ed25519', comment: 'test-comment' });
     expect(readPublicKey(paths)).toMatch(/^ssh-ed25519 [A-Za-z0-9+/=]+ test-comment$/);
   });
 

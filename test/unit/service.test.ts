@@ -46,8 +46,17 @@ describe('planUnit', () => {
     const steps = planUnit(unit('ssh.socket'), { state: 'started', enabled: true }, context);
     expect(steps).toEqual([
       { change: { description: 'enable ssh.socket' }, command: 'systemctl enable ssh.socket' },
-      { change: { description: 'start ssh.socket' }, command: 'systemctl start ssh.socket' },
+      { change: { description: 'start ssh.socket' }, command: 'systemctl start ssh.socket', starts: true },
     ]);
+  });
+
+  it('a unit in a crash loop (activating/auto-restart) is not running: started starts it, stopped still stops it', () => {
+    const looping = { ...unit('ssh.service'), activeState: 'activating', subState: 'auto-restart' };
+    const plan = (wanted: UnitWanted) => planUnit(looping, wanted, context).map((s) => s.change.description);
+    expect(plan({ state: 'started' })).toEqual(['start ssh.service (not running: activating/auto-restart, a crash loop)']);
+    expect(plan({ state: 'stopped' })).toEqual(['stop ssh.service']);
+    // A unit still starting (its start job running) is on its way: nothing to do.
+    expect(planUnit({ ...looping, subState: 'start' }, { state: 'started' }, context)).toEqual([]);
   });
 
   it('always restarts; reloads only what can reload; starts a stopped unit asked to reload', () => {

@@ -227,3 +227,29 @@ describe('commands', () => {
     expect(del('route:deny any any 0.0.0.0/0 any 10.0.0.0/8 in')).toBe('ufw route delete deny from 10.0.0.0/8 to any');
   });
 });
+
+describe('rule order', () => {
+  const active = (rules: ReturnType<typeof tuples>) => fresh({ active: true, enabledAtBoot: true, rules });
+  const deny = { rule: 'deny', port: 22, proto: 'tcp', from: '10.0.0.5' } as const;
+  const allowSsh = { rule: 'allow', port: 22, proto: 'tcp' } as const;
+
+  it('moves a declared deny before an earlier, broader existing allow that would match first', () => {
+    const state = active(tuples('allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in', 'deny tcp 22 0.0.0.0/0 any 10.0.0.5 in'));
+    const planned = plan({ rules: [deny, allowSsh] }, state);
+    expect(planned.changes.map((c) => c.description)).toEqual(['move deny 22/tcp from 10.0.0.5 before allow 22/tcp from any (which matches first)']);
+    expect(planned.steps.move.map((m) => [m.rule.action, m.before.action])).toEqual([['deny', 'allow']]);
+  });
+
+  it('leaves the order the declaration itself asks for, and rules that only partly overlap', () => {
+    const state = active(tuples('allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in', 'deny tcp 22 0.0.0.0/0 any 10.0.0.5 in'));
+    expect(lines({ rules: [allowSsh, deny] }, state)).toEqual([]);
+    const narrow = active(tuples('allow tcp 22 0.0.0.0/0 any 10.0.0.0/8 in', 'deny tcp any 0.0.0.0/0 any 0.0.0.0/0 in'));
+    expect(lines({ rules: [{ rule: 'deny', proto: 'tcp' }, { rule: 'allow', port: 22, proto: 'tcp', from: '10.0.0.0/8' }], force: true }, narrow)).toEqual([]);
+  });
+
+  it('a new deny that an existing allow would shadow is added, then moved', () => {
+    const state = active(tuples('allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in'));
+    expect(lines({ rules: [allowSsh, deny] }, state)).toEqual(['deny 22/tcp from 10.0.0.5']);
+    expect(lines({ rules: [deny, allowSsh] }, state)).toEqual(['deny 22/tcp from 10.0.0.5', 'move deny 22/tcp from 10.0.0.5 before allow 22/tcp from any (which matches first)']);
+  });
+});

@@ -35,7 +35,7 @@ async function walk(root: string, dir: string, exclude: (rel: string) => boolean
 export async function readBundle(root: string, excludePatterns: string[] = []): Promise<Bundle> {
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new ConfigError(`deploy: source directory ${root} does not exist`, { field: 'src' });
-  const exclude = (rel: string) => excludePatterns.some((g) => rel === g || rel.startsWith(`${g}/`) || matches(rel, g));
+  const exclude = excludedBy(excludePatterns);
   const names: string[] = [];
   await walk(root, '', exclude, names);
   names.sort();
@@ -51,6 +51,18 @@ export async function readBundle(root: string, excludePatterns: string[] = []): 
   }
   const manifest = files.map((f) => `${f.sha256}  ./${f.path}\n`).join('');
   return { root, files, id: total.digest('hex').slice(0, 12), manifest };
+}
+
+/** Whether a relative path is left out by `exclude` (a path, a folder, or a glob of a path or base name). */
+export function excludedBy(patterns: string[]): (rel: string) => boolean {
+  // A path under an excluded folder is excluded too (`__pycache__/x.pyc` under `__pycache__`).
+  return (rel) => {
+    const parts = rel.split('/');
+    return parts.some((_, i) => {
+      const prefix = parts.slice(0, i + 1).join('/');
+      return patterns.some((g) => prefix === g || matches(prefix, g));
+    });
+  };
 }
 
 /** Simple `*` globs against the relative path or its base name (e.g. `*.pyc`, `node_modules`). */

@@ -16,9 +16,12 @@ export const modeSchema = z
 
 const nameSchema = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]*\$?$/, 'must be a user or group name');
 
+/** A name, or a numeric id (`1001` or `'1001'`, compared with the path's numeric uid/gid). */
+export const ownerSchema = z.union([nameSchema, z.number().int().min(0).max(0xfffffffe)]).transform(String);
+
 export const attributesShape = {
-  owner: nameSchema.optional(),
-  group: nameSchema.optional(),
+  owner: ownerSchema.optional(),
+  group: ownerSchema.optional(),
   mode: modeSchema.optional(),
 };
 
@@ -32,8 +35,12 @@ export interface Attributes {
 
 /** What stat says about a path's attributes. */
 export interface CurrentAttributes {
+  /** The name, or UNKNOWN (stat's word) when the uid has no name. */
   owner: string;
   group: string;
+  /** Numeric ids, when the probe read them. */
+  uid?: string;
+  gid?: string;
   /** Four octal digits. */
   mode: string;
 }
@@ -43,16 +50,41 @@ export function normalizeMode(mode: string | number): string {
   return digits.replace(/^0+(?=\d{4})/, '').padStart(4, '0');
 }
 
+const NUMERIC_ID = /^\d+$/;
+
+/**
+ * Whether the wanted owner (or group) is the current one: a numeric id is compared with the
+ * numeric uid/gid (stat's name for it is a different word, or UNKNOWN), a name with the name.
+ */
+export function sameId(wanted: string, name: string, id: string | undefined): boolean {
+  return NUMERIC_ID.test(wanted) && id !== undefined ? wanted === id : wanted === name;
+}
+
+/** How a current owner reads next to a wanted one: the id when the task speaks in ids. */
+function shown(wanted: string, name: string, id: string | undefined): string {
+  return NUMERIC_ID.test(wanted) && id !== undefined ? `${name} (${id})` : name;
+}
+
+/** The wanted attributes that differ from the current ones (the rest undefined). */
+export function differingAttributes(current: CurrentAttributes, wanted: Attributes): Attributes {
+  return {
+    owner: wanted.owner !== undefined && !sameId(wanted.owner, current.owner, current.uid) ? wanted.owner : undefined,
+    group: wanted.group !== undefined && !sameId(wanted.group, current.group, current.gid) ? wanted.group : undefined,
+    mode: wanted.mode !== undefined && wanted.mode !== current.mode ? wanted.mode : undefined,
+  };
+}
+
 /** One change line per attribute that differs; only attributes the task sets are compared. */
 export function attributeChanges(current: CurrentAttributes, wanted: Attributes, path: string): Change[] {
   const changes: Change[] = [];
-  if (wanted.owner !== undefined && wanted.owner !== current.owner) {
-    changes.push({ description: `owner of ${path}: ${current.owner} → ${wanted.owner}` });
+  const differ = differingAttributes(current, wanted);
+  if (differ.owner !== undefined) {
+    changes.push({ description: `owner of ${path}: ${shown(differ.owner, current.owner, current.uid)} → ${differ.owner}` });
   }
-  if (wanted.group !== undefined && wanted.group !== current.group) {
-    changes.push({ description: `group of ${path}: ${current.group} → ${wanted.group}` });
+  if (differ.group !== undefined) {
+    changes.push({ description: `group of ${path}: ${shown(differ.group, current.group, current.gid)} → ${differ.group}` });
   }
-  if (wanted.mode !== undefined && wanted.mode !== current.mode) {
+  if (differ.mode !== undefined) {
     changes.push({ description: `mode of ${path}: ${current.mode} → ${wanted.mode}` });
   }
   return changes;

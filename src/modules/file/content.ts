@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { TaskError } from '../../errors.ts';
 import type { Change, Plan, TaskContext } from '../types.ts';
-import { attributeChanges, setAttributesCommand, type Attributes } from './attributes.ts';
+import { attributeChanges, differingAttributes, setAttributesCommand, type Attributes } from './attributes.ts';
 import { holdsSecret, sensitiveChange } from '../sensitive.ts';
 import { probePath, type PathState, type PresentState } from './probe.ts';
 import { writeFile } from './write.ts';
@@ -108,12 +108,7 @@ export function planContent(current: PathState, wanted: WantedContent): Plan<Con
   const write = current.sha256 !== sha256(wanted.content);
   if (write) changes.push(contentUpdate(current, wanted));
   changes.push(...attributeChanges(current, wanted, path));
-  const attributes: Attributes = {
-    owner: wanted.owner !== current.owner ? wanted.owner : undefined,
-    group: wanted.group !== current.group ? wanted.group : undefined,
-    mode: wanted.mode !== current.mode ? wanted.mode : undefined,
-  };
-  return { changes, data: { write, attributes, current } };
+  return { changes, data: { write, attributes: differingAttributes(current, wanted), current } };
 }
 
 /** Reads the path (one command) and plans. */
@@ -132,8 +127,9 @@ export async function applyContent(ctx: TaskContext, wanted: WantedContent, data
     // A rewrite keeps the attributes the task does not set, rather than resetting them to defaults.
     const kept = data.current.kind === 'file' ? data.current : undefined;
     await writeFile(ctx, wanted.path, wanted.content, {
-      owner: wanted.owner ?? kept?.owner,
-      group: wanted.group ?? kept?.group,
+      // The numeric ids: a uid without a name reads as UNKNOWN, which chown would refuse.
+      owner: wanted.owner ?? kept?.uid ?? kept?.owner,
+      group: wanted.group ?? kept?.gid ?? kept?.group,
       mode: wanted.mode ?? kept?.mode,
       validate: wanted.validate,
       backup: wanted.backup,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
 import type { Change, Module, Plan, TaskContext } from '../types.ts';
-import { absolutePath, attributeChanges, attributesShape, setAttributesCommand, type Attributes } from './attributes.ts';
+import { absolutePath, attributeChanges, attributesShape, differingAttributes, setAttributesCommand, type Attributes } from './attributes.ts';
 import { probeField, probePathRaw, type PathState } from './probe.ts';
 
 export const directorySchema = z
@@ -56,12 +56,7 @@ export function planDirectory(current: PathState, args: DirectoryArgs, driftInsi
   if (args.recurse && driftInside > 0) {
     changes.push({ description: `owner/group/mode of ${driftInside} entr${driftInside === 1 ? 'y' : 'ies'} inside ${args.path}` });
   }
-  const attributes: Attributes = {
-    owner: args.owner !== current.owner ? args.owner : undefined,
-    group: args.group !== current.group ? args.group : undefined,
-    mode: args.mode !== current.mode ? args.mode : undefined,
-  };
-  return { changes, data: { create: false, attributes, driftInside } };
+  return { changes, data: { create: false, attributes: differingAttributes(current, wanted), driftInside } };
 }
 
 async function plan(ctx: TaskContext, args: DirectoryArgs): Promise<Plan<DirectoryPlanData>> {

@@ -57,7 +57,7 @@ export function probeCommand(path: string, options: ProbeOptions = {}): string {
   return [
     sh`( p=${path}`,
     sh`if [ ! -e "$p" ] && [ ! -L "$p" ]; then echo state:absent; exit 0; fi`,
-    sh`s=$(${stat} -c '%F|%a|%U|%G|%s' -- "$p") || exit ${UNREADABLE}`,
+    sh`s=$(${stat} -c '%F|%a|%U|%G|%u|%g|%s' -- "$p") || exit ${UNREADABLE}`,
     sh`echo "state:$s"`,
     sh`case "$s" in`,
     sh`'symbolic link|'*) printf 'link:%s\\n' "$(readlink -- "$p")" ;;`,
@@ -96,13 +96,19 @@ export function parseProbe(output: Buffer): PathState {
   const stat = fields.state;
   if (stat === undefined) throw new Error(`unexpected probe output: ${output.toString('utf8').slice(0, 200)}`);
   if (stat === 'absent') return { kind: 'absent' };
-  const [type, mode, owner, group, size] = stat.split('|');
+  // type|mode|owner|group[|uid|gid]|size: the size last, where the content check reads it.
+  const parts = stat.split('|');
+  const [type, mode, owner, group] = parts;
+  const size = parts.at(-1);
+  const [uid, gid] = parts.length === 7 ? parts.slice(4, 6) : [undefined, undefined];
   return {
     kind: kindOf(type),
     mode: normalizeMode(mode),
     owner,
     group,
     size: Number(size),
+    ...(uid !== undefined ? { uid } : {}),
+    ...(gid !== undefined ? { gid } : {}),
     ...(fields.sha256 !== undefined ? { sha256: fields.sha256 } : {}),
     ...(fields.link !== undefined ? { linkTarget: fields.link } : {}),
     ...(content !== undefined ? { content: Buffer.from(content) } : {}),

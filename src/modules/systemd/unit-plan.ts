@@ -7,6 +7,8 @@ import type { Change } from '../types.ts';
 export interface UnitStep {
   change: Change;
   command: string;
+  /** The step starts the unit: apply then waits to see it stay running (see unit-apply.ts). */
+  starts?: boolean;
 }
 
 export interface UnitWanted {
@@ -48,21 +50,32 @@ export function planUnit(unit: UnitState, wanted: UnitWanted, context: { host: s
     steps.push({ change: { description: `disable ${name}` }, command: sh`systemctl disable ${name}` });
   }
 
-  const running = RUNNING.has(unit.activeState);
+  // `activating/auto-restart`: the process died and systemd waits to start it again (a crash
+  // loop). It is not running; it still needs a stop to stay stopped.
+  const crashLoop = unit.activeState === 'activating' && unit.subState.startsWith('auto-restart');
+  const running = RUNNING.has(unit.activeState) && !crashLoop;
+  const start = sh`systemctl start ${name}`;
   switch (wanted.state) {
     case 'started':
-      if (!running) steps.push({ change: { description: `start ${name}` }, command: sh`systemctl start ${name}` });
+      if (!running) {
+        const why = crashLoop ? ` (not running: ${unit.activeState}/${unit.subState}, a crash loop)` : '';
+        steps.push({ change: { description: `start ${name}${why}` }, command: start, starts: true });
+      }
       break;
     case 'stopped':
-      if (running) steps.push({ change: { description: `stop ${name}` }, command: sh`systemctl stop ${name}` });
+      if (running || crashLoop) steps.push({ change: { description: `stop ${name}` }, command: sh`systemctl stop ${name}` });
       break;
     case 'restarted':
-      steps.push({ change: { description: running ? `restart ${name}` : `start ${name} (restart of a stopped unit)` }, command: sh`systemctl restart ${name}` });
+      steps.push({
+        change: { description: running ? `restart ${name}` : `start ${name} (restart of a stopped unit)` },
+        command: sh`systemctl restart ${name}`,
+        starts: true,
+      });
       break;
     case 'reloaded':
       if (!running) {
         // Reloading a stopped service fails in systemd; what the user wants is its config in effect.
-        steps.push({ change: { description: `start ${name} (not running, so reloaded means started)` }, command: sh`systemctl start ${name}` });
+        steps.push({ change: { description: `start ${name} (not running, so reloaded means started)` }, command: start, starts: true });
       } else if (!unit.canReload) {
         throw new TaskError(`unit ${name} cannot reload (no ExecReload=): use state 'restarted'`, context);
       } else {

@@ -6,9 +6,23 @@ import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { planFirewall, type FirewallPlan } from './plan.ts';
-import { addRuleCommand, deleteRuleCommand } from './rules.ts';
+import { addRuleCommand, deleteRuleCommand, insertRuleCommand } from './rules.ts';
 import { firewallSchema, type FirewallArgs, type FirewallInput } from './schema.ts';
 import { parseProbe, probeCommand, UfwProbeError } from './state.ts';
+import { parseTupleLine, ruleKey, type UfwRule } from './tuples.ts';
+
+/**
+ * The 1-based `ufw insert` position of `target` for a rule of `family`, read from ufw's files now
+ * (after earlier deletes and inserts): IPv4 rules are numbered first, then IPv6 ones.
+ */
+async function positionOf(ctx: TaskContext, target: UfwRule, family: 4 | 6): Promise<number> {
+  const files = (await ctx.run('cat /etc/ufw/user.rules; echo @@6; cat /etc/ufw/user6.rules')).stdout.split('@@6\n');
+  const keys = (text: string, f: 4 | 6) => text.split('\n').map((line) => parseTupleLine(line, f)).filter((r) => r !== null).map((r) => ruleKey(r));
+  const v4 = keys(files[0] ?? '', 4);
+  const index = family === 4 ? v4.indexOf(ruleKey(target)) : keys(files[1] ?? '', 6).indexOf(ruleKey(target));
+  if (index === -1) throw new TaskError(`ufw: rule "${ruleKey(target)}" vanished while reordering`, { host: ctx.host.name, task: ctx.task });
+  return (family === 4 ? 0 : v4.length) + index + 1;
+}
 
 /** ufw lives in /usr/sbin, which a non-login PATH may lack; C locale keeps its messages parseable. */
 const ENV = raw('LC_ALL=C PATH="$PATH:/usr/sbin:/sbin"');
@@ -41,6 +55,10 @@ export const ufwFirewallModule: Module<FirewallArgs, FirewallPlan, FirewallInput
     const steps = data!.steps;
     if (steps.disable) await ufw(ctx, 'ufw disable');
     for (const rule of steps.add) await ufw(ctx, addRuleCommand(rule));
+    for (const { rule, before } of steps.move ?? []) {
+      await ufw(ctx, deleteRuleCommand(rule));
+      await ufw(ctx, insertRuleCommand(rule, await positionOf(ctx, before, rule.families.includes(4) ? 4 : 6)));
+    }
     for (const { direction, policy } of steps.policies) await ufw(ctx, sh`ufw default ${policy} ${direction}`);
     if (steps.logging) await ufw(ctx, sh`ufw logging ${steps.logging}`);
     // --force: ufw otherwise asks on a terminal whether to risk the SSH session; plan checked that.

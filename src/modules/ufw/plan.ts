@@ -6,6 +6,7 @@
 import { TaskError } from '../../errors.ts';
 import type { Change } from '../types.ts';
 import { admitsSsh, lockoutMessage, sshTarget } from './lockout.ts';
+import { shadows } from './shadow.ts';
 import { describeRule, toUfwRule } from './rules.ts';
 import type { FirewallArgs } from './schema.ts';
 import type { LogLevel, Policy, UfwState } from './state.ts';
@@ -23,6 +24,8 @@ export interface FirewallSteps {
   enable: boolean;
   /** Rules (or one family's half of a rule) to delete. */
   remove: UfwRule[];
+  /** Declared rules that an earlier rule of the opposite verdict shadows: moved before it. */
+  move: Array<{ rule: UfwRule; before: UfwRule }>;
 }
 
 export interface FirewallPlan {
@@ -43,7 +46,7 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
   if (!state.installed) throw new TaskError('ufw is not installed (install the ufw package first, e.g. with apt.packages)', context);
 
   const changes: Change[] = [];
-  const steps: FirewallSteps = { disable: false, add: [], policies: [], logging: null, enable: false, remove: [] };
+  const steps: FirewallSteps = { disable: false, add: [], policies: [], logging: null, enable: false, remove: [], move: [] };
   const wantEnabled = args.state === 'enabled';
 
   if (!wantEnabled && (state.active || state.enabledAtBoot)) {
@@ -104,6 +107,23 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
     if (kept.length > 0) result.push(only(r, kept));
   }
   result.push(...added);
+
+  // ufw stops at the first matching rule: a declared rule after a broader one of the opposite
+  // verdict never takes effect. Move it before that rule, unless the declaration itself puts the
+  // broader rule first.
+  const declaredAt = new Map(declared.map((r, i) => [ruleKey(r), i]));
+  for (let j = 0; j < result.length; j++) {
+    const rule = result[j];
+    const at = declaredAt.get(ruleKey(rule));
+    if (at === undefined || rule.route) continue;
+    const i = result.findIndex((earlier, k) => k < j && shadows(earlier, rule) && !((declaredAt.get(ruleKey(earlier)) ?? Infinity) < at));
+    if (i === -1) continue;
+    const before = result[i];
+    steps.move.push({ rule, before });
+    changes.push({ description: `move ${describeRule(rule)} before ${describeRule(before)} (which matches first)` });
+    result.splice(j, 1);
+    result.splice(i, 0, rule);
+  }
 
   const incoming = args.defaults.incoming ?? state.policies.incoming;
   if (wantEnabled && incoming !== 'allow' && !args.force) {

@@ -92,6 +92,13 @@ export function addRuleCommand(r: UfwRule): string {
   return r.route ? sh`ufw route ${words}` : sh`ufw ${words}`;
 }
 
+/** Inserts the rule at a 1-based position of `ufw status numbered` (not for route rules). */
+export function insertRuleCommand(r: UfwRule, position: number): string {
+  const words = ruleWords(r);
+  if (r.comment) words.push('comment', r.comment);
+  return sh`ufw insert ${String(position)} ${words}`;
+}
+
 /** Deletes the rule from both address families. ufw matches without the comment. */
 export function deleteRuleCommand(r: UfwRule): string {
   return r.route ? sh`ufw route delete ${ruleWords(r)}` : sh`ufw delete ${ruleWords(r)}`;

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { TaskResult } from '../../../src/modules/types.ts';
 import type { Task } from '../../../src/playbook/task.ts';
+import { CONFIG_TREES, expectSameHostState, snapshotHostState } from './host-state.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './lab-hosts.ts';
 import { openTestSession, type TestSession } from './run-task.ts';
 
@@ -31,7 +32,11 @@ export interface ModuleHost {
   onHost(cmd: string, input?: string): Promise<string>;
   /** Runs one task through the real engine (plan, then apply unless check). */
   run(task: Task, options?: RunOptions): Promise<TaskResult>;
-  /** First apply changes; the second changes nothing. Returns the first result. */
+  /**
+   * First apply changes; the second changes nothing, judged by the host too: no file under the
+   * configuration trees gets a new inode or mtime, no running service a new MainPID. Returns the
+   * first result.
+   */
   converge(task: Task): Promise<TaskResult>;
   /** --check reports the drift and leaves the host as it is; apply then fixes it. Returns the check result. */
   checkThenFix(task: Task, expected: string[], snapshot: () => Promise<string>): Promise<TaskResult>;
@@ -76,9 +81,12 @@ export function useModuleHost(name: string, options: ModuleHostOptions = {}): Mo
   const converge = async (task: Task): Promise<TaskResult> => {
     const first = await run(task);
     expect(first.status, first.error).toBe('changed');
+    const spec = { paths: CONFIG_TREES, services: 'running' as const };
+    const before = await snapshotHostState(started(), spec);
     const second = await run(task);
-    expect(second.status, second.error).toBe('ok');
+    expect(second.status, second.error ?? JSON.stringify(second.changes)).toBe('ok');
     expect(second.changes).toEqual([]);
+    expectSameHostState(before, await snapshotHostState(started(), spec));
     return first;
   };
 
