@@ -17,10 +17,12 @@ import type { HostView, TaskResult } from '../../src/modules/types.ts';
 import type { Task } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { leakedForms } from './support/secret-forms.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';
 
 const APP_PASSWORD = 'app-Pw_7f3c9e1d';
-const REPL_PASSWORD = "repl'Pw\\4b8a2c6e";
+/** Holds ', " and \ so that each escaping (SQL, JSON, shell) spells it differently from the raw value. */
+const REPL_PASSWORD = 'repl\'Pw"\\4b8a2c6e';
 const WRONG_PASSWORD = 'drifted-Pw_0a9b8c7d';
 const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD];
 
@@ -207,6 +209,53 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     }
   });
 
+  it('the replication password reaches the replica in no spelling: general log, statement history, ps', async () => {
+    // Everything the server records of the statements it receives, from here on.
+    await sql(
+      replica,
+      [
+        "SET GLOBAL general_log_file = '/var/lib/mysql/shipshape-general.log';",
+        'SET GLOBAL general_log = ON;',
+        "UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME LIKE 'events_statements_history%';",
+        'TRUNCATE performance_schema.events_statements_history_long;',
+        'TRUNCATE performance_schema.events_statements_summary_by_digest;',
+      ].join('\n'),
+    );
+    try {
+      expectOk(await run(replica, replication(), { check: true }));
+      expectOk(await run(replica, replication()));
+      // A password changed by hand is found by the comparison, and the reconfiguring apply sends
+      // the password in CHANGE REPLICATION SOURCE alone (which the server writes as <secret>).
+      await sql(replica, `STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD = ${sqlString(WRONG_PASSWORD)}; START REPLICA;`);
+      expect(lines(await run(replica, replication(), { check: true }))).toEqual([
+        `reconfigure source ${primary.address}:3306 as repl (password differs)`,
+        'start replica',
+      ]);
+      expect((await run(replica, replication())).status).toBe('changed');
+      expectOk(await run(replica, replication()));
+      expect(await replicaStatus()).toMatchObject({ Replica_IO_Running: 'Yes', Replica_SQL_Running: 'Yes', Last_IO_Error: '' });
+
+      const generalLog = await onHost(replica, 'cat /var/lib/mysql/shipshape-general.log');
+      const history = await sql(
+        replica,
+        [
+          'SELECT SQL_TEXT FROM performance_schema.events_statements_history_long;',
+          'SELECT SQL_TEXT FROM performance_schema.events_statements_history;',
+          'SELECT QUERY_SAMPLE_TEXT FROM performance_schema.events_statements_summary_by_digest;',
+        ].join('\n'),
+      );
+      // The records are real: they hold the plans' password comparison and the reconfiguration.
+      for (const text of [generalLog, history]) {
+        expect(text).toContain('mysql.slave_master_info');
+        expect(text).toContain('SOURCE_PASSWORD = <secret>');
+      }
+      expect(leakedForms(generalLog, SECRETS)).toEqual([]);
+      expect(leakedForms(history, SECRETS)).toEqual([]);
+    } finally {
+      await sql(replica, 'SET GLOBAL general_log = OFF;');
+    }
+  });
+
   it('drift: check mode names each item, apply fixes it', async () => {
     await sql(replica, 'STOP REPLICA; SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF;');
     await sql(primary, `ALTER USER 'app'@'%' IDENTIFIED BY '${WRONG_PASSWORD}';`);
@@ -278,7 +327,7 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     expect(psSamples.length).toBeGreaterThan(20);
     // The samples really list processes (mysqld runs all along on both hosts).
     expect(psSamples.every((sample) => sample.includes('/usr/sbin/mysqld'))).toBe(true);
-    const texts = [psSamples.join('\n'), JSON.stringify(results)];
-    for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(leakedForms(psSamples.join('\n'), SECRETS)).toEqual([]);
+    expect(leakedForms(JSON.stringify(results), SECRETS)).toEqual([]);
   });
 });

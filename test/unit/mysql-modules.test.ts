@@ -10,6 +10,8 @@ import { configModule, replicationModule, userModule } from '../../src/modules/m
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
+import { storedPasswordDigest } from '../../src/modules/mysql/replication.ts';
+import { leakedForms } from '../integration/support/secret-forms.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/mysql/${name}`, import.meta.url), 'utf8');
 
@@ -155,11 +157,16 @@ describe('mysql.config', () => {
 
 describe('mysql.replication', () => {
   const args = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password: 's3cret' });
-  const host = (status: string, passwordMatches = '1') =>
+  /** What the server answers for the stored-password read: SHA-256 of its nonce and the stored password. */
+  const digestOf = (sql: string, stored: string) => {
+    const nonce = /CONCAT\('([0-9a-f]{32})'/.exec(sql)![1];
+    return `digest\n${storedPasswordDigest(nonce, stored)}\n`;
+  };
+  const host = (status: string, storedPassword = 's3cret') =>
     fakeHost((sql) => {
       if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
       if (sql.includes('SHOW REPLICA STATUS')) return status;
-      if (sql.includes('slave_master_info')) return `matches\n${passwordMatches}\n`;
+      if (sql.includes('slave_master_info')) return digestOf(sql, storedPassword);
       return '';
     });
 
@@ -173,13 +180,45 @@ describe('mysql.replication', () => {
     expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['start replica threads (IO and SQL stopped)']);
   });
 
-  it('a changed password reconfigures; it is compared inside the server from stdin', async () => {
-    const { ctx, calls } = host(fixture('replica-status-io-error.tsv'), '0');
-    const plan = await replicationModule.plan(ctx, args);
+  it('a changed password reconfigures; the plan sends a nonce, never the password in any spelling', async () => {
+    const password = 'p\'w"\\d-7c1e9a3f';
+    const a = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password });
+    const { ctx, calls } = host(fixture('replica-status-io-error.tsv'), 'the-old-one');
+    const plan = await replicationModule.plan(ctx, a);
     expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
-    const compare = calls.find((c) => c.stdin.includes('slave_master_info'))!;
-    expect(compare.stdin).toContain("User_password = 's3cret'");
-    for (const call of calls) expect(call.command).not.toContain('s3cret');
+    expect(calls.some((c) => c.stdin.includes('slave_master_info'))).toBe(true);
+    for (const call of calls) expect(leakedForms(call.command + call.stdin, [password])).toEqual([]);
+    // The same stored password as ours: nothing to do but what the IO error says.
+    await expect(replicationModule.plan(host(fixture('replica-status-io-error.tsv'), password).ctx, a)).rejects.toThrow(/IO thread/);
+  });
+
+  it('apply: the password goes on stdin once, SQL-quoted in CHANGE REPLICATION SOURCE; never into a command line', async () => {
+    const password = 'p\'w"\\d-7c1e9a3f';
+    const a = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password, waitSeconds: 1 });
+    const [header, row] = fixture('replica-status-stopped.tsv').trimEnd().split('\n');
+    const columns = header.split('\t');
+    const running = row.split('\t');
+    running[columns.indexOf('Replica_IO_Running')] = 'Yes';
+    running[columns.indexOf('Replica_SQL_Running')] = 'Yes';
+    let started = false;
+    const { ctx, calls } = fakeHost((sql) => {
+      if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
+      if (sql.includes('slave_master_info')) return digestOf(sql, 'the-old-one');
+      if (sql.includes('START REPLICA')) started = true;
+      if (sql.includes('SHOW REPLICA STATUS')) return started ? `${header}\n${running.join('\t')}\n` : fixture('replica-status-stopped.tsv');
+      return '';
+    });
+    const plan = await replicationModule.plan(ctx, a);
+    expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
+    const planned = calls.length;
+    const output = await replicationModule.apply(ctx, a, plan);
+    expect(output).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
+    for (const call of calls) expect(leakedForms(call.command, [password]), call.command).toEqual([]);
+    const applied = calls.slice(planned);
+    const change = applied.filter((c) => leakedForms(c.stdin, [password]).length > 0);
+    expect(change).toHaveLength(1);
+    expect(change[0].stdin).toContain(`SOURCE_PASSWORD = 'p''w"\\\\d-7c1e9a3f'`);
+    expect(change[0].stdin).toMatch(/STOP REPLICA;\nCHANGE REPLICATION SOURCE TO /);
   });
 
   it('unconfigured: configure and start', async () => {
@@ -196,7 +235,7 @@ describe('mysql.replication', () => {
       if (sql.includes('VERSION()')) return 'version\n9.7.4-2\n';
       if (sql.includes('SHOW REPLICA STATUS')) return `${header}\n${cells.join('\t')}\n`;
       if (sql.includes('replication_applier_status_by_worker')) return "code\tmessage\n1062\tDuplicate entry '100' for key 'visits.PRIMARY'\n";
-      return 'matches\n1\n';
+      return digestOf(sql, 's3cret');
     });
     await expect(replicationModule.plan(ctx, args)).rejects.toThrow("SQL thread: Error 1062: Duplicate entry '100' for key 'visits.PRIMARY'");
   });
