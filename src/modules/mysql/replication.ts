@@ -10,7 +10,7 @@ import { TaskError } from '../../errors.ts';
 import { registerSecretValue } from '../../report/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
 import type { Module, TaskContext } from '../types.ts';
-import { clientFor, SqlError, type MysqlClient, type Row } from './client.ts';
+import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
 import { planReplication, type ReplicationStep } from './replication-plan.ts';
 import { seedReplica } from './seed.ts';
@@ -39,6 +39,7 @@ const replicationSchema = z
     users: z.array(z.strictObject({ name: z.string().min(1).max(32), host: z.string().min(1).max(255) })).optional(),
     /** Seconds to wait for both threads to run after START REPLICA. */
     waitSeconds: z.number().positive().default(30),
+    login: loginSchema,
   })
   .refine((a) => !a.seedFrom || (a.databases?.length ?? 0) > 0, { message: 'seedFrom needs the databases to seed', path: ['databases'] })
   .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] });
@@ -137,7 +138,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
   async plan(ctx, args) {
     const password = revealed(args.password);
     registerSecretValue(password);
-    const client = clientFor(ctx);
+    const client = clientFor(ctx, args.login);
     // The version, the stored password and the status in one client run (coalesced). The status
     // statement depends on the version, so it is asked in the modern spelling and asked again only
     // when the server turns out to be older: one round trip where it would take two.
@@ -154,7 +155,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
   async apply(ctx, args, plan) {
     const { dialect, steps } = plan.data!;
     const password = revealed(args.password);
-    const client = clientFor(ctx);
+    const client = clientFor(ctx, args.login);
     const output: Record<string, unknown> = {};
     for (const step of steps) {
       if (step.kind === 'seed') {
