@@ -24,7 +24,8 @@ const APP_PASSWORD = 'app-Pw_7f3c9e1d';
 /** Holds ', " and \ so that each escaping (SQL, JSON, shell) spells it differently from the raw value. */
 const REPL_PASSWORD = 'repl\'Pw"\\4b8a2c6e';
 const WRONG_PASSWORD = 'drifted-Pw_0a9b8c7d';
-const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD];
+const OPS_PASSWORD = 'ops-Pw_5e2d7a91';
+const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD, OPS_PASSWORD];
 
 let lab: TestHosts | undefined;
 let primary: TestHost;
@@ -321,6 +322,51 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     }
     const weird = 'we`ird db';
     await client.execute(`CREATE DATABASE ${sqlIdent(weird)}; DROP DATABASE ${sqlIdent(weird)};`);
+  });
+
+  it('auth_socket accounts (root, as on Ubuntu) are refused unless a plugin is named; sudo mysql keeps working', async () => {
+    const account = (name: string, host = 'localhost') => sql(primary, `SELECT plugin, authentication_string FROM mysql.user WHERE User = '${name}' AND Host = '${host}';`);
+    expect(await account('root')).toBe('auth_socket\t\n');
+    // A password for root, no plugin: refused, nothing touched (before, "set password" every run).
+    const refused = await run(primary, mysql.user({ name: 'root', host: 'localhost', password: OPS_PASSWORD }));
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/'root'@'localhost': it authenticates with auth_socket, whose password shipshape cannot check/);
+    // Converting root would lock `sudo mysql` out: refused too.
+    const lockout = await run(primary, mysql.user({ name: 'root', host: 'localhost', plugin: 'caching_sha2_password', password: OPS_PASSWORD }));
+    expect(lockout.error).toMatch(/would lock shipshape's own login/);
+    expectOk(await run(primary, mysql.user({ name: 'root', host: 'localhost', plugin: 'auth_socket' })));
+    expect(await account('root')).toBe('auth_socket\t\n');
+    expect(await onHost(primary, 'mysql --batch --skip-column-names -e "SELECT CURRENT_USER()"')).toBe('root@localhost\n');
+
+    // Another account made by hand with auth_socket (MySQL 9.7 loads the plugin already).
+    await sql(primary, "CREATE USER 'ops'@'localhost' IDENTIFIED WITH auth_socket;");
+    expect((await run(primary, mysql.user({ name: 'ops', host: 'localhost', password: OPS_PASSWORD }))).error).toMatch(/'ops'@'localhost': it authenticates with auth_socket/);
+    const toPassword = () => mysql.user({ name: 'ops', host: 'localhost', plugin: 'caching_sha2_password', password: new Secret(OPS_PASSWORD, 'test') });
+    expect(lines(await run(primary, toPassword()))).toEqual(["change authentication of 'ops'@'localhost' from auth_socket to caching_sha2_password"]);
+    expect(await account('ops')).toMatch(/^caching_sha2_password\t\$A\$/);
+    expectOk(await run(primary, toPassword()));
+    expectOk(await run(primary, mysql.user({ name: 'ops', host: 'localhost', password: new Secret(OPS_PASSWORD, 'test') })));
+
+    // sha256_password: checked offline, so a re-run changes nothing.
+    const legacy = () => mysql.user({ name: 'legacy', host: '%', plugin: 'sha256_password', password: new Secret(OPS_PASSWORD, 'test') });
+    expect(lines(await run(primary, legacy()))).toEqual(["create user 'legacy'@'%'"]);
+    expect(await account('legacy', '%')).toMatch(/^sha256_password\t\$5\$/);
+    expectOk(await run(primary, legacy()));
+    // 9.7 has no mysql_native_password: refused at plan time, naming the plugin.
+    const native = await run(primary, mysql.user({ name: 'old', host: '%', plugin: 'mysql_native_password', password: OPS_PASSWORD }));
+    expect(native.error).toMatch(/the authentication plugin mysql_native_password is not active on this server/);
+
+    // login options: tasks log in as ops through an option file (0600, written from stdin).
+    await sql(primary, "GRANT CREATE, DROP ON *.* TO 'ops'@'localhost';");
+    await onHost(primary, 'umask 077 && cat > /root/ops.cnf', `[client]\nuser=ops\npassword="${OPS_PASSWORD}"\n`);
+    await onHost(primary, 'umask 077 && cat > /root/ops-wrong.cnf', `[client]\nuser=ops\npassword="${WRONG_PASSWORD}"\n`);
+    const viaOps = (file: string) => mysql.database({ name: 'via_ops', login: { defaultsFile: file } });
+    const denied = await run(primary, viaOps('/root/ops-wrong.cnf'));
+    expect(denied.error).toMatch(/Access denied for user 'ops'@'localhost'/);
+    expect(lines(await run(primary, viaOps('/root/ops.cnf')))).toEqual(['create database via_ops']);
+    expect(await sql(primary, "SHOW DATABASES LIKE 'via_ops';")).toBe('via_ops\n');
+    expectOk(await run(primary, viaOps('/root/ops.cnf')));
+    await onHost(primary, 'rm /root/ops.cnf /root/ops-wrong.cnf');
   });
 
   it('no password ever showed in a process list or a task result', () => {
