@@ -347,6 +347,42 @@ describe('mysql.replication', () => {
     await expect(replicationModule.plan(ctx, args)).rejects.toThrow("SQL thread: Error 1062: Duplicate entry '100' for key 'visits.PRIMARY'");
   });
 
+  /** A running replica's status row, in the column names of that release (8.0.22 and older: Master_/Slave_). */
+  const runningStatus = (legacy: boolean) => {
+    const [header, row] = fixture('replica-status-stopped.tsv').trimEnd().split('\n');
+    const columns = header.split('\t');
+    const cells = row.split('\t');
+    cells[columns.indexOf('Replica_IO_Running')] = 'Yes';
+    cells[columns.indexOf('Replica_SQL_Running')] = 'Yes';
+    cells[columns.indexOf('Source_Port')] = '3307';
+    const names = legacy ? columns.map((c) => c.replace(/Source/g, 'Master').replace(/Replica/g, 'Slave').replace('Get_Master_public_key', 'Get_master_public_key')) : columns;
+    return `${names.join('\t')}\n${cells.join('\t')}\n`;
+  };
+
+  it.each([
+    ['8.0.36-0ubuntu0.22.04.1', false],
+    ['8.0.41-0ubuntu0.24.04.1', false],
+    ['8.4.3', false],
+    ['9.7.4-2', false],
+    ['8.0.22', true],
+  ])('%s: a running replica with the same password converges (nothing to do); another stored password reconfigures', async (version, legacy) => {
+    const replica = (stored: string) =>
+      fakeHost((sql) => {
+        if (sql.includes('VERSION()')) return `version\n${version}\n`;
+        if (sql.includes('slave_master_info')) return digestOf(sql, stored);
+        if (sql.includes(legacy ? 'SHOW SLAVE STATUS' : 'SHOW REPLICA STATUS')) return runningStatus(legacy);
+        if (sql.includes('SHOW REPLICA STATUS')) return { exitCode: 1, stderr: 'ERROR 1064 (42000) at line 2: You have an error in your SQL syntax' };
+        return '';
+      });
+    expect((await replicationModule.plan(replica('s3cret').ctx, args)).changes).toEqual([]);
+    const { ctx, calls } = replica('old');
+    const plan = await replicationModule.plan(ctx, args);
+    expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
+    await replicationModule.apply(ctx, { ...args, waitSeconds: 1 }, plan);
+    const change = calls.find((c) => c.stdin.includes('_PASSWORD = '))!;
+    expect(change.stdin).toContain(legacy ? "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = '127.0.0.1'" : "STOP REPLICA;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1'");
+  });
+
   it('seedFrom needs databases', () => {
     expect(replicationModule.schema.safeParse({ sourceHost: 'h', user: 'u', password: 'p', seedFrom: 'web-01' }).success).toBe(false);
   });
