@@ -196,6 +196,12 @@ describe('mysql.user: authentication plugins, per server', () => {
     );
   });
 
+  it('an account on a plugin shipshape does not know (mysql_no_login) is refused, never given "set password"', async () => {
+    await expect(planned(server({ plugin: 'mysql_no_login', auth: '' }, MYSQL_97), { name: 'svc', host: '%', password: 'p' })).rejects.toThrow(
+      "'svc'@'%': it authenticates with mysql_no_login, whose password shipshape cannot check: name a password plugin (caching_sha2_password, sha256_password, mysql_native_password) to convert it",
+    );
+  });
+
   it('the schema: auth_socket takes no password; every other present account needs one', () => {
     expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', plugin: 'auth_socket', password: 'x' }).success).toBe(false);
     expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', plugin: 'auth_socket' }).success).toBe(true);

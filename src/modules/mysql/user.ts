@@ -132,9 +132,9 @@ export async function planUser(ctx: TaskContext, args: UserArgs): Promise<Step[]
     steps.push({ kind: 'plugin', from: current.plugin });
   } else if (wanted !== 'auth_socket') {
     if (!VERIFIABLE_PLUGINS.has(current.plugin)) {
+      const keep = (USER_PLUGINS as readonly string[]).includes(current.plugin) ? `name plugin: '${current.plugin}' to leave it so, or ` : 'name ';
       throw refuse(
-        `it authenticates with ${current.plugin}, whose password shipshape cannot check: name plugin: '${current.plugin}' to leave it so, ` +
-          `or a password plugin (${[...VERIFIABLE_PLUGINS].join(', ')}) to convert it`,
+        `it authenticates with ${current.plugin}, whose password shipshape cannot check: ${keep}a password plugin (${[...VERIFIABLE_PLUGINS].join(', ')}) to convert it`,
       );
     }
     if (passwordMatches(current.plugin, current.authString, revealed(args.password!)) !== true) steps.push({ kind: 'password', plugin: current.plugin });
