@@ -4,8 +4,9 @@
  * config (+ restart) → database and users on the primary → rows → a replica seeded from the
  * primary's dump and replicating with GTID auto-positioning → a second run changes nothing →
  * drift (STOP REPLICA, read_only off, a changed password) is reported by check mode and fixed →
- * broken replication is a failure naming the server's error. Passwords are watched for in the
- * hosts' process lists during every apply and in every task result.
+ * broken replication is a failure naming the server's error. Passwords are watched for, in every
+ * spelling, in the hosts' process lists during every run, in every mysql client's command line,
+ * in the replica's general log and statement history, and in every task result.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,8 +41,23 @@ beforeAll(async () => {
   const started = Date.now();
   await Promise.all(lab.hosts.map((host) => installMysql(host)));
   console.log(`[mysql] mysql-server from sid on two hosts in parallel: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await Promise.all(lab.hosts.map((host) => recordMysqlCommandLines(host)));
   for (const host of lab.hosts) sessions[host.name] = await openTestSession(host);
 });
+
+const ARGV_LOG = '/var/log/mysql-client-argv.log';
+
+/**
+ * Every mysql client started on the host, by anyone, writes its command line to ARGV_LOG first:
+ * unlike `ps` samples, this misses no short-lived client (a CHANGE REPLICATION SOURCE takes ms).
+ */
+async function recordMysqlCommandLines(host: TestHost): Promise<void> {
+  await onHost(
+    host,
+    `mv /usr/bin/mysql /usr/bin/mysql.real && cat > /usr/bin/mysql && chmod 755 /usr/bin/mysql && touch ${ARGV_LOG}`,
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> ${ARGV_LOG}\nexec /usr/bin/mysql.real "$@"\n`,
+  );
+}
 
 afterAll(async () => {
   for (const session of Object.values(sessions)) await session.close();
@@ -369,11 +385,17 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     await onHost(primary, 'rm /root/ops.cnf /root/ops-wrong.cnf');
   });
 
-  it('no password ever showed in a process list or a task result', () => {
+  it('no password ever showed in a process list, a mysql command line or a task result', async () => {
     expect(psSamples.length).toBeGreaterThan(20);
     // The samples really list processes (mysqld runs all along on both hosts).
     expect(psSamples.every((sample) => sample.includes('/usr/sbin/mysqld'))).toBe(true);
     expect(leakedForms(psSamples.join('\n'), SECRETS)).toEqual([]);
+    for (const host of lab!.hosts) {
+      const argv = await onHost(host, `cat ${ARGV_LOG}`);
+      // The record is real: it holds shipshape's clients (the replica's included).
+      expect(argv).toContain('--batch --default-character-set=utf8mb4');
+      expect(leakedForms(argv, SECRETS)).toEqual([]);
+    }
     expect(leakedForms(JSON.stringify(results), SECRETS)).toEqual([]);
   });
 });
