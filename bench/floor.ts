@@ -41,12 +41,13 @@ export function floorScript(host: FloorHost, workload: 'reduced' | 'site'): stri
     files.push('/etc/mysql/mysql.conf.d/zz-shipshape.cnf', '/etc/apt/sources.list.d/shipshape-mysql.list', '/etc/apt/preferences.d/shipshape-mysql');
     services.push('mysql');
     // mysql.config checks the running values too; the primary's database, accounts (hash and
-    // grants); the replica's source settings, threads and errors, and its stored source password.
+    // grants); the replica's source settings, threads and errors, and its stored source password's
+    // digest (compared on the controller, as mysql.replication does).
     const settings = `SHOW GLOBAL VARIABLES WHERE Variable_name IN ('server_id','bind_address','log_bin_basename','binlog_format','gtid_mode','enforce_gtid_consistency','skip_name_resolve','read_only','super_read_only')`;
     lines.push(
       host.isPrimary
         ? `mysql -N -e "${settings}; SHOW DATABASES; SELECT user, host, plugin, authentication_string FROM mysql.user; SHOW GRANTS FOR 'app'@'%'; SHOW GRANTS FOR 'replication'@'%'"`
-        : `mysql -E -e "${settings}; SHOW REPLICA STATUS; SELECT User_password = 'bench-repl-secret' FROM mysql.slave_master_info WHERE Channel_name = ''"`,
+        : `mysql -E -e "${settings}; SHOW REPLICA STATUS; SELECT SHA2(CONCAT('0123456789abcdef', User_password), 256) FROM mysql.slave_master_info WHERE Channel_name = ''"`,
     );
   }
   if (workload === 'site' && inGroup('lb')) {

@@ -4,8 +4,9 @@
  * config (+ restart) → database and users on the primary → rows → a replica seeded from the
  * primary's dump and replicating with GTID auto-positioning → a second run changes nothing →
  * drift (STOP REPLICA, read_only off, a changed password) is reported by check mode and fixed →
- * broken replication is a failure naming the server's error. Passwords are watched for in the
- * hosts' process lists during every apply and in every task result.
+ * broken replication is a failure naming the server's error. Passwords are watched for, in every
+ * spelling, in the hosts' process lists during every run, in every mysql client's command line,
+ * in the replica's general log and statement history, and in every task result.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +19,15 @@ import type { Task } from '../../src/playbook/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { expectSameHostState, mysqlPairSpecs, snapshotHosts } from './support/host-state.ts';
+import { leakedForms } from './support/secret-forms.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';
 
 const APP_PASSWORD = 'app-Pw_7f3c9e1d';
-const REPL_PASSWORD = "repl'Pw\\4b8a2c6e";
+/** Holds ', " and \ so that each escaping (SQL, JSON, shell) spells it differently from the raw value. */
+const REPL_PASSWORD = 'repl\'Pw"\\4b8a2c6e';
 const WRONG_PASSWORD = 'drifted-Pw_0a9b8c7d';
-const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD];
+const OPS_PASSWORD = 'ops-Pw_5e2d7a91';
+const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD, OPS_PASSWORD];
 
 let lab: TestHosts | undefined;
 let primary: TestHost;
@@ -38,8 +42,25 @@ beforeAll(async () => {
   const started = Date.now();
   await Promise.all(lab.hosts.map((host) => installMysql(host)));
   console.log(`[mysql] mysql-server from sid on two hosts in parallel: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  await Promise.all(lab.hosts.map((host) => recordMysqlCommandLines(host)));
   for (const host of lab.hosts) sessions[host.name] = await openTestSession(host);
-});
+  // Installing mysql-server on two hosts at once is CPU-bound: on a shared machine it has taken
+  // over 9 minutes, beyond the default hook timeout.
+}, 25 * 60_000);
+
+const ARGV_LOG = '/var/log/mysql-client-argv.log';
+
+/**
+ * Every mysql client started on the host, by anyone, writes its command line to ARGV_LOG first:
+ * unlike `ps` samples, this misses no short-lived client (a CHANGE REPLICATION SOURCE takes ms).
+ */
+async function recordMysqlCommandLines(host: TestHost): Promise<void> {
+  await onHost(
+    host,
+    `mv /usr/bin/mysql /usr/bin/mysql.real && cat > /usr/bin/mysql && chmod 755 /usr/bin/mysql && touch ${ARGV_LOG}`,
+    `#!/bin/sh\nprintf '%s\\n' "$*" >> ${ARGV_LOG}\nexec /usr/bin/mysql.real "$@"\n`,
+  );
+}
 
 afterAll(async () => {
   for (const session of Object.values(sessions)) await session.close();
@@ -211,6 +232,53 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     before.forEach((state, i) => expectSameHostState(state, after[i], i === 0 ? 'primary' : 'replica'));
   });
 
+  it('the replication password reaches the replica in no spelling: general log, statement history, ps', async () => {
+    // Everything the server records of the statements it receives, from here on.
+    await sql(
+      replica,
+      [
+        "SET GLOBAL general_log_file = '/var/lib/mysql/shipshape-general.log';",
+        'SET GLOBAL general_log = ON;',
+        "UPDATE performance_schema.setup_consumers SET ENABLED = 'YES' WHERE NAME LIKE 'events_statements_history%';",
+        'TRUNCATE performance_schema.events_statements_history_long;',
+        'TRUNCATE performance_schema.events_statements_summary_by_digest;',
+      ].join('\n'),
+    );
+    try {
+      expectOk(await run(replica, replication(), { check: true }));
+      expectOk(await run(replica, replication()));
+      // A password changed by hand is found by the comparison, and the reconfiguring apply sends
+      // the password in CHANGE REPLICATION SOURCE alone (which the server writes as <secret>).
+      await sql(replica, `STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_PASSWORD = ${sqlString(WRONG_PASSWORD)}; START REPLICA;`);
+      expect(lines(await run(replica, replication(), { check: true }))).toEqual([
+        `reconfigure source ${primary.address}:3306 as repl (password differs)`,
+        'start replica',
+      ]);
+      expect((await run(replica, replication())).status).toBe('changed');
+      expectOk(await run(replica, replication()));
+      expect(await replicaStatus()).toMatchObject({ Replica_IO_Running: 'Yes', Replica_SQL_Running: 'Yes', Last_IO_Error: '' });
+
+      const generalLog = await onHost(replica, 'cat /var/lib/mysql/shipshape-general.log');
+      const history = await sql(
+        replica,
+        [
+          'SELECT SQL_TEXT FROM performance_schema.events_statements_history_long;',
+          'SELECT SQL_TEXT FROM performance_schema.events_statements_history;',
+          'SELECT QUERY_SAMPLE_TEXT FROM performance_schema.events_statements_summary_by_digest;',
+        ].join('\n'),
+      );
+      // The records are real: they hold the plans' password comparison and the reconfiguration.
+      for (const text of [generalLog, history]) {
+        expect(text).toContain('mysql.slave_master_info');
+        expect(text).toContain('SOURCE_PASSWORD = <secret>');
+      }
+      expect(leakedForms(generalLog, SECRETS)).toEqual([]);
+      expect(leakedForms(history, SECRETS)).toEqual([]);
+    } finally {
+      await sql(replica, 'SET GLOBAL general_log = OFF;');
+    }
+  });
+
   it('drift: check mode names each item, apply fixes it', async () => {
     await sql(replica, 'STOP REPLICA; SET GLOBAL super_read_only = OFF; SET GLOBAL read_only = OFF;');
     await sql(primary, `ALTER USER 'app'@'%' IDENTIFIED BY '${WRONG_PASSWORD}';`);
@@ -278,11 +346,62 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     await client.execute(`CREATE DATABASE ${sqlIdent(weird)}; DROP DATABASE ${sqlIdent(weird)};`);
   });
 
-  it('no password ever showed in a process list or a task result', () => {
+  it('auth_socket accounts (root, as on Ubuntu) are refused unless a plugin is named; sudo mysql keeps working', async () => {
+    const account = (name: string, host = 'localhost') => sql(primary, `SELECT plugin, authentication_string FROM mysql.user WHERE User = '${name}' AND Host = '${host}';`);
+    expect(await account('root')).toBe('auth_socket\t\n');
+    // A password for root, no plugin: refused, nothing touched (before, "set password" every run).
+    const refused = await run(primary, mysql.user({ name: 'root', host: 'localhost', password: OPS_PASSWORD }));
+    expect(refused.status).toBe('failed');
+    expect(refused.error).toMatch(/'root'@'localhost': it authenticates with auth_socket, whose password shipshape cannot check/);
+    // Converting root would lock `sudo mysql` out: refused too.
+    const lockout = await run(primary, mysql.user({ name: 'root', host: 'localhost', plugin: 'caching_sha2_password', password: OPS_PASSWORD }));
+    expect(lockout.error).toMatch(/would lock shipshape's own login/);
+    expectOk(await run(primary, mysql.user({ name: 'root', host: 'localhost', plugin: 'auth_socket' })));
+    expect(await account('root')).toBe('auth_socket\t\n');
+    expect(await onHost(primary, 'mysql --batch --skip-column-names -e "SELECT CURRENT_USER()"')).toBe('root@localhost\n');
+
+    // Another account made by hand with auth_socket (MySQL 9.7 loads the plugin already).
+    await sql(primary, "CREATE USER 'ops'@'localhost' IDENTIFIED WITH auth_socket;");
+    expect((await run(primary, mysql.user({ name: 'ops', host: 'localhost', password: OPS_PASSWORD }))).error).toMatch(/'ops'@'localhost': it authenticates with auth_socket/);
+    const toPassword = () => mysql.user({ name: 'ops', host: 'localhost', plugin: 'caching_sha2_password', password: new Secret(OPS_PASSWORD, 'test') });
+    expect(lines(await run(primary, toPassword()))).toEqual(["change authentication of 'ops'@'localhost' from auth_socket to caching_sha2_password"]);
+    expect(await account('ops')).toMatch(/^caching_sha2_password\t\$A\$/);
+    expectOk(await run(primary, toPassword()));
+    expectOk(await run(primary, mysql.user({ name: 'ops', host: 'localhost', password: new Secret(OPS_PASSWORD, 'test') })));
+
+    // sha256_password: checked offline, so a re-run changes nothing.
+    const legacy = () => mysql.user({ name: 'legacy', host: '%', plugin: 'sha256_password', password: new Secret(OPS_PASSWORD, 'test') });
+    expect(lines(await run(primary, legacy()))).toEqual(["create user 'legacy'@'%'"]);
+    expect(await account('legacy', '%')).toMatch(/^sha256_password\t\$5\$/);
+    expectOk(await run(primary, legacy()));
+    // 9.7 has no mysql_native_password: refused at plan time, naming the plugin.
+    const native = await run(primary, mysql.user({ name: 'old', host: '%', plugin: 'mysql_native_password', password: OPS_PASSWORD }));
+    expect(native.error).toMatch(/the authentication plugin mysql_native_password is not active on this server/);
+
+    // login options: tasks log in as ops through an option file (0600, written from stdin).
+    await sql(primary, "GRANT CREATE, DROP ON *.* TO 'ops'@'localhost';");
+    await onHost(primary, 'umask 077 && cat > /root/ops.cnf', `[client]\nuser=ops\npassword="${OPS_PASSWORD}"\n`);
+    await onHost(primary, 'umask 077 && cat > /root/ops-wrong.cnf', `[client]\nuser=ops\npassword="${WRONG_PASSWORD}"\n`);
+    const viaOps = (file: string) => mysql.database({ name: 'via_ops', login: { defaultsFile: file } });
+    const denied = await run(primary, viaOps('/root/ops-wrong.cnf'));
+    expect(denied.error).toMatch(/Access denied for user 'ops'@'localhost'/);
+    expect(lines(await run(primary, viaOps('/root/ops.cnf')))).toEqual(['create database via_ops']);
+    expect(await sql(primary, "SHOW DATABASES LIKE 'via_ops';")).toBe('via_ops\n');
+    expectOk(await run(primary, viaOps('/root/ops.cnf')));
+    await onHost(primary, 'rm /root/ops.cnf /root/ops-wrong.cnf');
+  });
+
+  it('no password ever showed in a process list, a mysql command line or a task result', async () => {
     expect(psSamples.length).toBeGreaterThan(20);
     // The samples really list processes (mysqld runs all along on both hosts).
     expect(psSamples.every((sample) => sample.includes('/usr/sbin/mysqld'))).toBe(true);
-    const texts = [psSamples.join('\n'), JSON.stringify(results)];
-    for (const text of texts) for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(leakedForms(psSamples.join('\n'), SECRETS)).toEqual([]);
+    for (const host of lab!.hosts) {
+      const argv = await onHost(host, `cat ${ARGV_LOG}`);
+      // The record is real: it holds shipshape's clients (the replica's included).
+      expect(argv).toContain('--batch --default-character-set=utf8mb4');
+      expect(leakedForms(argv, SECRETS)).toEqual([]);
+    }
+    expect(leakedForms(JSON.stringify(results), SECRETS)).toEqual([]);
   });
 });

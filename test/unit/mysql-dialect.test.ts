@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBatch } from '../../src/modules/mysql/batch.ts';
 import { dialectFor, parseVersion } from '../../src/modules/mysql/dialect.ts';
+import { storedPasswordDigest, storedPasswordDigestSql } from '../../src/modules/mysql/replication.ts';
 
 const fixture = (name: string) => parseBatch(readFileSync(new URL(`../fixtures/mysql/${name}`, import.meta.url), 'utf8'));
 const source = { host: 'db-1', port: 3306, user: 'repl', password: "pw'x", autoPosition: true, getSourcePublicKey: true };
@@ -77,5 +78,45 @@ describe('legacy: MySQL < 8.0.23 and MariaDB', () => {
       lastSqlError: expect.stringContaining("Duplicate entry '1'"),
       autoPosition: true,
     });
+  });
+});
+
+/**
+ * The servers a site meets: Ubuntu 22.04 and 24.04 ship MySQL 8.0 (8.0.36+, REPLICA/SOURCE words,
+ * RESET MASTER), 8.4 LTS drops MASTER/SLAVE (RESET BINARY LOGS AND GTIDS), 9.x as 8.4.
+ */
+describe('each MySQL release line a site meets', () => {
+  const cases = [
+    ['8.0.36-0ubuntu0.22.04.1', 'RESET MASTER;'],
+    ['8.0.41-0ubuntu0.24.04.1', 'RESET MASTER;'],
+    ['8.4.3', 'RESET BINARY LOGS AND GTIDS;'],
+    ['9.1.0', 'RESET BINARY LOGS AND GTIDS;'],
+    ['9.7.4-2', 'RESET BINARY LOGS AND GTIDS;'],
+  ] as const;
+  it.each(cases)('%s: REPLICA/SOURCE statements, %s', (version, reset) => {
+    const d = dialectFor(parseVersion(version));
+    expect(parseVersion(version)).toMatchObject({ flavor: 'mysql' });
+    expect([d.showStatus, d.start, d.stop, d.resetGtids, d.gtidSeeding]).toEqual(['SHOW REPLICA STATUS;', 'START REPLICA;', 'STOP REPLICA;', reset, true]);
+    expect(d.changeSource(source)).toMatch(/^CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-1', .*SOURCE_AUTO_POSITION = 1, GET_SOURCE_PUBLIC_KEY = 1;$/);
+  });
+
+  it('8.0.22 and older 8.0: SHOW SLAVE STATUS, CHANGE MASTER TO, RESET MASTER', () => {
+    for (const version of ['8.0.22', '8.0.21', '8.0.4']) {
+      const d = dialectFor(parseVersion(version));
+      expect([d.showStatus, d.resetGtids]).toEqual(['SHOW SLAVE STATUS;', 'RESET MASTER;']);
+      expect(d.changeSource(source)).toMatch(/^CHANGE MASTER TO .*GET_MASTER_PUBLIC_KEY = 1;$/);
+    }
+  });
+
+  it('the stored source password is compared by a digest whose SQL holds the nonce only (the same on every line)', () => {
+    const nonce = '0123456789abcdef0123456789abcdef';
+    const sql = storedPasswordDigestSql(nonce);
+    expect(sql).toBe(
+      "SELECT SHA2(CONCAT('0123456789abcdef0123456789abcdef', CONVERT(COALESCE(User_password, '') USING utf8mb4)), 256) AS digest FROM mysql.slave_master_info WHERE Channel_name = '';",
+    );
+    // What MySQL 9.7.4 answered for the stored password se'cr\et"x and the nonce 'abc'.
+    expect(storedPasswordDigest('abc', `se'cr\\et"x`)).toBe('90086b63e53f72ff693618bd853cd37bfc30ac673aa56daf2302d2b99ccbd385');
+    // ...and for pä☃x (UTF-8 on both sides).
+    expect(storedPasswordDigest('abc', 'pä☃x')).toBe('8db529311e59eb7cfdf5d185b1271e66e9a549d7617239e6e0cc14f707d7d4b2');
   });
 });

@@ -10,6 +10,8 @@ import { configModule, replicationModule, userModule } from '../../src/modules/m
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
+import { storedPasswordDigest } from '../../src/modules/mysql/replication.ts';
+import { leakedForms } from '../integration/support/secret-forms.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/mysql/${name}`, import.meta.url), 'utf8');
 
@@ -69,7 +71,7 @@ describe('mysql.user', () => {
     expect(plan.changes.map((c) => c.description)).toEqual(["set password for 'app'@'%'"]);
     await userModule.apply(ctx, args(secret), plan);
     const last = calls.at(-1)!;
-    expect(last.stdin).toContain("ALTER USER 'app'@'%' IDENTIFIED BY 'n3w-pa$$word';");
+    expect(last.stdin).toContain("ALTER USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY 'n3w-pa$$word';");
     for (const call of calls) expect(call.command).not.toContain(secret);
     expect(JSON.stringify(plan)).not.toContain(secret);
   });
@@ -93,6 +95,119 @@ describe('mysql.user', () => {
     expect(error).toBeInstanceOf(TaskError);
     expect((error as Error).message).toContain('ERROR 1290');
     expect((error as Error).message).not.toContain(secret);
+  });
+});
+
+/** sha256_password for 'abc', recorded on MySQL 9.7.4 (CREATE USER ... IDENTIFIED WITH sha256_password BY 'abc'). */
+const SHA256_ABC = '2435243947290E6E3B22120D1A7D717D5649122F3C5E5D24764547756F64594D7770566A6B3953584E61314B34454B366763526D79444C7550654B504E58454A576241';
+/** mysql_native_password for 'mypass' (MySQL 8.0's stored form). */
+const NATIVE_MYPASS = Buffer.from('*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4').toString('hex');
+
+/**
+ * mysql.user on the servers a site meets: Ubuntu 22.04/24.04's MySQL 8.0 (root by auth_socket,
+ * mysql_native_password loaded), 8.4 (mysql_native_password not loaded by default) and 9.x
+ * (removed). `plugins` are the ACTIVE authentication plugins the server reports.
+ */
+describe('mysql.user: authentication plugins, per server', () => {
+  const server = (account: { plugin: string; auth: string } | undefined, plugins: string[]) =>
+    fakeHost((sql) => {
+      if (sql.includes('FROM mysql.user')) return `plugin\tauth\n${account ? `${account.plugin}\t${account.auth}\n` : ''}`;
+      if (sql.includes('information_schema.PLUGINS')) {
+        const name = /PLUGIN_NAME = '([a-z0-9_]+)'/.exec(sql)![1];
+        return plugins.includes(name) ? 'status\nACTIVE\n' : 'status\n';
+      }
+      return '';
+    });
+  const MYSQL_80 = ['caching_sha2_password', 'mysql_native_password', 'sha256_password', 'auth_socket'];
+  const MYSQL_84 = ['caching_sha2_password', 'sha256_password', 'auth_socket'];
+  const MYSQL_97 = ['caching_sha2_password', 'sha256_password', 'auth_socket'];
+  const rootBySocket = { plugin: 'auth_socket', auth: '' };
+  const parse = (input: Record<string, unknown>) => userModule.schema.parse({ name: 'root', host: 'localhost', ...input });
+  const planned = async (host: ReturnType<typeof server>, input: Record<string, unknown>) =>
+    (await userModule.plan(host.ctx, parse(input))).changes.map((c) => c.description);
+
+  for (const [version, plugins] of [['8.0 (Ubuntu)', MYSQL_80], ['8.4', MYSQL_84], ['9.7', MYSQL_97]] as const) {
+    it(`${version}: root by auth_socket with a password and no plugin is refused, naming host, task, account and plugin`, async () => {
+      const host = server(rootBySocket, plugins);
+      const error = await userModule.plan(host.ctx, parse({ password: 'x-Pw_1' })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskError);
+      expect(error).toMatchObject({ host: 'db', task: 'test' });
+      expect((error as Error).message).toMatch(/^'root'@'localhost': it authenticates with auth_socket, whose password shipshape cannot check: name plugin: 'auth_socket'/);
+      expect(host.calls.some((c) => c.stdin.includes('ALTER USER'))).toBe(false);
+    });
+
+    it(`${version}: plugin auth_socket keeps root as it is: nothing to do`, async () => {
+      expect(await planned(server(rootBySocket, plugins), { plugin: 'auth_socket', privileges: undefined })).toEqual([]);
+    });
+
+    it(`${version}: converting root (shipshape's own login) to a password plugin is refused without a login`, async () => {
+      await expect(planned(server(rootBySocket, plugins), { plugin: 'caching_sha2_password', password: 'x-Pw_1' })).rejects.toThrow(
+        /would lock shipshape's own login \(sudo mysql as root over the socket\) out/,
+      );
+      await expect(planned(server(rootBySocket, plugins), { state: 'absent' })).rejects.toThrow(/account shipshape logs in as/);
+    });
+
+    it(`${version}: with an option file to log in by, root converts and the client reads that file`, async () => {
+      const host = server(rootBySocket, plugins);
+      const input = { plugin: 'caching_sha2_password', password: 'x-Pw_1', login: { defaultsFile: '/root/.shipshape.cnf' } };
+      const plan = await userModule.plan(host.ctx, parse(input));
+      expect(plan.changes.map((c) => c.description)).toEqual(["change authentication of 'root'@'localhost' from auth_socket to caching_sha2_password"]);
+      await userModule.apply(host.ctx, parse(input), plan);
+      expect(host.calls.at(-1)!.stdin).toContain("ALTER USER 'root'@'localhost' IDENTIFIED WITH caching_sha2_password BY 'x-Pw_1';");
+      for (const call of host.calls) expect(call.command).toMatch(/^mysql --defaults-extra-file=\/root\/\.shipshape\.cnf --batch /);
+    });
+
+    it(`${version}: another auth_socket account converts to a password plugin and back`, async () => {
+      const ops = { name: 'ops', host: 'localhost' };
+      const toPassword = server(rootBySocket, plugins);
+      const plan = await userModule.plan(toPassword.ctx, parse({ ...ops, plugin: 'caching_sha2_password', password: 'o-Pw_2' }));
+      expect(plan.changes.map((c) => c.description)).toEqual(["change authentication of 'ops'@'localhost' from auth_socket to caching_sha2_password"]);
+      const back = server({ plugin: 'caching_sha2_password', auth: authRows[1].split('\t')[1] }, plugins);
+      const planBack = await userModule.plan(back.ctx, parse({ ...ops, plugin: 'auth_socket' }));
+      await userModule.apply(back.ctx, parse({ ...ops, plugin: 'auth_socket' }), planBack);
+      expect(back.calls.at(-1)!.stdin).toContain("ALTER USER 'ops'@'localhost' IDENTIFIED WITH auth_socket;");
+    });
+
+    it(`${version}: sha256_password is checked offline; a changed password keeps the plugin`, async () => {
+      const legacy = server({ plugin: 'sha256_password', auth: SHA256_ABC }, plugins);
+      expect(await planned(legacy, { name: 'legacy', host: '%', password: 'abc' })).toEqual([]);
+      const plan = await userModule.plan(legacy.ctx, parse({ name: 'legacy', host: '%', password: 'abd' }));
+      expect(plan.changes.map((c) => c.description)).toEqual(["set password for 'legacy'@'%'"]);
+      await userModule.apply(legacy.ctx, parse({ name: 'legacy', host: '%', password: 'abd' }), plan);
+      expect(legacy.calls.at(-1)!.stdin).toContain("ALTER USER 'legacy'@'%' IDENTIFIED WITH sha256_password BY 'abd';");
+    });
+  }
+
+  it('8.0: a mysql_native_password account is checked offline and keeps its plugin; new ones can be created with it', async () => {
+    const native = server({ plugin: 'mysql_native_password', auth: NATIVE_MYPASS }, MYSQL_80);
+    expect(await planned(native, { name: 'app', host: '%', password: 'mypass' })).toEqual([]);
+    const plan = await userModule.plan(native.ctx, parse({ name: 'app', host: '%', password: 'other' }));
+    await userModule.apply(native.ctx, parse({ name: 'app', host: '%', password: 'other' }), plan);
+    expect(native.calls.at(-1)!.stdin).toContain("ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password BY 'other';");
+    const fresh = server(undefined, MYSQL_80);
+    const create = await userModule.plan(fresh.ctx, parse({ name: 'old', host: '%', plugin: 'mysql_native_password', password: 'p' }));
+    await userModule.apply(fresh.ctx, parse({ name: 'old', host: '%', plugin: 'mysql_native_password', password: 'p' }), create);
+    expect(fresh.calls.at(-1)!.stdin).toContain("CREATE USER 'old'@'%' IDENTIFIED WITH mysql_native_password BY 'p';");
+  });
+
+  it.each([['8.4', MYSQL_84], ['9.7', MYSQL_97]])('%s: mysql_native_password is refused at plan time: not active', async (_version, plugins) => {
+    await expect(planned(server(undefined, plugins), { name: 'old', host: '%', plugin: 'mysql_native_password', password: 'p' })).rejects.toThrow(
+      /'old'@'%': the authentication plugin mysql_native_password is not active on this server/,
+    );
+  });
+
+  it('an account on a plugin shipshape does not know (mysql_no_login) is refused, never given "set password"', async () => {
+    await expect(planned(server({ plugin: 'mysql_no_login', auth: '' }, MYSQL_97), { name: 'svc', host: '%', password: 'p' })).rejects.toThrow(
+      "'svc'@'%': it authenticates with mysql_no_login, whose password shipshape cannot check: name a password plugin (caching_sha2_password, sha256_password, mysql_native_password) to convert it",
+    );
+  });
+
+  it('the schema: auth_socket takes no password; every other present account needs one', () => {
+    expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', plugin: 'auth_socket', password: 'x' }).success).toBe(false);
+    expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', plugin: 'auth_socket' }).success).toBe(true);
+    expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', plugin: 'sha256_password' }).success).toBe(false);
+    expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', plugin: 'ed25519', password: 'x' }).success).toBe(false);
+    expect(userModule.schema.safeParse({ name: 'a', host: 'localhost', password: 'x', login: { defaultsFile: 'relative.cnf' } }).success).toBe(false);
   });
 });
 
@@ -155,11 +270,16 @@ describe('mysql.config', () => {
 
 describe('mysql.replication', () => {
   const args = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password: 's3cret' });
-  const host = (status: string, passwordMatches = '1') =>
+  /** What the server answers for the stored-password read: SHA-256 of its nonce and the stored password. */
+  const digestOf = (sql: string, stored: string) => {
+    const nonce = /CONCAT\('([0-9a-f]{32})'/.exec(sql)![1];
+    return `digest\n${storedPasswordDigest(nonce, stored)}\n`;
+  };
+  const host = (status: string, storedPassword = 's3cret') =>
     fakeHost((sql) => {
       if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
       if (sql.includes('SHOW REPLICA STATUS')) return status;
-      if (sql.includes('slave_master_info')) return `matches\n${passwordMatches}\n`;
+      if (sql.includes('slave_master_info')) return digestOf(sql, storedPassword);
       return '';
     });
 
@@ -173,13 +293,45 @@ describe('mysql.replication', () => {
     expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['start replica threads (IO and SQL stopped)']);
   });
 
-  it('a changed password reconfigures; it is compared inside the server from stdin', async () => {
-    const { ctx, calls } = host(fixture('replica-status-io-error.tsv'), '0');
-    const plan = await replicationModule.plan(ctx, args);
+  it('a changed password reconfigures; the plan sends a nonce, never the password in any spelling', async () => {
+    const password = 'p\'w"\\d-7c1e9a3f';
+    const a = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password });
+    const { ctx, calls } = host(fixture('replica-status-io-error.tsv'), 'the-old-one');
+    const plan = await replicationModule.plan(ctx, a);
     expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
-    const compare = calls.find((c) => c.stdin.includes('slave_master_info'))!;
-    expect(compare.stdin).toContain("User_password = 's3cret'");
-    for (const call of calls) expect(call.command).not.toContain('s3cret');
+    expect(calls.some((c) => c.stdin.includes('slave_master_info'))).toBe(true);
+    for (const call of calls) expect(leakedForms(call.command + call.stdin, [password])).toEqual([]);
+    // The same stored password as ours: nothing to do but what the IO error says.
+    await expect(replicationModule.plan(host(fixture('replica-status-io-error.tsv'), password).ctx, a)).rejects.toThrow(/IO thread/);
+  });
+
+  it('apply: the password goes on stdin once, SQL-quoted in CHANGE REPLICATION SOURCE; never into a command line', async () => {
+    const password = 'p\'w"\\d-7c1e9a3f';
+    const a = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password, waitSeconds: 1 });
+    const [header, row] = fixture('replica-status-stopped.tsv').trimEnd().split('\n');
+    const columns = header.split('\t');
+    const running = row.split('\t');
+    running[columns.indexOf('Replica_IO_Running')] = 'Yes';
+    running[columns.indexOf('Replica_SQL_Running')] = 'Yes';
+    let started = false;
+    const { ctx, calls } = fakeHost((sql) => {
+      if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
+      if (sql.includes('slave_master_info')) return digestOf(sql, 'the-old-one');
+      if (sql.includes('START REPLICA')) started = true;
+      if (sql.includes('SHOW REPLICA STATUS')) return started ? `${header}\n${running.join('\t')}\n` : fixture('replica-status-stopped.tsv');
+      return '';
+    });
+    const plan = await replicationModule.plan(ctx, a);
+    expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
+    const planned = calls.length;
+    const output = await replicationModule.apply(ctx, a, plan);
+    expect(output).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
+    for (const call of calls) expect(leakedForms(call.command, [password]), call.command).toEqual([]);
+    const applied = calls.slice(planned);
+    const change = applied.filter((c) => leakedForms(c.stdin, [password]).length > 0);
+    expect(change).toHaveLength(1);
+    expect(change[0].stdin).toContain(`SOURCE_PASSWORD = 'p''w"\\\\d-7c1e9a3f'`);
+    expect(change[0].stdin).toMatch(/STOP REPLICA;\nCHANGE REPLICATION SOURCE TO /);
   });
 
   it('unconfigured: configure and start', async () => {
@@ -196,9 +348,45 @@ describe('mysql.replication', () => {
       if (sql.includes('VERSION()')) return 'version\n9.7.4-2\n';
       if (sql.includes('SHOW REPLICA STATUS')) return `${header}\n${cells.join('\t')}\n`;
       if (sql.includes('replication_applier_status_by_worker')) return "code\tmessage\n1062\tDuplicate entry '100' for key 'visits.PRIMARY'\n";
-      return 'matches\n1\n';
+      return digestOf(sql, 's3cret');
     });
     await expect(replicationModule.plan(ctx, args)).rejects.toThrow("SQL thread: Error 1062: Duplicate entry '100' for key 'visits.PRIMARY'");
+  });
+
+  /** A running replica's status row, in the column names of that release (8.0.22 and older: Master_/Slave_). */
+  const runningStatus = (legacy: boolean) => {
+    const [header, row] = fixture('replica-status-stopped.tsv').trimEnd().split('\n');
+    const columns = header.split('\t');
+    const cells = row.split('\t');
+    cells[columns.indexOf('Replica_IO_Running')] = 'Yes';
+    cells[columns.indexOf('Replica_SQL_Running')] = 'Yes';
+    cells[columns.indexOf('Source_Port')] = '3307';
+    const names = legacy ? columns.map((c) => c.replace(/Source/g, 'Master').replace(/Replica/g, 'Slave').replace('Get_Master_public_key', 'Get_master_public_key')) : columns;
+    return `${names.join('\t')}\n${cells.join('\t')}\n`;
+  };
+
+  it.each([
+    ['8.0.36-0ubuntu0.22.04.1', false],
+    ['8.0.41-0ubuntu0.24.04.1', false],
+    ['8.4.3', false],
+    ['9.7.4-2', false],
+    ['8.0.22', true],
+  ])('%s: a running replica with the same password converges (nothing to do); another stored password reconfigures', async (version, legacy) => {
+    const replica = (stored: string) =>
+      fakeHost((sql) => {
+        if (sql.includes('VERSION()')) return `version\n${version}\n`;
+        if (sql.includes('slave_master_info')) return digestOf(sql, stored);
+        if (sql.includes(legacy ? 'SHOW SLAVE STATUS' : 'SHOW REPLICA STATUS')) return runningStatus(legacy);
+        if (sql.includes('SHOW REPLICA STATUS')) return { exitCode: 1, stderr: 'ERROR 1064 (42000) at line 2: You have an error in your SQL syntax' };
+        return '';
+      });
+    expect((await replicationModule.plan(replica('s3cret').ctx, args)).changes).toEqual([]);
+    const { ctx, calls } = replica('old');
+    const plan = await replicationModule.plan(ctx, args);
+    expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
+    await replicationModule.apply(ctx, { ...args, waitSeconds: 1 }, plan);
+    const change = calls.find((c) => c.stdin.includes('_PASSWORD = '))!;
+    expect(change.stdin).toContain(legacy ? "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = '127.0.0.1'" : "STOP REPLICA;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1'");
   });
 
   it('seedFrom needs databases', () => {

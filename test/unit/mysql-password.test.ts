@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBatch } from '../../src/modules/mysql/batch.ts';
-import { cachingSha2Matches, nativePasswordHash, passwordMatches, sha256CryptDigest } from '../../src/modules/mysql/password-hash.ts';
+import { cachingSha2Matches, nativePasswordHash, passwordMatches, sha256CryptDigest, sha256PasswordMatches } from '../../src/modules/mysql/password-hash.ts';
 
 // Recorded on MySQL 9.7.4 (Debian sid): CREATE USER 'app'@'%' IDENTIFIED BY 'app-pass' and
 // CREATE USER 'nasty'@'10.0.0.%' IDENTIFIED BY 'a''b\\c"d;e$f' (the password a'b\c"d;e$f).
@@ -49,6 +49,17 @@ describe('passwordMatches by plugin', () => {
     expect(nativePasswordHash('mypass')).toBe('*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4');
     expect(passwordMatches('mysql_native_password', Buffer.from('*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4'), 'mypass')).toBe(true);
     expect(passwordMatches('mysql_native_password', Buffer.from('*6C8989366EAF75BB670AD8EA7A7FC1176A95CEF4'), 'other')).toBe(false);
+  });
+
+  it('sha256_password: $5$ + 20-byte salt + $ + 5000-round digest (recorded on MySQL 9.7.4, password abc)', () => {
+    const stored = Buffer.from(
+      '2435243947290E6E3B22120D1A7D717D5649122F3C5E5D24764547756F64594D7770566A6B3953584E61314B34454B366763526D79444C7550654B504E58454A576241',
+      'hex',
+    );
+    expect(sha256PasswordMatches(stored, 'abc')).toBe(true);
+    expect(passwordMatches('sha256_password', stored, 'abc')).toBe(true);
+    expect(passwordMatches('sha256_password', stored, 'abd')).toBe(false);
+    expect(sha256PasswordMatches(Buffer.from('$5$short$x'), 'abc')).toBeUndefined();
   });
 
   it('auth_socket and unknown plugins cannot be checked offline', () => {

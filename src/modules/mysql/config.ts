@@ -9,7 +9,7 @@ import { TaskError } from '../../errors.ts';
 import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { settle } from '../../util/settle.ts';
 import type { Change, Module, TaskContext } from '../types.ts';
-import { clientFor, isServerDown, SqlError } from './client.ts';
+import { clientFor, isServerDown, loginSchema, SqlError } from './client.ts';
 import { expectedLive, isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
 import { sqlString } from './sql.ts';
 
@@ -24,6 +24,7 @@ const configSchema = z.strictObject({
     )
     .refine((s) => Object.keys(s).length > 0, 'give at least one setting')
     .refine((s) => new Set(Object.keys(s).map(variableName)).size === Object.keys(s).length, 'a setting is listed twice (dashes and underscores are the same name)'),
+  login: loginSchema,
 });
 
 export type ConfigArgs = z.output<typeof configSchema>;
@@ -38,7 +39,7 @@ async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: s
   const variables = [...new Set(Object.entries(args.settings).map(([option, value]) => expectedLive(option, value).variable))];
   const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
   // Both at once: the query joins the host's other MySQL reads in one client run (coalesced).
-  const [current, rows] = await Promise.all([readRemote(ctx, args.path, true), settle(clientFor(ctx).query(sql))]);
+  const [current, rows] = await Promise.all([readRemote(ctx, args.path, true), settle(clientFor(ctx, args.login).query(sql))]);
   let serverDown = false;
   let live = new Map<string, string>();
   if ('error' in rows) {
@@ -80,7 +81,7 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
   async apply(ctx, args, plan) {
     const { writeFile, content, drift } = plan.data!;
     if (writeFile) await writeRemoteAtomic(ctx, args.path, Buffer.from(content), { owner: 'root', group: 'root', mode: '0644', become: true });
-    const client = clientFor(ctx);
+    const client = clientFor(ctx, args.login);
     const needRestart = new Set<string>();
     for (const { variable, sql } of setGlobalStatements(drift)) {
       if (needRestart.has(variable)) continue;

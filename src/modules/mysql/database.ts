@@ -1,7 +1,7 @@
 /** `mysql.database`: a schema, its default character set and collation, or its absence. */
 import { z } from 'zod';
 import type { Module, TaskContext } from '../types.ts';
-import { clientFor } from './client.ts';
+import { clientFor, loginSchema } from './client.ts';
 import { sqlIdent, sqlString } from './sql.ts';
 
 const charsetName = z.string().regex(/^[A-Za-z0-9_]+$/, 'not a character set or collation name');
@@ -12,6 +12,7 @@ const databaseSchema = z.strictObject({
   charset: charsetName.optional(),
   collation: charsetName.optional(),
   state: z.enum(['present', 'absent']).default('present'),
+  login: loginSchema,
 });
 
 export type DatabaseArgs = z.output<typeof databaseSchema>;
@@ -27,7 +28,7 @@ function options(args: DatabaseArgs): string {
 }
 
 async function planDatabase(ctx: TaskContext, args: DatabaseArgs): Promise<Step[]> {
-  const rows = await clientFor(ctx).query(
+  const rows = await clientFor(ctx, args.login).query(
     `SELECT DEFAULT_CHARACTER_SET_NAME AS charset, DEFAULT_COLLATION_NAME AS collation FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${sqlString(args.name)};`,
   );
   const current = rows[0];
@@ -54,6 +55,6 @@ export const databaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typ
     const sql = plan.data!.steps.map((s) =>
       s.kind === 'create' ? `CREATE DATABASE ${name}${options(args)};` : s.kind === 'drop' ? `DROP DATABASE ${name};` : `ALTER DATABASE ${name}${options(args)};`,
     );
-    await clientFor(ctx).execute(sql.join('\n'));
+    await clientFor(ctx, args.login).execute(sql.join('\n'));
   },
 };

@@ -7,6 +7,8 @@
  * + `$` + a 20-byte salt + the 43-character SHA-256-crypt digest (Drepper's algorithm, as in
  * glibc's `$5$`, but with MySQL's 20-byte salt instead of glibc's 16). The salt bytes are
  * arbitrary non-NUL, non-`$` 7-bit values, control characters included: read the column as HEX.
+ * sha256_password (deprecated, still in 9.x) stores `$5$` + the same 20-byte salt + `$` + the
+ * SHA-256-crypt digest of 5000 rounds (the algorithm's default, so no `rounds=` field).
  * mysql_native_password (MariaDB, MySQL <= 8.x) stores `*` + HEX(SHA1(SHA1(password))).
  */
 import { createHash, hash } from 'node:crypto';
@@ -107,6 +109,21 @@ export function cachingSha2Matches(authString: Buffer, password: string): boolea
   return sha256CryptDigest(Buffer.from(password, 'utf8'), salt, rounds) === digest;
 }
 
+const SHA256_PASSWORD_ROUNDS = 5000;
+
+/** Whether `password` matches a sha256_password authentication_string; undefined for another format. */
+export function sha256PasswordMatches(authString: Buffer, password: string): boolean | undefined {
+  const head = authString.subarray(0, 3).toString('latin1');
+  const length = 3 + CACHING_SHA2_SALT + 1 + DIGEST_LENGTH;
+  if (head !== '$5$' || authString.length !== length || authString[3 + CACHING_SHA2_SALT] !== 0x24) return undefined;
+  const salt = authString.subarray(3, 3 + CACHING_SHA2_SALT);
+  const digest = authString.subarray(3 + CACHING_SHA2_SALT + 1).toString('latin1');
+  return sha256CryptDigest(Buffer.from(password, 'utf8'), salt, SHA256_PASSWORD_ROUNDS) === digest;
+}
+
+/** The plugins whose stored password shipshape checks offline (passwordMatches). */
+export const VERIFIABLE_PLUGINS: ReadonlySet<string> = new Set(['caching_sha2_password', 'sha256_password', 'mysql_native_password']);
+
 /** mysql_native_password's stored form: `*` + uppercase HEX(SHA1(SHA1(password))). */
 export function nativePasswordHash(password: string): string {
   const once = createHash('sha1').update(password, 'utf8').digest();
@@ -115,10 +132,12 @@ export function nativePasswordHash(password: string): string {
 
 /**
  * Whether `password` matches what the server stores for an account; undefined when the plugin is
- * one we cannot check offline (then mysql.user plans a password change to be sure).
+ * not one of VERIFIABLE_PLUGINS (mysql.user refuses to manage a password there) or the stored
+ * string is not in the plugin's format.
  */
 export function passwordMatches(plugin: string, authString: Buffer, password: string): boolean | undefined {
   if (plugin === 'caching_sha2_password') return cachingSha2Matches(authString, password);
+  if (plugin === 'sha256_password') return sha256PasswordMatches(authString, password);
   if (plugin === 'mysql_native_password') {
     const stored = authString.toString('latin1');
     return stored === '' ? password === '' : stored.toUpperCase() === nativePasswordHash(password);

@@ -1,15 +1,16 @@
 /**
  * `mysql.replication`, on the replica: source settings, seeding from the primary when the replica
  * is unconfigured, and running threads. SQL spelling follows the server (dialect.ts); the source
- * password only ever travels inside SQL on stdin.
+ * password only ever travels inside SQL on stdin, and only in the statement that sets it.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { registerSecretValue } from '../../report/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
 import type { Module, TaskContext } from '../types.ts';
-import { clientFor, SqlError, type MysqlClient, type Row } from './client.ts';
+import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
 import { planReplication, type ReplicationStep } from './replication-plan.ts';
 import { seedReplica } from './seed.ts';
@@ -38,6 +39,7 @@ const replicationSchema = z
     users: z.array(z.strictObject({ name: z.string().min(1).max(32), host: z.string().min(1).max(255) })).optional(),
     /** Seconds to wait for both threads to run after START REPLICA. */
     waitSeconds: z.number().positive().default(30),
+    login: loginSchema,
   })
   .refine((a) => !a.seedFrom || (a.databases?.length ?? 0) > 0, { message: 'seedFrom needs the databases to seed', path: ['databases'] })
   .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] });
@@ -73,20 +75,38 @@ async function readStatus(client: MysqlClient, dialect: Dialect, rows?: Promise<
 }
 
 /**
- * Compares the stored source password with ours inside the server (MySQL keeps it in
- * mysql.slave_master_info): only a 0/1 comes back. Undefined where that table does not exist.
+ * Whether the replica's stored source password equals ours, decided without sending ours to the
+ * server in any form. MySQL keeps the password in mysql.slave_master_info (the only connection
+ * metadata repository since 8.3; a TABLE by default since 8.0). A statement comparing it with a
+ * literal would put the password in the general log, the slow log and performance_schema's
+ * statement history (MySQL rewrites passwords only in the statements that set them). Instead a
+ * fresh random nonce goes in, SHA-256(nonce || stored password) comes out, and the controller
+ * compares it with SHA-256(nonce || wanted password): the statement holds only the nonce, the
+ * answer is useless for any later comparison, and the plaintext never leaves the server either.
+ *
+ * Reading the server's own record, rather than keeping a hash of what shipshape last set in a
+ * state file, keeps the answer true after a hand-run CHANGE REPLICATION SOURCE.
+ * Undefined where that table does not exist or holds no row (MariaDB keeps master.info).
  */
 async function storedPasswordMatches(client: MysqlClient, password: string): Promise<boolean | undefined> {
+  const nonce = randomBytes(16).toString('hex');
   try {
-    const [row] = await client.query(
-      `SELECT User_password = ${sqlString(password)} AS matches FROM mysql.slave_master_info WHERE Channel_name = '';`,
-      { secrets: [password] },
-    );
-    return row ? row.matches === '1' : undefined;
+    const [row] = await client.query(storedPasswordDigestSql(nonce));
+    return row ? row.digest === storedPasswordDigest(nonce, password) : undefined;
   } catch (error) {
     if (error instanceof SqlError && (error.code === 1146 || error.code === 1142)) return undefined;
     throw error;
   }
+}
+
+/** The read of the stored password's digest (holds the nonce, never a password). */
+export function storedPasswordDigestSql(nonce: string): string {
+  return `SELECT SHA2(CONCAT(${sqlString(nonce)}, CONVERT(COALESCE(User_password, '') USING utf8mb4)), 256) AS digest FROM mysql.slave_master_info WHERE Channel_name = '';`;
+}
+
+/** What the server answers for `password` (SHA2() prints lowercase hex of the UTF-8 bytes). */
+export function storedPasswordDigest(nonce: string, password: string): string {
+  return createHash('sha256').update(nonce + password, 'utf8').digest('hex');
 }
 
 function describeStatus(s: ReplicaStatus | undefined): string {
@@ -118,7 +138,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
   async plan(ctx, args) {
     const password = revealed(args.password);
     registerSecretValue(password);
-    const client = clientFor(ctx);
+    const client = clientFor(ctx, args.login);
     // The version, the stored password and the status in one client run (coalesced). The status
     // statement depends on the version, so it is asked in the modern spelling and asked again only
     // when the server turns out to be older: one round trip where it would take two.
@@ -135,7 +155,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
   async apply(ctx, args, plan) {
     const { dialect, steps } = plan.data!;
     const password = revealed(args.password);
-    const client = clientFor(ctx);
+    const client = clientFor(ctx, args.login);
     const output: Record<string, unknown> = {};
     for (const step of steps) {
       if (step.kind === 'seed') {
