@@ -25,9 +25,14 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** How long a timed-out command gets after SIGTERM, then after SIGKILL (default 2 s). */
   killGraceMs?: number;
+  /** Most bytes one command may print per stream (default 64 MiB); more fails that task. */
+  maxOutputBytes?: number;
 }
 
 type Role = 'user' | 'root';
+
+/** sudo's password prompt (-p) for the root session: the same text for every session. */
+export const SUDO_PROMPT = '[shipshape: sudo password]';
 
 export class SshConnection implements HostConnection {
   readonly host: string;
@@ -140,9 +145,10 @@ export class SshConnection implements HostConnection {
     const nonce = newNonce();
     const settings = this.#opened.settings;
     const password = role === 'root' && settings.becomePassword ? revealed(settings.becomePassword) : undefined;
-    // The prompt is unique, so sudo asking for a password is told apart from anything else on stderr.
-    const prompt = `[shipshape sudo ${nonce}]`;
-    const launch = launchCommand(nonce);
+    // Fixed text: sudo's argv is world-readable in ps and logged, so nothing secret goes in it
+    // (the nonce travels on stdin). Distinct enough to tell sudo asking from anything else on stderr.
+    const prompt = SUDO_PROMPT;
+    const launch = launchCommand();
     const command = `exec ${role === 'user' ? launch : viaSudo(launch, settings, prompt)}`;
     traceEvent({ host: this.host, event: `${role} session: opening channel` });
     const channel = await this.#openChannel(command);
@@ -155,6 +161,7 @@ export class SshConnection implements HostConnection {
         label,
         nonce,
         killGraceMs: this.#options.killGraceMs,
+        maxOutputBytes: this.#options.maxOutputBytes,
         killProcessGroup: (pgid, signal) => this.#kill(role, pgid, signal),
         destroy: () => {
           channel.close();
