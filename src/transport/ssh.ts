@@ -13,7 +13,8 @@ import { sudoPasswordLine, viaSudo } from './sudo.ts';
 import { traceEvent } from '../util/trace.ts';
 import { ShellSession, type KillSignal } from './session.ts';
 import { openClient, type OpenedClient } from './ssh-connect.ts';
-import type { ExecOptions, ExecResult, HostConnection } from './types.ts';
+import { runStreamed, streamWrapper } from './stream-exec.ts';
+import type { ExecOptions, ExecResult, HostConnection, StreamedCommand, StreamOptions } from './types.ts';
 
 export interface ConnectOptions {
   /** Record unknown host keys instead of refusing them (OpenSSH's accept-new). */
@@ -96,6 +97,30 @@ export class SshConnection implements HostConnection {
       stdoutBytes,
       durationMs: performance.now() - started,
     };
+  }
+
+  /** HostConnection.stream: a command on a channel of its own, stdin and stdout as streams with backpressure. */
+  async stream(command: string, options: StreamOptions = {}): Promise<StreamedCommand> {
+    const settings = this.#opened.settings;
+    const asRoot = options.become === true && settings.user !== 'root';
+    const wrapped = streamWrapper(command);
+    const channel = await this.#openChannel(asRoot ? viaSudo(wrapped, settings, SUDO_PROMPT) : wrapped);
+    const closed = new Promise<number>((resolve, reject) => {
+      let code = -1;
+      channel.on('exit', (status: number | null, signal?: string) => (code = status ?? (signal ? 128 : -1)));
+      channel.on('close', () => (this.#lost ? reject(this.#lost) : resolve(code)));
+    });
+    closed.catch(() => undefined);
+    return runStreamed(
+      { stdin: channel, stdout: channel, stderr: channel.stderr, closed, close: () => channel.close() },
+      {
+        host: this.host,
+        command,
+        prompt: asRoot && settings.becomePassword ? SUDO_PROMPT : undefined,
+        password: asRoot && settings.becomePassword ? revealed(settings.becomePassword) : undefined,
+        stdin: options.stdin,
+      },
+    );
   }
 
   /**

@@ -142,6 +142,35 @@ describe('transport over SSH', () => {
     }
   });
 
+  it('streams a command\'s output into another command through the controller, byte for byte, with sudo passwords answered', async () => {
+    const password = `sudo-${randomBytes(6).toString('hex')}`;
+    const setup = await host.shell(
+      `id streamer >/dev/null 2>&1 || useradd -m -s /bin/bash streamer; echo 'streamer:${password}' | chpasswd; ` +
+        `echo 'streamer ALL=(ALL) ALL' > /etc/sudoers.d/streamer; chmod 0440 /etc/sudoers.d/streamer; ` +
+        `install -d -o streamer -m 0700 /home/streamer/.ssh; install -o streamer -m 0600 /home/deploy/.ssh/authorized_keys /home/streamer/.ssh/; ` +
+        `head -c 30000000 /dev/urandom > /root/stream-src; grep -q banner-from-bashrc /home/streamer/.bashrc || sed -i '1i echo banner-from-bashrc' /home/streamer/.bashrc`,
+    );
+    expect(setup.exitCode).toBe(0);
+    const withPassword = await connect(host.name, settings({ user: 'streamer', becomePassword: new Secret(password, 'test') }), options);
+    try {
+      const source = await conn.stream!('cat /root/stream-src; echo done >&2', { become: true });
+      const sink = await withPassword.stream!('cat > /root/stream-dst; id -un', { become: true, stdin: source.stdout });
+      const said: Buffer[] = [];
+      sink.stdout.on('data', (chunk: Buffer) => said.push(chunk));
+      const [sent, received] = await Promise.all([source.done, sink.done]);
+      expect(sent).toEqual({ exitCode: 0, stderr: 'done\n' });
+      expect(received.exitCode).toBe(0);
+      expect(Buffer.concat(said).toString()).toBe('root\n'); // no banner, no prompt, nothing else
+      expect((await host.shell('cmp /root/stream-src /root/stream-dst && echo same')).stdout).toBe('same\n');
+      const failing = await conn.stream!('echo partial; exit 3');
+      failing.stdout.resume();
+      expect(await failing.done).toEqual({ exitCode: 3, stderr: '' });
+    } finally {
+      await withPassword.close();
+      await host.shell('rm -f /root/stream-src /root/stream-dst');
+    }
+  });
+
   it('writes a file atomically with owner and mode, checked independently', async () => {
     const path = '/etc/shipshape-transport.conf';
     await writeRemoteAtomic(conn, path, 'setting = 1\n', { owner: 'deploy', group: 'root', mode: '0640', become: true });
