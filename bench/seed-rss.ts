@@ -5,6 +5,7 @@
  * peak should not grow with the dump's size.
  *
  *   npx tsx bench/seed-rss.ts --mb 2048
+ *   npx tsx bench/seed-rss.ts --mb 2048 --raw    the same stream without MySQL (`head -c` → `wc -c`)
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -15,7 +16,7 @@ import type { TaskContext } from '../src/modules/types.ts';
 import { connect, type SshConnection } from '../src/transport/ssh.ts';
 import { startTestHosts, type TestHost } from '../test/integration/support/lab-hosts.ts';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '2048' } } });
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '2048' }, raw: { type: 'boolean', default: false } } });
 const megabytes = Number(values.mb);
 const MiB = 1024 * 1024;
 const log = (line: string): void => console.log(`[seed-rss] ${line}`);
@@ -40,7 +41,59 @@ async function installMysql(host: TestHost, serverId: number): Promise<void> {
   );
 }
 
+function connectTo(host: TestHost): Promise<SshConnection> {
+  return connect(
+    host.name,
+    { address: host.address, port: host.port, user: host.user, privateKey: host.privateKeyPath, knownHosts: host.knownHostsPath, become: true, connectTimeout: 20 },
+    { sshConfigPath: false },
+  );
+}
+
+/** Samples this process's RSS while `work` runs. */
+async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; baseline: number; peak: number; seconds: number }> {
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const started = performance.now();
+  try {
+    const result = await work();
+    return { result, baseline, peak: Math.max(peak, process.memoryUsage().rss), seconds: (performance.now() - started) / 1000 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const report = (bytes: number, m: { baseline: number; peak: number; seconds: number }): void => {
+  log(`${(bytes / MiB).toFixed(0)} MiB in ${m.seconds.toFixed(1)} s (${(bytes / MiB / m.seconds).toFixed(1)} MiB/s)`);
+  log(`controller RSS: baseline ${(m.baseline / MiB).toFixed(0)} MiB, peak ${(m.peak / MiB).toFixed(0)} MiB (+${((m.peak - m.baseline) / MiB).toFixed(0)} MiB)`);
+};
+
+/** The seed's transport alone: root on one host → controller → root on the other, no database. */
+async function rawStream(): Promise<void> {
+  const lab = await startTestHosts(['seed-a', 'seed-b']);
+  const conns: SshConnection[] = [];
+  try {
+    for (const host of lab.hosts) conns.push(await connectTo(host));
+    const [from, to] = conns;
+    const measured = await peakRss(async () => {
+      const source = await from.stream!(`head -c ${megabytes * MiB} /dev/zero`, { become: true });
+      const sink = await to.stream!('wc -c', { become: true, stdin: source.stdout });
+      const out: Buffer[] = [];
+      sink.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      const [sent, received] = await Promise.all([source.done, sink.done]);
+      if (sent.exitCode !== 0 || received.exitCode !== 0) throw new Error(`stream failed: ${sent.stderr} ${received.stderr}`);
+      return Number(Buffer.concat(out).toString().trim());
+    });
+    if (measured.result !== megabytes * MiB) throw new Error(`received ${measured.result} bytes`);
+    report(measured.result, measured);
+  } finally {
+    for (const conn of conns) await conn.close().catch(() => undefined);
+    await lab.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (values.raw) return rawStream();
   const lab = await startTestHosts(['seed-db1', 'seed-db2']);
   const conns: SshConnection[] = [];
   try {
@@ -61,19 +114,7 @@ async function main(): Promise<void> {
     }
     log(`${megabytes} MiB of rows written on the primary in ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-    for (const host of lab.hosts) {
-      conns.push(
-        await connect(host.name, {
-          address: host.address,
-          port: host.port,
-          user: host.user,
-          privateKey: host.privateKeyPath,
-          knownHosts: host.knownHostsPath,
-          become: true,
-          connectTimeout: 20,
-        }, { sshConfigPath: false }),
-      );
-    }
+    for (const host of lab.hosts) conns.push(await connectTo(host));
     const [primaryConn, replicaConn] = conns;
     const exec: TaskContext['exec'] = (command, options) => replicaConn.exec(command, { become: true, ...options });
     const client = new MysqlClient(exec, { host: replica.name });
@@ -90,17 +131,10 @@ async function main(): Promise<void> {
       },
     } as unknown as TaskContext;
 
-    global.gc?.();
-    const baseline = process.memoryUsage().rss;
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-    started = performance.now();
-    const { bytes } = await seedReplica(ctx, client, dialect, { from: primary.name, databases: ['app'], users: [] });
-    const seconds = (performance.now() - started) / 1000;
-    clearInterval(sampler);
+    const measured = await peakRss(() => seedReplica(ctx, client, dialect, { from: primary.name, databases: ['app'], users: [] }));
     const rows = (await on(replica, 'mysql --batch --skip-column-names', 'SELECT COUNT(*), SUM(LENGTH(body)) FROM app.blobs;')).trim();
-    log(`dump ${(bytes / MiB).toFixed(0)} MiB seeded in ${seconds.toFixed(1)} s (${(bytes / MiB / seconds).toFixed(1)} MiB/s); replica rows, bytes: ${rows}`);
-    log(`controller RSS: baseline ${(baseline / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - baseline) / MiB).toFixed(0)} MiB)`);
+    log(`seeded; replica rows, bytes: ${rows.replace('\t', ', ')}`);
+    report(measured.result.bytes, measured);
   } finally {
     for (const conn of conns) await conn.close().catch(() => undefined);
     await lab.stop();
