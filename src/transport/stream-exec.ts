@@ -87,6 +87,8 @@ export function runStreamed(channel: StreamChannel, start: StreamStart): Streame
     },
   });
   channel.stdout.pipe(stdout);
+  // A channel that fails (closed under a write) ends the command with that error, never an uncaught one.
+  for (const side of new Set<NodeJS.EventEmitter>([channel.stdin, channel.stdout, channel.stderr])) side.on('error', (error: Error) => fail(error));
   // A reader that gives up (destroys the stream) stops the command instead of leaving it blocked.
   stdout.on('close', () => {
     if (!stdout.readableEnded) channel.close();

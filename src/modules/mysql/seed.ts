@@ -80,7 +80,8 @@ export async function seedReplica(ctx: TaskContext, replica: MysqlClient, dialec
     return { bytes };
   } finally {
     if (superReadOnly) await replica.execute('SET GLOBAL super_read_only = ON;');
-    await ctx.exec(sh`rm -f -- ${file}`, { become: true });
+    // Best effort: a failure here must not hide the one that brought us here.
+    await ctx.exec(sh`rm -f -- ${file}`, { become: true }).catch(() => undefined);
   }
 }
 
