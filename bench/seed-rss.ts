@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       const to = Math.min(megabytes, from + 64);
       await on(
         primary,
-        'mysql',
+        'mysql app',
         `SET SESSION cte_max_recursion_depth = 100000; INSERT INTO app.blobs WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${to}) SELECT i, REPEAT(MD5(i), 32768) FROM n;`,
       );
     }
