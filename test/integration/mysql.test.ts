@@ -38,7 +38,7 @@ beforeAll(async () => {
   await Promise.all(lab.hosts.map((host) => installMysql(host)));
   console.log(`[mysql] mysql-server from sid on two hosts in parallel: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const host of lab.hosts) sessions[host.name] = await openTestSession(host);
-});
+}, 25 * 60_000); // two installs from sid: past 10 minutes on a busy machine
 
 afterAll(async () => {
   for (const session of Object.values(sessions)) await session.close();
