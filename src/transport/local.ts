@@ -10,11 +10,15 @@ export interface LocalSession {
   session: ShellSession;
   /** Pid of the outer process (the session's bash after its exec). */
   pid: number;
+  /** The session's secret, for tests that check it is nowhere it must not be. */
+  nonce: string;
 }
 
-export async function openLocalSession(options: { host?: string; killGraceMs?: number; kill?: boolean } = {}): Promise<LocalSession> {
+export async function openLocalSession(
+  options: { host?: string; killGraceMs?: number; kill?: boolean; maxOutputBytes?: number } = {},
+): Promise<LocalSession> {
   const nonce = newNonce();
-  const child = spawn('/bin/sh', ['-c', launchCommand(nonce)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', launchCommand()], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (child.pid === undefined) {
     await new Promise((resolve) => child.once('error', resolve));
     throw new Error('cannot start a local bash');
@@ -26,6 +30,7 @@ export async function openLocalSession(options: { host?: string; killGraceMs?: n
       label: 'local',
       nonce,
       killGraceMs: options.killGraceMs,
+      maxOutputBytes: options.maxOutputBytes,
       // The command's subshell leads its own process group (set -m), so this never hits the session.
       killProcessGroup:
         options.kill === false
@@ -41,5 +46,5 @@ export async function openLocalSession(options: { host?: string; killGraceMs?: n
   // The shell can die while a command it started still holds the pipes open.
   child.once('exit', (code, signal) => session.ended(`bash exited (${signal ?? code})`));
   await session.start();
-  return { session, pid: child.pid };
+  return { session, pid: child.pid, nonce };
 }

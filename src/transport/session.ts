@@ -8,11 +8,11 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { ConnectionError, TimeoutError } from '../errors.ts';
+import { ConnectionError, TaskError, TimeoutError } from '../errors.ts';
 import { mask } from '../report/mask.ts';
 import { traceEvent, traceFullCommands, tracing } from '../util/trace.ts';
 import { ByteQueue } from './byte-queue.ts';
-import { SESSION_SETUP, frameCommand, markers, newNonce, type Markers } from './framing.ts';
+import { AWAITING_NONCE, SESSION_SETUP, frameCommand, markers, newNonce, nonceLine, parseMarker, type Markers } from './framing.ts';
 import type { ExecResult } from './types.ts';
 
 export interface SessionStreams {
@@ -36,7 +36,15 @@ export interface SessionOptions {
   destroy: () => void;
   /** How long a killed command gets to report back before the next step (default 2000 ms). */
   killGraceMs?: number;
+  /**
+   * Most bytes one command may print on each stream (default DEFAULT_MAX_OUTPUT_BYTES). More is
+   * read and dropped, and the command fails with a TaskError; the session stays usable.
+   */
+  maxOutputBytes?: number;
 }
+
+/** 64 MiB: far above any probe's output, far below what a JavaScript string can hold. */
+export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 export interface StartOptions {
   /** Answer to give when `prompt` appears on stderr before the shell is ready (sudo -S -p). */
@@ -52,6 +60,8 @@ export interface SessionExecOptions {
 }
 
 interface Pending {
+  /** The command's number in this session: every marker it gets back carries it. */
+  seq: number;
   command: string;
   script: string;
   resolve: (result: ExecResult) => void;
@@ -68,6 +78,9 @@ interface Pending {
   stdout?: Buffer;
   exitCode?: number;
   stderr?: Buffer;
+  /** Bytes dropped past the output limit, per stream. */
+  droppedOut: number;
+  droppedErr: number;
 }
 
 const NEWLINE = 0x0a;
@@ -87,6 +100,9 @@ export class ShellSession {
   #outIndex = 0;
   #errIndex = 0;
   #ready = false;
+  #nonceSent = false;
+  #seq = 0;
+  readonly #maxOutput: number;
   #failure: Error | null = null;
   #closing = false;
   #stderrEnded: Promise<void>;
@@ -96,6 +112,7 @@ export class ShellSession {
     this.#streams = streams;
     this.#options = options;
     this.#markers = markers(options.nonce);
+    this.#maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     streams.stdout.on('data', (chunk: Buffer) => {
       this.#out.push(chunk);
       this.#pump();
@@ -167,9 +184,22 @@ export class ShellSession {
           this.#streams.stdin.write(`${options.password}\n`);
         },
       };
-      if (this.#failure) this.#readyWaiter.reject(this.#unusable());
-      else this.#pump();
+      if (this.#failure) {
+        this.#readyWaiter.reject(this.#unusable());
+        return;
+      }
+      // Without a password prompt to wait for, nothing but the launch command reads stdin: the
+      // nonce goes at once (no round trip). With one, sudo reads stdin first: the nonce waits for
+      // the launch command to ask for it (#pump), so it can never be taken for a password.
+      if (!prompt) this.#sendNonce();
+      this.#pump();
     });
+  }
+
+  #sendNonce(): void {
+    if (this.#nonceSent) return;
+    this.#nonceSent = true;
+    this.#streams.stdin.write(nonceLine(this.#options.nonce));
   }
 
   /** Runs one command (bash syntax) in a subshell of the session. Never throws on a non-zero exit. */
@@ -181,13 +211,17 @@ export class ShellSession {
     if (command.includes(this.#options.nonce)) return Promise.reject(new TypeError('command contains the session nonce'));
     const stdin = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin;
     return new Promise<ExecResult>((resolve, reject) => {
+      const seq = ++this.#seq;
       const pending: Pending = {
+        seq,
         command,
-        script: frameCommand(this.#options.nonce, command, stdin),
+        script: frameCommand(this.#options.nonce, seq, command, stdin),
         resolve,
         reject,
         timeoutMs: options.timeoutMs,
         timedOut: false,
+        droppedOut: 0,
+        droppedErr: 0,
         queuedAt: tracing ? performance.now() : undefined,
       };
       this.#queue.push(pending);
@@ -317,6 +351,7 @@ export class ShellSession {
     if (this.#failure) return;
     if (!this.#ready) {
       if (!this.#readyWaiter) return;
+      if (!this.#nonceSent && this.#out.indexOf(AWAITING_NONCE) !== -1) this.#sendNonce();
       const at = this.#out.indexOf(this.#markers.ready);
       if (at === -1) return;
       // Whatever came before READY (login banners from rc files) belongs to no command.
@@ -334,20 +369,26 @@ export class ShellSession {
   #pumpStdout(): void {
     const marker = this.#markers.end;
     while (this.#outIndex < this.#queue.length) {
+      const pending = this.#queue[this.#outIndex];
       const at = this.#out.indexOf(marker, this.#outScanFrom);
       if (at === -1) {
+        pending.droppedOut += this.#dropPastLimit(this.#out, pending.droppedOut);
         this.#outScanFrom = Math.max(0, this.#out.length - marker.length + 1);
         return;
       }
       const newline = this.#out.indexOf(NEWLINE_BYTE, at + marker.length);
       if (newline === -1) {
+        if (this.#out.length - at > MAX_MARKER_LINE) return this.#outOfStep(pending, 'stdout', this.#out.take(this.#out.length).subarray(at));
         this.#outScanFrom = at;
         return;
       }
-      const pending = this.#queue[this.#outIndex];
-      pending.stdout = this.#out.take(at);
+      const body = this.#out.take(at);
       const trailer = this.#out.take(newline + 1 - at);
-      pending.exitCode = Number.parseInt(trailer.subarray(marker.length, trailer.length - 1).toString('latin1'), 10);
+      const parsed = parseMarker(trailer.subarray(marker.length, trailer.length - 1).toString('latin1'), true);
+      if (!parsed || parsed.seq !== pending.seq) return this.#outOfStep(pending, 'stdout', trailer);
+      pending.droppedOut += this.#countPastLimit(body.length, pending.droppedOut);
+      pending.stdout = pending.droppedOut > 0 ? Buffer.alloc(0) : body;
+      pending.exitCode = parsed.value;
       this.#outScanFrom = 0;
       this.#outIndex++;
     }
@@ -365,26 +406,76 @@ export class ShellSession {
         }
         const newline = this.#err.indexOf(NEWLINE_BYTE, at + start.length);
         if (newline === -1) {
+          if (this.#err.length - at > MAX_MARKER_LINE) return this.#outOfStep(pending, 'stderr', this.#err.take(this.#err.length).subarray(at));
           this.#errScanFrom = at;
           return;
         }
         pending.stderrPrefix = this.#err.take(at);
         const line = this.#err.take(newline + 1 - at);
-        pending.pgid = Number.parseInt(line.subarray(start.length, line.length - 1).toString('latin1'), 10);
+        const parsed = parseMarker(line.subarray(start.length, line.length - 1).toString('latin1'), true);
+        if (!parsed || parsed.seq !== pending.seq) return this.#outOfStep(pending, 'stderr', line);
+        pending.pgid = parsed.value;
         this.#errScanFrom = 0;
       }
-      const endLine = Buffer.concat([end, NEWLINE_BYTE]);
-      const at = this.#err.indexOf(endLine, this.#errScanFrom);
+      const at = this.#err.indexOf(end, this.#errScanFrom);
       if (at === -1) {
-        this.#errScanFrom = Math.max(0, this.#err.length - endLine.length + 1);
+        pending.droppedErr += this.#dropPastLimit(this.#err, pending.droppedErr);
+        this.#errScanFrom = Math.max(0, this.#err.length - end.length + 1);
+        return;
+      }
+      const newline = this.#err.indexOf(NEWLINE_BYTE, at + end.length);
+      if (newline === -1) {
+        if (this.#err.length - at > MAX_MARKER_LINE) return this.#outOfStep(pending, 'stderr', this.#err.take(this.#err.length).subarray(at));
+        this.#errScanFrom = at;
         return;
       }
       const body = this.#err.take(at);
-      this.#err.take(endLine.length);
-      pending.stderr = pending.stderrPrefix && pending.stderrPrefix.length > 0 ? Buffer.concat([pending.stderrPrefix, body]) : body;
+      const line = this.#err.take(newline + 1 - at);
+      const parsed = parseMarker(line.subarray(end.length, line.length - 1).toString('latin1'), false);
+      if (!parsed || parsed.seq !== pending.seq) return this.#outOfStep(pending, 'stderr', line);
+      pending.droppedErr += this.#countPastLimit(body.length, pending.droppedErr);
+      const whole = pending.stderrPrefix && pending.stderrPrefix.length > 0 ? Buffer.concat([pending.stderrPrefix, body]) : body;
+      pending.stderr = pending.droppedErr > 0 ? whole.subarray(0, 2000) : whole;
       this.#errScanFrom = 0;
       this.#errIndex++;
     }
+  }
+
+  /**
+   * Once a command's output without its end marker passes the limit, drops it from the queue
+   * (keeping a tail that may hold the start of the marker) and returns how many bytes went.
+   * Output dropped before cannot be returned any more, so from then on everything goes.
+   */
+  #dropPastLimit(queue: ByteQueue, droppedBefore: number): number {
+    if (droppedBefore === 0 && queue.length <= this.#maxOutput) return 0;
+    const drop = queue.length - MAX_MARKER_LINE;
+    if (drop <= 0) return 0;
+    queue.take(drop);
+    if (queue === this.#out) this.#outScanFrom = 0;
+    else this.#errScanFrom = 0;
+    return drop;
+  }
+
+  /** Bytes of a command's last piece of output that count as past the limit. */
+  #countPastLimit(length: number, droppedBefore: number): number {
+    if (droppedBefore > 0) return length;
+    return length > this.#maxOutput ? length : 0;
+  }
+
+  /**
+   * A marker with this session's nonce but the wrong sequence number or shape: something that
+   * learnt the nonce printed it. Which output belongs to which command is no longer known, so
+   * nothing more is trusted: the session fails loudly rather than shift results.
+   */
+  #outOfStep(pending: Pending, stream: 'stdout' | 'stderr', line: Buffer): void {
+    const seen = JSON.stringify(line.subarray(this.#markers.end.length, Math.min(line.length, 60)).toString('latin1'));
+    this.fail(
+      new ConnectionError(
+        `host ${this.#options.host}: the ${this.#options.label} shell's ${stream} is out of step: expected the markers of command #${pending.seq}, ` +
+          `got a marker line ${seen} (a command printed the session's framing?): ${summarize(pending.command)}`,
+        { host: this.#options.host },
+      ),
+    );
   }
 
   /** Completes commands from the head of the queue once both of their streams are parsed. */
@@ -418,6 +509,19 @@ export class ShellSession {
         );
         continue;
       }
+      if (head.droppedOut > 0 || head.droppedErr > 0) {
+        const sizes = [head.droppedOut > 0 ? `${head.droppedOut} bytes on stdout` : '', head.droppedErr > 0 ? `${head.droppedErr} bytes on stderr` : '']
+          .filter(Boolean)
+          .join(', ');
+        head.reject(
+          new TaskError(
+            `host ${this.#options.host}: command output exceeded the limit of ${formatBytes(this.#maxOutput)} per stream (${sizes}); ` +
+              `the output was dropped: ${summarize(head.command)}`,
+            { host: this.#options.host },
+          ),
+        );
+        continue;
+      }
       head.resolve({
         command: head.command,
         exitCode: head.exitCode ?? -1,
@@ -431,6 +535,14 @@ export class ShellSession {
 }
 
 const NEWLINE_BYTE = Buffer.from([NEWLINE]);
+/** Longer than any marker line (nonce, letter, two numbers); more without a newline is not one. */
+const MAX_MARKER_LINE = 80;
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
 
 /** First line of a command, shortened and masked, for messages. */
 export function summarize(command: string): string {

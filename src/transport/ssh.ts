@@ -13,7 +13,8 @@ import { sudoPasswordLine, viaSudo } from './sudo.ts';
 import { traceEvent } from '../util/trace.ts';
 import { ShellSession, type KillSignal } from './session.ts';
 import { openClient, type OpenedClient } from './ssh-connect.ts';
-import type { ExecOptions, ExecResult, HostConnection } from './types.ts';
+import { runStreamed, streamWrapper } from './stream-exec.ts';
+import type { ExecOptions, ExecResult, HostConnection, StreamedCommand, StreamOptions } from './types.ts';
 
 export interface ConnectOptions {
   /** Record unknown host keys instead of refusing them (OpenSSH's accept-new). */
@@ -25,9 +26,14 @@ export interface ConnectOptions {
   keepaliveCountMax?: number;
   /** How long a timed-out command gets after SIGTERM, then after SIGKILL (default 2 s). */
   killGraceMs?: number;
+  /** Most bytes one command may print per stream (default 64 MiB); more fails that task. */
+  maxOutputBytes?: number;
 }
 
 type Role = 'user' | 'root';
+
+/** sudo's password prompt (-p) for the root session: the same text for every session. */
+export const SUDO_PROMPT = '[shipshape: sudo password]';
 
 export class SshConnection implements HostConnection {
   readonly host: string;
@@ -93,6 +99,30 @@ export class SshConnection implements HostConnection {
     };
   }
 
+  /** HostConnection.stream: a command on a channel of its own, stdin and stdout as streams with backpressure. */
+  async stream(command: string, options: StreamOptions = {}): Promise<StreamedCommand> {
+    const settings = this.#opened.settings;
+    const asRoot = options.become === true && settings.user !== 'root';
+    const wrapped = streamWrapper(command);
+    const channel = await this.#openChannel(asRoot ? viaSudo(wrapped, settings, SUDO_PROMPT) : wrapped);
+    const closed = new Promise<number>((resolve, reject) => {
+      let code = -1;
+      channel.on('exit', (status: number | null, signal?: string) => (code = status ?? (signal ? 128 : -1)));
+      channel.on('close', () => (this.#lost ? reject(this.#lost) : resolve(code)));
+    });
+    closed.catch(() => undefined);
+    return runStreamed(
+      { stdin: channel, stdout: channel, stderr: channel.stderr, closed, close: () => channel.close() },
+      {
+        host: this.host,
+        command,
+        prompt: asRoot && settings.becomePassword ? SUDO_PROMPT : undefined,
+        password: asRoot && settings.becomePassword ? revealed(settings.becomePassword) : undefined,
+        stdin: options.stdin,
+      },
+    );
+  }
+
   /**
    * Opens an exec channel that lives until its caller ends it or the connection closes; the run
    * lock (run-lock.ts) holds its flock through one, so the lock dies with the connection.
@@ -140,9 +170,10 @@ export class SshConnection implements HostConnection {
     const nonce = newNonce();
     const settings = this.#opened.settings;
     const password = role === 'root' && settings.becomePassword ? revealed(settings.becomePassword) : undefined;
-    // The prompt is unique, so sudo asking for a password is told apart from anything else on stderr.
-    const prompt = `[shipshape sudo ${nonce}]`;
-    const launch = launchCommand(nonce);
+    // Fixed text: sudo's argv is world-readable in ps and logged, so nothing secret goes in it
+    // (the nonce travels on stdin). Distinct enough to tell sudo asking from anything else on stderr.
+    const prompt = SUDO_PROMPT;
+    const launch = launchCommand();
     const command = `exec ${role === 'user' ? launch : viaSudo(launch, settings, prompt)}`;
     traceEvent({ host: this.host, event: `${role} session: opening channel` });
     const channel = await this.#openChannel(command);
@@ -155,6 +186,7 @@ export class SshConnection implements HostConnection {
         label,
         nonce,
         killGraceMs: this.#options.killGraceMs,
+        maxOutputBytes: this.#options.maxOutputBytes,
         killProcessGroup: (pgid, signal) => this.#kill(role, pgid, signal),
         destroy: () => {
           channel.close();

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /** What the engine and modules need from a connection to one host. */
 export interface ExecOptions {
   /** Bytes fed to the command's standard input (secrets and file contents travel here, never in argv). */
@@ -23,7 +25,27 @@ export interface HostConnection {
   readonly host: string;
   /** Runs one shell command (bash syntax) in the host's persistent session. Never throws on a non-zero exit. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs one command on a channel of its own with its stdin and stdout as streams, for data too big
+   * to hold in memory (a database dump going from one host to another). Optional: only real
+   * connections have it.
+   */
+  stream?(command: string, options?: StreamOptions): Promise<StreamedCommand>;
   /** How many SSH channels this connection has opened (for benchmarks). */
   readonly channelsOpened: number;
   close(): Promise<void>;
+}
+
+export interface StreamOptions {
+  /** Run as root through sudo (on a channel of its own: the sessions stay free). */
+  become?: boolean;
+  /** Bytes for the command's standard input, piped with backpressure; without it, stdin is empty. */
+  stdin?: Readable;
+}
+
+export interface StreamedCommand {
+  /** The command's standard output, as it comes: reading slowly slows the command (SSH window), so memory stays bounded. */
+  stdout: Readable;
+  /** Settles once the command ended: its exit status and the last part of its stderr. */
+  done: Promise<{ exitCode: number; stderr: string }>;
 }

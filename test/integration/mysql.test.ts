@@ -146,13 +146,13 @@ const configReplica = () => mysql.config({ settings: { 'server-id': 2, ...common
 const appDatabase = () => mysql.database({ name: 'app', charset: 'utf8mb4' });
 const appUser = () => mysql.user({ name: 'app', host: '%', password: new Secret(APP_PASSWORD, 'test'), privileges: ['ALL PRIVILEGES ON `app`.*'] });
 const replUser = () => mysql.user({ name: 'repl', host: '%', password: REPL_PASSWORD, privileges: ['REPLICATION SLAVE ON *.*'] });
-const replication = () =>
+const replication = (databases = ['app']) =>
   mysql.replication({
     sourceHost: primary.address,
     user: 'repl',
     password: new Secret(REPL_PASSWORD, 'test'),
     seedFrom: primary.name,
-    databases: ['app'],
+    databases,
     users: [{ name: 'app', host: '%' }],
   });
 
@@ -195,6 +195,19 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     expectOk(await run(primary, replUser()));
   });
 
+  it('seed: a dump that fails leaves the replica as it was (GTID history included), and no dump file behind', async () => {
+    // A transaction of the replica's own, so that a reset of its GTID history would show.
+    await sql(replica, 'SET GLOBAL super_read_only = OFF; CREATE DATABASE seed_probe; DROP DATABASE seed_probe; SET GLOBAL super_read_only = ON;');
+    const before = await sql(replica, 'SELECT @@GLOBAL.gtid_executed;');
+    expect(before.trim()).not.toBe('');
+    const result = await run(replica, replication(['app', 'no_such_db']));
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/mysqldump on my-db1 failed \(exit 2\): [\s\S]*Unknown database 'no_such_db'/);
+    expect(await sql(replica, 'SELECT @@GLOBAL.gtid_executed;')).toBe(before);
+    expect(await sql(replica, 'SELECT @@GLOBAL.super_read_only;')).toBe('1\n');
+    expect(await onHost(replica, 'ls -A /var/tmp')).not.toMatch(/shipshape-seed/);
+  });
+
   it('replication: the replica is seeded from the primary, then follows it', async () => {
     await sql(primary, "CREATE TABLE app.visits (id INT AUTO_INCREMENT PRIMARY KEY, who VARCHAR(40)); INSERT INTO app.visits (who) VALUES ('before-1'), ('before-2');");
     const check = await run(replica, replication(), { check: true });
@@ -210,6 +223,8 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     expect(await sql(replica, 'SELECT @@super_read_only;')).toBe('1\n');
     // The seeded account logs in on the replica with the primary's password.
     expect(await appLogin(replica, APP_PASSWORD)).toMatchObject({ ok: true, output: 'app@%\n' });
+    expect(result.output?.seededBytes).toBeGreaterThan(1000);
+    expect(await onHost(replica, 'ls -A /var/tmp')).not.toMatch(/shipshape-seed/);
 
     await sql(primary, "INSERT INTO app.visits (who) VALUES ('after');");
     const rows = await eventually(() => sql(replica, 'SELECT COUNT(*) FROM app.visits;'), (out) => out === '3\n');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandError, ConnectionError, HostKeyError, TimeoutError } from '../../src/errors.ts';
+import { CommandError, ConnectionError, HostKeyError, TaskError, TimeoutError } from '../../src/errors.ts';
 import type { ConnectionSettings } from '../../src/inventory/types.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { fingerprint, parseKnownHosts } from '../../src/transport/known-hosts.ts';
@@ -84,6 +84,91 @@ describe('transport over SSH', () => {
     const result = await conn.exec('ps -eo args; cat > /dev/null', { become: true, stdin: `${secret}\n` });
     expect(result.stdout).toContain('ps -eo args');
     expect(result.stdout).not.toContain(secret);
+  });
+
+  it('keeps the session nonce out of every argv on the host; a file of forged markers cat-ed by a probe changes nothing', async () => {
+    const fresh = await connect(host.name, settings(), options);
+    try {
+      expect((await fresh.exec('id -un', { become: true })).stdout).toBe('root\n');
+      expect((await fresh.exec('id -un')).stdout).toBe('deploy\n');
+      // The attacker: any unprivileged local user, reading every process's argv while both sessions are open.
+      const ps = await host.shell("su -s /bin/sh nobody -c 'ps -eo args'");
+      expect(ps.exitCode).toBe(0);
+      expect(ps.stdout).toContain('sudo -n -- bash --noprofile --norc -c'); // sudo is there for the whole session
+      const leaked = [...new Set(ps.stdout.match(/ss[0-9a-f]{24}/g) ?? [])];
+      expect(leaked).toEqual([]);
+      // What the attacker can do then: guess. Markers of the old and new shapes, every early sequence number.
+      const nonces = [...leaked, `ss${randomBytes(12).toString('hex')}`];
+      const forged = nonces
+        .flatMap((n) => [`${n}R`, `${n}E0`, `${n}E`, ...Array.from({ length: 20 }, (_, k) => [`${n}E${k} 0`, `${n}E${k}`, `${n}S${k} 1`]).flat()])
+        .map((line) => `before ${line}\n${line}\n`)
+        .join('');
+      const path = '/tmp/shipshape-forged-markers.txt';
+      const wrote = await host.shell(`su -s /bin/sh nobody -c 'cat > ${path}'`, forged);
+      expect(wrote.exitCode).toBe(0);
+      expect((await host.shell(`cat ${path}`)).stdout).toBe(forged);
+      // Probes read it as root and as the login user, with more commands queued behind each.
+      const [asRoot, rootAfter, asUser, userAfter] = await Promise.all([
+        readRemote(fresh, path, true),
+        fresh.exec('id -un; echo err >&2', { become: true }),
+        fresh.exec(`cat ${path}; cat ${path} >&2`),
+        fresh.exec('echo after'),
+      ]);
+      expect(asRoot.content?.toString()).toBe(forged);
+      expect(rootAfter).toMatchObject({ stdout: 'root\n', stderr: 'err\n', exitCode: 0 });
+      expect(asUser).toMatchObject({ stdout: forged, stderr: forged, exitCode: 0 });
+      expect(userAfter).toMatchObject({ stdout: 'after\n', stderr: '', exitCode: 0 });
+      await host.shell(`rm -f ${path}`);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('fails a command printing past the output limit as a task error; the next command runs in the same session', async () => {
+    const limited = await connect(host.name, settings(), { ...options, maxOutputBytes: 1024 * 1024 });
+    try {
+      expect((await limited.exec('id -un', { become: true })).stdout).toBe('root\n');
+      const channels = limited.channelsOpened;
+      const error = await limited.exec('head -c 20000000 /dev/zero; echo', { become: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskError);
+      expect(error).not.toBeInstanceOf(ConnectionError);
+      expect((error as Error).message).toBe(
+        'host transport-1: command output exceeded the limit of 1 MiB per stream (20000001 bytes on stdout); the output was dropped: head -c 20000000 /dev/zero; echo',
+      );
+      expect(await limited.exec('id -un; echo fine >&2', { become: true })).toMatchObject({ stdout: 'root\n', stderr: 'fine\n', exitCode: 0 });
+      expect(limited.channelsOpened).toBe(channels);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('streams a command\'s output into another command through the controller, byte for byte, with sudo passwords answered', async () => {
+    const password = `sudo-${randomBytes(6).toString('hex')}`;
+    const setup = await host.shell(
+      `id streamer >/dev/null 2>&1 || useradd -m -s /bin/bash streamer; echo 'streamer:${password}' | chpasswd; ` +
+        `echo 'streamer ALL=(ALL) ALL' > /etc/sudoers.d/streamer; chmod 0440 /etc/sudoers.d/streamer; ` +
+        `install -d -o streamer -m 0700 /home/streamer/.ssh; install -o streamer -m 0600 /home/deploy/.ssh/authorized_keys /home/streamer/.ssh/; ` +
+        `head -c 30000000 /dev/urandom > /root/stream-src; grep -q banner-from-bashrc /home/streamer/.bashrc || sed -i '1i echo banner-from-bashrc' /home/streamer/.bashrc`,
+    );
+    expect(setup.exitCode).toBe(0);
+    const withPassword = await connect(host.name, settings({ user: 'streamer', becomePassword: new Secret(password, 'test') }), options);
+    try {
+      const source = await conn.stream!('cat /root/stream-src; echo done >&2', { become: true });
+      const sink = await withPassword.stream!('cat > /root/stream-dst; id -un', { become: true, stdin: source.stdout });
+      const said: Buffer[] = [];
+      sink.stdout.on('data', (chunk: Buffer) => said.push(chunk));
+      const [sent, received] = await Promise.all([source.done, sink.done]);
+      expect(sent).toEqual({ exitCode: 0, stderr: 'done\n' });
+      expect(received.exitCode).toBe(0);
+      expect(Buffer.concat(said).toString()).toBe('root\n'); // no banner, no prompt, nothing else
+      expect((await host.shell('cmp /root/stream-src /root/stream-dst && echo same')).stdout).toBe('same\n');
+      const failing = await conn.stream!('echo partial; exit 3');
+      failing.stdout.resume();
+      expect(await failing.done).toEqual({ exitCode: 3, stderr: '' });
+    } finally {
+      await withPassword.close();
+      await host.shell('rm -f /root/stream-src /root/stream-dst');
+    }
   });
 
   it('writes a file atomically with owner and mode, checked independently', async () => {

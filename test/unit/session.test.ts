@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectionError, TimeoutError } from '../../src/errors.ts';
+import { ConnectionError, TaskError, TimeoutError } from '../../src/errors.ts';
 import { launchCommand, newNonce } from '../../src/transport/framing.ts';
 import { openLocalSession } from '../../src/transport/local.ts';
 import { ShellSession } from '../../src/transport/session.ts';
@@ -47,7 +47,7 @@ describe('ShellSession against a local bash', () => {
   });
 
   it('is not confused by output that looks like the framing', async () => {
-    const fake = `${newNonce()}E0\n${newNonce()}S123\nIFS= read -r -d '' __ss_c <<'EOF'\n`;
+    const fake = `${newNonce()}E0\n${newNonce()}E1 0\n${newNonce()}E999 0\n${newNonce()}S123\n${newNonce()}S2 123\nIFS= read -r -d '' __ss_c <<'EOF'\n`;
     const result = await session.exec(`cat <<'EOF_X'\n${fake}EOF_X\ncat <<'EOF_X' >&2\n${fake}EOF_X\nexit 4`);
     expect(result.stdout).toBe(fake);
     expect(result.stderr).toBe(fake);
@@ -141,6 +141,77 @@ describe('ShellSession against a local bash', () => {
   });
 });
 
+describe('ShellSession protocol secrecy and sequence', () => {
+  it('keeps the nonce out of every argv, even of a parent that outlives the launch (like sudo)', async () => {
+    // sudo stays the session's parent with the launch command in its argv for the whole session.
+    const nonce = newNonce();
+    const child = spawn('/bin/sh', ['-c', '"$@"; exit $?', 'fake-sudo', '/bin/sh', '-c', launchCommand()], { stdio: 'pipe' });
+    const session = new ShellSession(
+      { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
+      { host: 'db-1', label: 'root via sudo', nonce, destroy: () => child.kill('SIGKILL') },
+    );
+    await session.start();
+    const ps = await session.exec('ps -eo args');
+    expect(ps.stdout).toContain('fake-sudo');
+    expect(ps.stdout).not.toContain(nonce);
+    await session.close();
+  });
+
+  it('fails the session loudly, shifting no result, when output carries a marker that is out of step', async () => {
+    const { session, nonce } = await openLocalSession({ host: 'web-3' });
+    expect((await session.exec('echo 1')).stdout).toBe('1\n');
+    // Command #2 prints what only a holder of the nonce could: an end marker for #1, then for #5.
+    const forged = `before\n${nonce}E1 0\nafter\n${nonce}E5 0\n`;
+    const cat = session.exec('cat', { stdin: forged });
+    const next = session.exec('echo next');
+    await expect(cat).rejects.toThrow(/host web-3: the local shell's stdout is out of step: expected the markers of command #2/);
+    await expect(cat).rejects.toBeInstanceOf(ConnectionError);
+    await expect(next).rejects.toBeInstanceOf(ConnectionError);
+    expect(session.broken).toBe(true);
+  });
+
+  it('checks the sequence of the markers on stderr too', async () => {
+    const { session, nonce } = await openLocalSession({ host: 'web-4' });
+    const cat = session.exec('cat >&2; echo out', { stdin: `${nonce}E7\n` });
+    await expect(cat).rejects.toThrow(/host web-4: the local shell's stderr is out of step/);
+  });
+});
+
+describe('ShellSession output limit', () => {
+  let session: ShellSession;
+  beforeAll(async () => {
+    ({ session } = await openLocalSession({ host: 'web-5', maxOutputBytes: 64 * 1024 }));
+  });
+  afterAll(async () => {
+    await session.close();
+  });
+
+  it('returns output up to the limit', async () => {
+    const result = await session.exec('head -c 65536 /dev/zero');
+    expect(result.stdoutBytes.length).toBe(65536);
+  });
+
+  it('fails one command past the limit with a TaskError naming the limit and the command; the session runs on', async () => {
+    const big = session.exec('head -c 3000000 /dev/urandom; echo tail');
+    const next = session.exec('echo next; echo warn >&2');
+    const error = await big.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect(error).not.toBeInstanceOf(ConnectionError);
+    expect((error as Error).message).toMatch(
+      /^host web-5: command output exceeded the limit of 64 KiB per stream \(3000005 bytes on stdout\); the output was dropped: head -c 3000000/,
+    );
+    expect(await next).toMatchObject({ stdout: 'next\n', stderr: 'warn\n', exitCode: 0 });
+    expect(session.broken).toBe(false);
+  });
+
+  it('applies the limit to stderr as well', async () => {
+    const error = await session.exec('head -c 200000 /dev/zero >&2; echo out').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as Error).message).toMatch(/\(200000 bytes on stderr\)/);
+    expect((await session.exec('echo still')).stdout).toBe('still\n');
+  });
+});
+
 describe('ShellSession failure modes', () => {
   it('marks the session broken on timeout when the command cannot be killed', async () => {
     const { session } = await openLocalSession({ kill: false });
@@ -163,7 +234,7 @@ describe('ShellSession start with a password prompt (sudo -S -p)', () => {
   const prompt = '[shipshape-sudo-prompt]';
   function launch(gate: string): ShellSession {
     const nonce = newNonce();
-    const child = spawn('/bin/sh', ['-c', `${gate}\nexec ${launchCommand(nonce)}`], { stdio: 'pipe' });
+    const child = spawn('/bin/sh', ['-c', `${gate}\nexec ${launchCommand()}`], { stdio: 'pipe' });
     return new ShellSession(
       { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
       { host: 'db-1', label: 'root via sudo', nonce, destroy: () => child.kill('SIGKILL') },
