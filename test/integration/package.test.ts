@@ -1,10 +1,13 @@
 /**
  * shipshape as a new user meets it: `npm pack`, the tarball installed into an empty directory
  * outside this checkout with `npm install --offline`, and the installed bin run by Node alone (no
- * TypeScript loader, no src/). Nothing may be written into node_modules at run time.
+ * TypeScript loader, no src/). Nothing may be written into node_modules at run time. Then the
+ * README's "In your own project": `npx shipshape init`, `npx tsc --noEmit` (which must catch a
+ * misspelled module argument and a wrong value type, naming the playbook's line), and the
+ * scaffold's `plan` against a host started through the installed `shipshape/testing`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -107,5 +110,86 @@ describe('the npm package', () => {
     expect(snapshot(path.join(project, 'node_modules', 'shipshape'))).toEqual(before);
     // The code cache went to the user's cache directory instead.
     expect(readdirSync(path.join(cache, 'shipshape')).length).toBeGreaterThan(0);
+  });
+
+  it('init scaffolds a project and refuses to overwrite it', async () => {
+    const init = await sh('npx', ['shipshape', 'init'], project, env);
+    expect(init.code, init.stderr).toBe(0);
+    for (const file of ['playbooks/site.ts', 'playbooks/roles/base.ts', 'inventory/hosts.ts', 'inventory/hosts.example.yaml', 'templates/motd.ejs', 'test/site.test.ts', 'tsconfig.json', '.gitignore']) {
+      expect(statSync(path.join(project, file)).isFile(), file).toBe(true);
+    }
+    const pkg = JSON.parse(readFileSync(path.join(project, 'package.json'), 'utf8'));
+    expect(Object.keys(pkg.scripts)).toEqual(expect.arrayContaining(['plan', 'apply', 'test']));
+    expect(pkg.dependencies.shipshape).toMatch(/^file:/); // merged into, not replaced
+    expect(readFileSync(path.join(project, 'inventory/hosts.example.yaml'), 'utf8')).toContain('$schema=../node_modules/shipshape/schema/inventory.schema.json');
+    // The YAML example is a valid inventory as it stands.
+    const listed = await sh('npx', ['shipshape', 'inventory', '-i', 'inventory/hosts.example.yaml'], project, env);
+    expect(listed.code, listed.stderr).toBe(0);
+
+    writeFileSync(path.join(project, 'playbooks/site.ts'), '// mine\n');
+    const again = await sh('npx', ['shipshape', 'init'], project, env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('would overwrite');
+    expect(again.stderr).toContain('playbooks/site.ts');
+    expect(readFileSync(path.join(project, 'playbooks/site.ts'), 'utf8')).toBe('// mine\n');
+    const forced = await sh('npx', ['shipshape', 'init', '--force'], project, env);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(readFileSync(path.join(project, 'playbooks/site.ts'), 'utf8')).toContain('definePlaybook');
+  });
+
+  it('tsc passes on the scaffold, and fails naming the line of a misspelled argument and of a wrong value type', async () => {
+    const clean = await sh('npx', ['tsc', '--noEmit'], project, env);
+    expect(clean.code, clean.stdout + clean.stderr).toBe(0);
+
+    const site = path.join(project, 'playbooks/site.ts');
+    const original = readFileSync(site, 'utf8');
+    const line = original.split('\n').findIndex((l) => l.includes('file.directory(')) + 1;
+    expect(line).toBeGreaterThan(0);
+    try {
+      writeFileSync(site, original.replace("owner: 'root'", "ownr: 'root'"));
+      const typo = await sh('npx', ['tsc', '--noEmit'], project, env);
+      expect(typo.code).not.toBe(0);
+      expect(typo.stdout).toMatch(new RegExp(`playbooks/site\\.ts\\(${line},\\d+\\): error TS\\d+:.*'ownr'`));
+
+      writeFileSync(site, original.replace("mode: '0755'", "mode: '0755', recurse: 'yes'"));
+      const wrongType = await sh('npx', ['tsc', '--noEmit'], project, env);
+      expect(wrongType.code).not.toBe(0);
+      expect(wrongType.stdout).toMatch(new RegExp(`playbooks/site\\.ts\\(${line},\\d+\\): error TS2322: Type 'string' is not assignable to type 'boolean`));
+    } finally {
+      writeFileSync(site, original);
+    }
+  });
+
+  it("plans the scaffold against a host started with the installed shipshape/testing: exit 2 on a fresh host, which it leaves alone", async () => {
+    // A user's script, resolving `shipshape/testing` from the project as Node does.
+    writeFileSync(
+      path.join(project, 'plan-on-lab.mjs'),
+      `import { spawnSync } from 'node:child_process';
+import { startLab } from 'shipshape/testing';
+const lab = await startLab(['web-01']);
+try {
+  const inventory = lab.writeInventory();
+  const started = performance.now();
+  const plan = spawnSync('npx', ['shipshape', 'plan', 'playbooks/site.ts', '-i', inventory], { encoding: 'utf8' });
+  const ms = performance.now() - started;
+  const host = await lab.host('web-01').shell('test -e /etc/motd && cat /etc/motd; test -e /opt/scripts && echo SCRIPTS; true');
+  console.log(JSON.stringify({ code: plan.status, stdout: plan.stdout, stderr: plan.stderr, ms, host: host.stdout }));
+} finally {
+  await lab.stop();
+}
+`,
+    );
+    const before = snapshot(path.join(project, 'node_modules', 'shipshape'));
+    const ran = await sh(process.execPath, ['plan-on-lab.mjs'], project, env);
+    expect(ran.code, ran.stderr).toBe(0);
+    const outcome = JSON.parse(ran.stdout.trim().split('\n').pop()!) as { code: number; stdout: string; stderr: string; ms: number; host: string };
+    numbers['first plan'] = `${(outcome.ms / 1000).toFixed(1)} s`;
+    expect(outcome.code, outcome.stdout + outcome.stderr).toBe(2);
+    expect(outcome.stdout).toContain('/etc/motd');
+    expect(outcome.stdout).toContain('/opt/scripts');
+    // Checked on the host itself: planning changed nothing there.
+    expect(outcome.host).not.toContain('managed by shipshape');
+    expect(outcome.host).not.toContain('SCRIPTS');
+    expect(snapshot(path.join(project, 'node_modules', 'shipshape'))).toEqual(before);
   });
 });

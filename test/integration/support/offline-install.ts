@@ -1,6 +1,6 @@
 /**
  * Installs a packed shipshape into an empty project without the network: a package-lock.json made
- * from this checkout's (the package's own dependencies, which `npm ci` here put in npm's cache),
+ * from this checkout's (whose packages `npm ci` here put in npm's cache),
  * then `npm install --offline`. Without a lock npm would need each package's registry metadata,
  * which the cache does not hold.
  */
@@ -10,10 +10,11 @@ import path from 'node:path';
 
 interface LockEntry {
   version?: string;
-  dev?: boolean;
-  devOptional?: boolean;
   [key: string]: unknown;
 }
+
+/** What a project adds for its type check and tests (`npm i -D typescript @types/node vitest`). */
+const DEV_TOOLS = ['typescript', '@types/node', 'vitest'];
 
 /** Writes package.json and package-lock.json into `dir`, depending on the tarball alone. */
 export function writeOfflineProject(dir: string, tarball: string, lockOfShipshape = path.resolve('package-lock.json')): void {
@@ -33,12 +34,14 @@ export function writeOfflineProject(dir: string, tarball: string, lockOfShipshap
       engines: own.engines,
     },
   };
-  // The production part of the checkout's tree: every installed package that is not only for development.
+  // The checkout's whole tree: shipshape's dependencies and the development tools a project adds
+  // (typescript, @types/node, vitest) at the versions shipshape is built with. npm leaves out what
+  // the project does not need (shipshape's other development tools).
   for (const [key, entry] of Object.entries(lock.packages)) {
-    if (key === '' || !key.startsWith('node_modules/') || entry.dev) continue;
-    const { devOptional: _devOptional, ...rest } = entry;
-    packages[key] = rest;
+    if (key.startsWith('node_modules/')) packages[key] = entry;
   }
-  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'my-infra', private: true, dependencies: { shipshape: relativeTarball } }, null, 2)}\n`);
+  const devDependencies = Object.fromEntries(DEV_TOOLS.map((tool) => [tool, (lock.packages[`node_modules/${tool}`] as LockEntry).version!]));
+  (packages[''] as Record<string, unknown>).devDependencies = devDependencies;
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'my-infra', private: true, dependencies: { shipshape: relativeTarball }, devDependencies }, null, 2)}\n`);
   writeFileSync(path.join(dir, 'package-lock.json'), `${JSON.stringify({ name: 'my-infra', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
 }
