@@ -4,11 +4,17 @@
  * minutes) and at most two at a time: each file boots systemd containers, and CI machines have two
  * cores.
  */
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const MINUTES = 60_000;
 
+/** `shipshape` imported by a fixture playbook resolves to src/ (package.json's `shipshape-source` condition). */
+const conditions = ['shipshape-source', ...defaultServerConditions];
+
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     maxWorkers: 2,
     projects: [

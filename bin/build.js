@@ -8,17 +8,26 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
+/**
+ * The build an installed package runs: made once by `npm pack` (prepack, `node bin/build.js
+ * --package`) and shipped, since an installation has no src/ to build from and node_modules is
+ * no place to write into at run time.
+ */
+export const PACKAGED = join(DIST, 'package');
+/** Not builds of the checkout: pruning leaves them alone. */
+const NOT_STAMPS = new Set(['package', 'types']);
 /** The one entry: the CLI, the public API (`shipshape`) and the lab's (`shipshape/lab`) together. */
 const ENTRY = 'src/bundle.ts';
 export const BUNDLE = 'shipshape.cjs';
 /** What a playbook's `shipshape` and `shipshape/lab` imports resolve to: ES module faces of the bundle. */
-const FACES = { index: 'api', lab: 'lab' };
+const FACES = { index: 'api', lab: 'lab', testing: 'testing' };
 const KEEP_BUILDS = 3;
 
 function sourceStamp() {
@@ -51,7 +60,7 @@ function sourceStamp() {
 function pruneOldBuilds(current) {
   let builds;
   try {
-    builds = readdirSync(DIST, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== current);
+    builds = readdirSync(DIST, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== current && !NOT_STAMPS.has(e.name));
   } catch {
     return;
   }
@@ -95,11 +104,41 @@ function faceModule(part, names) {
   ].join('\n');
 }
 
+/** True in an installed package: no sources, only the build prepack made. */
+export function isInstalled() {
+  return !existsSync(SRC);
+}
+
 /** The directory of an up-to-date build, building it first when needed. */
 export async function ensureBuilt() {
+  if (isInstalled()) {
+    if (existsSync(join(PACKAGED, 'index.mjs'))) return PACKAGED;
+    throw new Error(`${PACKAGED} is missing: this installation of shipshape was not packed with its build`);
+  }
   const stamp = sourceStamp();
   const out = join(DIST, stamp);
   if (existsSync(join(out, 'index.mjs'))) return out;
+  await buildInto(out);
+  pruneOldBuilds(stamp);
+  return out;
+}
+
+/**
+ * Where a build's V8 code cache and compiled user modules go. A checkout's build keeps them beside
+ * itself; an installed package's go to the user's cache directory ($XDG_CACHE_HOME/shipshape or
+ * ~/.cache/shipshape): outside node_modules (which may be read-only, and which `npm ci` wipes),
+ * shared by every project using the same version, and never something to .gitignore in a project.
+ */
+export function cacheDirOf(dist) {
+  if (dist !== PACKAGED) return dist;
+  const root = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const info = statSync(join(PACKAGED, BUNDLE));
+  const stamp = createHash('sha256').update(`${PACKAGED}\0${info.size}\0${info.mtimeMs}`).digest('hex').slice(0, 16);
+  return join(root, 'shipshape', stamp);
+}
+
+/** Builds the bundle and its faces into `out` (replacing what is there). */
+async function buildInto(out) {
   const { build } = await import('esbuild');
   // Build beside the final place, then rename: a concurrent run sees a complete build or none.
   const temporary = `${out}.tmp-${process.pid}`;
@@ -127,6 +166,7 @@ export async function ensureBuilt() {
   });
   const bundle = createRequire(import.meta.url)(join(temporary, BUNDLE));
   for (const [face, part] of Object.entries(FACES)) writeFileSync(join(temporary, `${face}.mjs`), faceModule(part, Object.keys(bundle[part])));
+  if (out === PACKAGED) rmSync(out, { recursive: true, force: true });
   try {
     renameSync(temporary, out);
   } catch (error) {
@@ -134,6 +174,9 @@ export async function ensureBuilt() {
     rmSync(temporary, { recursive: true, force: true });
     if (!existsSync(join(out, 'index.mjs'))) throw error;
   }
-  pruneOldBuilds(stamp);
-  return out;
+}
+
+// `node bin/build.js --package` (prepack): the build an installed package runs.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--package')) {
+  await buildInto(PACKAGED);
 }

@@ -3,10 +3,15 @@
 // playbooks and inventories are compiled on demand by esbuild (src/util/compile-user-module.ts),
 // which also points their `shipshape` imports at this build: no loader hooks at all.
 // SHIPSHAPE_FROM_SOURCE=1 runs src/ through tsx instead (development, debugging).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
+
+/** Resolves with the `shipshape-source` export condition too (Node's --conditions, set from inside). */
+const SOURCE_CONDITION_HOOK = `export function resolve(specifier, context, next) {
+  return next(specifier, { ...context, conditions: [...context.conditions, 'shipshape-source'] });
+}`;
 
 let dist;
 let build;
@@ -22,7 +27,10 @@ if (process.env.SHIPSHAPE_FROM_SOURCE !== '1') {
 
 if (dist) {
   const file = join(dist, build.BUNDLE);
-  const bundle = verbose() ? loadBundleMapped(file) : loadBundle(file);
+  const cacheDir = build.cacheDirOf(dist);
+  // Compiled playbooks go there too (src/util/user-module.ts).
+  globalThis[Symbol.for('shipshape.cacheDir')] = cacheDir;
+  const bundle = verbose() ? loadBundleMapped(file) : loadBundle(file, join(cacheDir, `${build.BUNDLE}.v8-cache`));
   globalThis[Symbol.for('shipshape.bundle')] = bundle.exports;
   // The bundle's own import() does not survive V8's code cache in Node 20 (src/util/dynamic-import.ts).
   globalThis[Symbol.for('shipshape.import')] = (specifier) => import(specifier);
@@ -39,6 +47,9 @@ if (dist) {
   await Promise.all(['zod', 'ssh2', 'node-ssh', 'commander', 'listr2', 'ejs', 'yaml', 'diff'].map((name) => import(name)));
   const { register } = await import('tsx/esm/api');
   register();
+  // `shipshape` imported by a playbook resolves to src/ (package.json's `shipshape-source` condition).
+  const { register: registerHooks } = await import('node:module');
+  registerHooks(`data:text/javascript,${encodeURIComponent(SOURCE_CONDITION_HOOK)}`);
   await import('../src/cli/index.ts');
 }
 
@@ -62,8 +73,7 @@ function loadBundleMapped(file) {
  * cache is made after a command has run, so it holds the functions that command compiled too; it
  * is made once after a run that connects to hosts (the common case), else once after anything.
  */
-function loadBundle(file) {
-  const cacheFile = `${file}.v8-cache`;
+function loadBundle(file, cacheFile) {
   const fullMarker = `${cacheFile}.after-run`;
   let cached;
   let full = false;
@@ -86,6 +96,7 @@ function loadBundle(file) {
       if (cached && !script.cachedDataRejected && (full || !afterRun)) return;
       try {
         // Temp file and rename: a concurrent run reads a whole cache or none (V8 also checks it).
+        mkdirSync(dirname(cacheFile), { recursive: true });
         writeFileSync(`${cacheFile}.tmp-${process.pid}`, script.createCachedData());
         renameSync(`${cacheFile}.tmp-${process.pid}`, cacheFile);
         writeFileSync(fullMarker, afterRun ? command : '');

@@ -5,6 +5,7 @@ import { registerApplyCommands } from './apply.ts';
 import { keepRunningWhenOutputCloses } from './closed-output.ts';
 import { reportFatal } from './errors.ts';
 import { registerFactsCommand } from './facts.ts';
+import { registerInitCommand } from './init.ts';
 import { registerInventoryCommand } from './inventory.ts';
 import { registerLabCommand } from './lab.ts';
 import { registerRecapCommand } from './recap.ts';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<void> {
   registerVaultCommand(program);
   registerLabCommand(program);
   registerRecapCommand(program, run);
+  registerInitCommand(program, run);
 
   try {
     await program.parseAsync(argv);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cacheDirFor, isInsideNodeModules } from './cache-dir.ts';
 import { compileUserModule, runningBuildDir } from './compile-user-module.ts';
 import { importDynamic } from './dynamic-import.ts';
 import { esmHint } from './esm-hint.ts';
@@ -17,7 +18,7 @@ export async function importUserModule(file: string): Promise<{ default?: unknow
   if (!buildDir) return (await import(pathToFileURL(file).href)) as { default?: unknown };
   // The ES module faces of the bundle (bin/build.js).
   const entry = (name: string) => pathToFileURL(path.join(buildDir, `${name}.mjs`)).href;
-  const url = await compileUserModule(file, { shipshape: entry('index'), 'shipshape/lab': entry('lab') }, path.join(buildDir, 'user-modules'));
+  const url = await compileUserModule(file, { shipshape: entry('index'), 'shipshape/lab': entry('lab') }, path.join(cacheDir(buildDir), 'user-modules'));
   // Only now, so the user's (small, inline) source map is read and not the whole build's: a task
   // that throws points at the playbook's own line.
   process.setSourceMapsEnabled(true);
@@ -31,4 +32,12 @@ export async function importUserModule(file: string): Promise<{ default?: unknow
  */
 export function userModuleLoadHint(error: unknown, display: string): string | undefined {
   return runningBuildDir(import.meta.url) ? undefined : esmHint(error, display);
+}
+
+/** Where bin/shipshape.js keeps this build's caches (outside node_modules when installed), else beside the build. */
+function cacheDir(buildDir: string): string {
+  const lent = (globalThis as Record<symbol, string | undefined>)[Symbol.for('shipshape.cacheDir')];
+  if (lent) return lent;
+  // Loaded without the bin (shipshape/testing in a test runner): still never into node_modules.
+  return isInsideNodeModules(buildDir) ? cacheDirFor(buildDir) : buildDir;
 }
