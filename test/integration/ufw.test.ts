@@ -164,8 +164,9 @@ describe('ufw.firewall on a real host', () => {
   });
 
   it('a declared deny after an earlier broader allow is moved before it, and really blocks', async () => {
-    // By hand: an allow for everyone on 80, after the existing "allow 80/tcp from client".
-    await onHost(web, 'ufw allow 80/tcp');
+    // By hand: an allow for everyone on 80, and no rule of the client's own (a deny declared for
+    // the same match as an existing allow would replace it in place, as ufw does: nothing to move).
+    await onHost(web, `ufw allow 80/tcp && ufw delete allow proto tcp from ${client.address} to any port 80 || true`);
     expect(await fromClient()).toBe(true);
     const task = firewall({
       defaults: { incoming: 'deny' },
@@ -177,18 +178,18 @@ describe('ufw.firewall on a real host', () => {
     const checked = await run(task, { check: true });
     expect(lines(checked)).toEqual([
       `deny 80/tcp from ${client.address} (comment 'no web from client')`,
-      `move deny 80/tcp from ${client.address} before allow 80/tcp from ${client.address} (which matches first)`,
+      `move deny 80/tcp from ${client.address} before allow 80/tcp from any (which matches first)`,
     ]);
     expect(await fromClient()).toBe(true);
 
     const applied = await run(task);
     expect(applied.status, applied.error).toBe('changed');
     // Independent: ufw's own numbering puts the deny first, and traffic follows it.
-    expect(await onHost(web, 'ufw status numbered')).toMatch(new RegExp(`\\[ *2\\] 80/tcp +DENY IN +${client.address.replace(/\./g, '\\.')} .*\\n\\[ *3\\] 80/tcp +ALLOW IN +${client.address.replace(/\./g, '\\.')}`));
+    expect(await onHost(web, 'ufw status numbered')).toMatch(new RegExp(`\\[ *2\\] 80/tcp +DENY IN +${client.address.replace(/\./g, '\\.')} .*\\n\\[ *3\\] 80/tcp +ALLOW IN +Anywhere`));
     expect(await fromClient()).toBe(false);
     expect(await fromController()).toBe('open');
     expect((await run(task)).status).toBe('ok');
-    await onHost(web, `ufw delete deny proto tcp from ${client.address} to any port 80 && ufw delete allow 80/tcp`);
+    await onHost(web, `ufw delete deny proto tcp from ${client.address} to any port 80 && ufw delete allow 80/tcp && ufw allow proto tcp from ${client.address} to any port 80`);
   });
 
   it('ufw missing: a clear error', async () => {

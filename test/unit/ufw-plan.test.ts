@@ -252,4 +252,12 @@ describe('rule order', () => {
     expect(lines({ rules: [allowSsh, deny] }, state)).toEqual(['deny 22/tcp from 10.0.0.5']);
     expect(lines({ rules: [deny, allowSsh] }, state)).toEqual(['deny 22/tcp from 10.0.0.5', 'move deny 22/tcp from 10.0.0.5 before allow 22/tcp from any (which matches first)']);
   });
+
+  it('a declared deny for the match of an existing allow replaces it where it stands (as ufw does): no move', () => {
+    const state = active(tuples('allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in', 'allow tcp 80 0.0.0.0/0 any 10.0.0.5 in', 'allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in'));
+    const web = { rule: 'deny', port: 80, proto: 'tcp', from: '10.0.0.5' } as const;
+    const planned = plan({ rules: [allowSsh, web] }, state);
+    expect(planned.changes.map((c) => c.description)).toEqual(['deny 80/tcp from 10.0.0.5']);
+    expect(planned.steps.move).toEqual([]);
+  });
 });

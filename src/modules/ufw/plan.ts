@@ -42,6 +42,11 @@ function only(r: UfwRule, families: Array<4 | 6>): UfwRule {
   return { ...r, families };
 }
 
+/** Whether two rules match the same packets (they may differ in verdict, logging and comment). */
+function sameMatch(a: UfwRule, b: UfwRule): boolean {
+  return ruleKey({ ...a, action: 'allow', log: '' }) === ruleKey({ ...b, action: 'allow', log: '' });
+}
+
 export function planFirewall(args: FirewallArgs, state: UfwState, context: { host: string; task: string }): FirewallPlan {
   if (!state.installed) throw new TaskError('ufw is not installed (install the ufw package first, e.g. with apt.packages)', context);
 
@@ -106,7 +111,13 @@ export function planFirewall(args: FirewallArgs, state: UfwState, context: { hos
     const kept = r.families.filter((family) => !extra.includes(family));
     if (kept.length > 0) result.push(only(r, kept));
   }
-  result.push(...added);
+  // ufw adds a rule that differs from an existing one only in its verdict (allow → deny) by
+  // replacing that rule where it stands ("Rule updated"), not by appending it.
+  for (const rule of added) {
+    const i = result.findIndex((r) => sameMatch(r, rule) && rule.families.every((family) => r.families.includes(family)));
+    if (i === -1) result.push(rule);
+    else result.splice(i, 1, ...[rule, only(result[i], result[i].families.filter((family) => !rule.families.includes(family)))].filter((r) => r.families.length > 0));
+  }
 
   // ufw stops at the first matching rule: a declared rule after a broader one of the opposite
   // verdict never takes effect. Move it before that rule, unless the declaration itself puts the
