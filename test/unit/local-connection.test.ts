@@ -31,6 +31,15 @@ function writeInventory(name: string, text: string): string {
   return file;
 }
 
+/** A process that exists and is not a zombie waiting to be reaped. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 describe('inventory: the local connection', () => {
   it('maps ansible_connection=local (INI) and connection: local (YAML); ssh stays SSH', async () => {
     const ini = await loadInventory(writeInventory('hosts.ini', 'me ansible_connection=local ansible_become=yes\nweb1 ansible_host=10.0.0.5 ansible_connection=ssh\n[all:vars]\nx=1\n'));
@@ -133,7 +142,11 @@ describe('a local host applies a playbook on the controller', () => {
     const inventory = await loadInventory(writeInventory('kill.yml', 'hosts:\n  me:\n    address: localhost\n    connection: local\n'));
     const conn = new LocalConnection('me', inventory.hosts.get('me')!.connection, { killGraceMs: 500 });
     try {
-      await expect(conn.exec('sleep 30', { timeoutMs: 300 })).rejects.toThrow(/timed out|timeout/i);
+      const pidFile = path.join(dir, 'sleeper.pid');
+      await expect(conn.exec(`sh -c 'echo $$ > ${pidFile}; exec sleep 30'`, { timeoutMs: 300 })).rejects.toThrow(/timed out|timeout/i);
+      const sleeper = Number(readFileSync(pidFile, 'utf8'));
+      // Gone (killed with its process group), not left running on the controller.
+      await expect.poll(() => running(sleeper), { timeout: 3000 }).toBe(false);
       const after = await conn.exec('echo alive');
       expect(after.stdout).toBe('alive\n');
     } finally {
