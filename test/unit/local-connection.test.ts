@@ -6,6 +6,7 @@
  * number of shells opened.
  */
 import { execFileSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -153,4 +154,35 @@ describe('a local host applies a playbook on the controller', () => {
       await conn.close();
     }
   });
+
+  // Not root: become must go through sudo. Run as nobody (setpriv, no system change): sudo cannot
+  // make nobody root here, and that must be a clear task error, never a hang or a silent non-root run.
+  it.skipIf(process.getuid?.() !== 0)('as a non-root account, become goes through sudo and its refusal is a clear error', () => {
+    const scriptDir = mkdtempSync(path.join(tmpdir(), 'shipshape-local-nobody-'));
+    chmodSync(scriptDir, 0o755);
+    const script = path.join(scriptDir, 'become.mts');
+    writeFileSync(
+      script,
+      `import { LocalConnection } from ${JSON.stringify(path.resolve('src/transport/local-host.ts'))};
+const conn = new LocalConnection('me', { address: 'localhost', port: 22, user: 'x', become: true, connectTimeout: 5 });
+const plain = await conn.exec('id -u');
+console.log('uid', plain.stdout.trim(), 'sudo', conn.becomeThroughSudo);
+try { const r = await conn.exec('id -u', { become: true }); console.log('became', r.stdout.trim()); }
+catch (e) { console.log('refused', e.constructor.name, e.message.split('\\n')[0]); }
+await conn.close();
+`,
+    );
+    chmodSync(script, 0o644);
+    try {
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', `HOME=${scriptDir}`, path.resolve('node_modules/.bin/tsx'), script], {
+        encoding: 'utf8',
+        cwd: scriptDir,
+      });
+      expect(out).toContain('uid 65534 sudo true');
+      expect(out).toMatch(/refused CommandError host me: cannot become root with sudo: /);
+      expect(out).not.toContain('became');
+    } finally {
+      rmSync(scriptDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
