@@ -9,13 +9,22 @@ import { FILES, completions } from './complete.ts';
 
 const BASH = `# shipshape completion for bash: eval "$(shipshape completion bash)" in ~/.bashrc
 _shipshape() {
-  local IFS=$'\\n' out
-  out=$(shipshape __complete -- "$COMP_CWORD" "\${COMP_WORDS[@]}" 2>/dev/null) || return 0
+  local IFS=$'\\n' out w i cword=0 words=() cur
+  # bash splits \`--limit web:db\` at the colon (COMP_WORDBREAKS): join such pieces back into one word.
+  for ((i = 0; i < \${#COMP_WORDS[@]}; i++)); do
+    w=\${COMP_WORDS[i]}
+    if ((\${#words[@]})) && [[ $w == :* || \${words[-1]} == *: ]]; then words[-1]+=$w; else words+=("$w"); fi
+    ((i == COMP_CWORD)) && cword=$((\${#words[@]} - 1))
+  done
+  cur=\${words[cword]}
+  out=$(shipshape __complete -- "$cword" "\${words[@]}" 2>/dev/null) || return 0
   if [[ $out == ${FILES} ]]; then
     compopt -o filenames 2>/dev/null
-    COMPREPLY=($(compgen -f -- "\${COMP_WORDS[COMP_CWORD]}"))
+    COMPREPLY=($(compgen -f -- "$cur"))
   else
     COMPREPLY=($out)
+    # bash replaces only the piece after the last colon.
+    if [[ $cur == *:* ]]; then COMPREPLY=("\${COMPREPLY[@]#\"\${cur%:*}:\"}"); fi
   fi
 }
 complete -F _shipshape shipshape

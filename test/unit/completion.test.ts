@@ -85,12 +85,15 @@ describe('shipshape completion bash', () => {
       line(['shipshape', 'apply', PLAYBOOK, '-i', inventory, '--tags', 'con']),
       line(['shipshape', 'apply', PLAYBOOK, '-i', inventory, '-l', 'we']),
       line(['shipshape', 'apply', '-i', path.join(dir, 'in')]),
+      // As bash splits `-l web:we` (COMP_WORDBREAKS has the colon), with an option after the cursor.
+      `COMP_WORDS=(shipshape apply ${PLAYBOOK} -l web : we -i ${inventory}); COMP_CWORD=6; COMPREPLY=(); _shipshape; printf '%s\\n' "\${COMPREPLY[@]}"; echo ==`,
     ].join('\n');
     const out = execFileSync('bash', ['-c', bash], { encoding: 'utf8', env: { ...process.env, SHIPSHAPE_FROM_SOURCE: '1' } });
-    const [commands, tags, hosts, files] = out.split('==\n').map((part) => part.split('\n').filter(Boolean));
+    const [commands, tags, hosts, files, afterColon] = out.split('==\n').map((part) => part.split('\n').filter(Boolean));
     expect(commands).toEqual(['plan']);
     expect(tags).toEqual(['config']);
     expect(hosts!.sort()).toEqual(['web', 'web-01', 'web-02']);
     expect(files).toEqual([inventory]);
+    expect(afterColon!.sort()).toEqual(['web-01', 'web-02']);
   }, 60_000);
 });
