@@ -19,6 +19,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        // Projects take the root's resolve conditions only when they extend it.
+        extends: true,
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
@@ -28,6 +30,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

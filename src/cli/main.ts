@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { registerAdhocCommand } from './adhoc.ts';
 import { registerApplyCommands } from './apply.ts';
+import { registerCompletionCommand } from './completion.ts';
 import { keepRunningWhenOutputCloses } from './closed-output.ts';
 import { reportFatal } from './errors.ts';
 import { registerFactsCommand } from './facts.ts';
@@ -46,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
   registerLabCommand(program);
   registerRecapCommand(program, run);
   registerInitCommand(program, run);
+  registerCompletionCommand(program);
 
   try {
     await program.parseAsync(argv);

@@ -16,7 +16,7 @@ import { viewOfInventory } from './run.ts';
 class FactsNotGathered extends Error {}
 
 /** Facts that do not exist yet: any read ends the preflight of this host. */
-const unknownFacts = new Proxy({} as HostFacts, {
+export const unknownFacts = new Proxy({} as HostFacts, {
   get(_target, property) {
     // Promise resolution and inspection probe `then` and symbols; they must not count as reads.
     if (typeof property === 'symbol' || property === 'then') return undefined;

@@ -24,6 +24,19 @@ const ANSIBLE_CONNECTION_VARS: Record<string, ConnectionKey> = {
   ansible_become_pass: 'becomePassword',
   ansible_timeout: 'connectTimeout',
   ansible_ssh_timeout: 'connectTimeout',
+  ansible_connection: 'connection',
+};
+
+/** Ansible's connection plugin names that shipshape runs: its own SSH transport, or the controller itself. */
+const ANSIBLE_CONNECTION_PLUGINS: Record<string, 'ssh' | 'local'> = {
+  ssh: 'ssh',
+  smart: 'ssh',
+  paramiko: 'ssh',
+  paramiko_ssh: 'ssh',
+  'ansible.builtin.ssh': 'ssh',
+  'ansible.builtin.paramiko_ssh': 'ssh',
+  local: 'local',
+  'ansible.builtin.local': 'local',
 };
 
 const TRUE_WORDS = new Set(['yes', 'on', '1', 'true', 'y', 't', '1.0']);
@@ -65,6 +78,8 @@ export function splitAnsibleVars(input: Record<string, unknown>): SplitAnsibleVa
   for (const [key, value] of Object.entries(input)) {
     const field = ANSIBLE_CONNECTION_VARS[key];
     if (field === 'become') connection.become = ansibleBoolean(value);
+    // Another plugin name (docker, winrm) passes through unchanged for the schema to reject by name.
+    else if (field === 'connection') connection.connection = typeof value === 'string' && Object.hasOwn(ANSIBLE_CONNECTION_PLUGINS, value) ? ANSIBLE_CONNECTION_PLUGINS[value] : value;
     else if (field === 'port' || field === 'connectTimeout') connection[field] = ansibleNumber(value);
     else if (field) connection[field] = typeof value === 'number' ? String(value) : value;
     else if (key === 'ansible_ssh_common_args' || key === 'ansible_ssh_extra_args') {

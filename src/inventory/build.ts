@@ -118,6 +118,7 @@ function connectionFor(
   const passphrase = asSecret(merged.privateKeyPassphrase, `inventory:${name}.privateKeyPassphrase`);
   if (passphrase) connection.privateKeyPassphrase = passphrase;
   if (typeof merged.proxyJump === 'string') connection.proxyJump = merged.proxyJump;
+  if (merged.connection === 'local') connection.connection = 'local';
   if (typeof merged.knownHosts === 'string') connection.knownHosts = resolveLocalPath(merged.knownHosts, options.baseDir);
   return connection;
 }

@@ -26,6 +26,8 @@ export interface ConnectionInput {
   proxyJump?: string;
   /** Seconds to wait for the SSH handshake (default 10). */
   connectTimeout?: number;
+  /** `local` runs the host's tasks on the controller itself (no SSH); default `ssh`. */
+  connection?: 'ssh' | 'local';
 }
 
 export interface HostInput<Vars> extends ConnectionInput {

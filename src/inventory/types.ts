@@ -21,6 +21,8 @@ export interface ConnectionSettings {
   connectTimeout: number;
   /** known_hosts file to verify against (default ~/.ssh/known_hosts). */
   knownHosts?: string;
+  /** `local`: the controller itself, through a bash child process (no SSH). Absent means SSH. */
+  connection?: 'ssh' | 'local';
   /**
    * The settings the inventory gave explicitly (defaults or host). The others hold shipshape's
    * defaults (port 22, the local user), which ~/.ssh/config may still override, as OpenSSH would.

@@ -13,7 +13,7 @@
  * so a run that waits or gives up can name the holder.
  */
 import os from 'node:os';
-import type { ClientChannel } from 'ssh2';
+import type { Duplex, Readable } from 'node:stream';
 import { RunLockError } from '../errors.ts';
 import type { ConnectionSettings } from '../inventory/types.ts';
 import { sh } from './quote.ts';
@@ -34,14 +34,19 @@ export interface RunLockOptions {
   timeoutS: number;
   /** Shown to a run that finds the lock taken, e.g. the playbook's name. */
   label?: string;
+  /** The lock file (default RUN_LOCK_PATH); tests of a local host keep it out of the controller's /run/lock. */
+  path?: string;
   /** Called once when the lock is held by someone else and the wait begins. */
   onWait?: (holder: string, host: string) => void;
 }
 
-/** Something that opens an exec channel living until the connection closes (SshConnection). */
+/** A command's stdin/stdout as one stream, its stderr beside it (an SSH exec channel, a local child). */
+export type LockChannel = Duplex & { readonly stderr: Readable };
+
+/** Something that opens an exec channel living until the connection closes (SshConnection, LocalConnection). */
 export interface ChannelOpener {
   readonly host: string;
-  startChannel(command: string): Promise<ClientChannel>;
+  startChannel(command: string): Promise<LockChannel>;
 }
 
 /** The holder's line: who, where, since when. */
@@ -95,7 +100,7 @@ export async function acquireRunLock(
 ): Promise<void> {
   const host = conn.host;
   traceEvent({ host, event: 'lock: opening channel' });
-  const channel = await conn.startChannel(lockCommand(settings, lockScript(options.timeoutS, ownerLine(options.label))));
+  const channel = await conn.startChannel(lockCommand(settings, lockScript(options.timeoutS, ownerLine(options.label), options.path)));
   traceEvent({ host, event: 'lock: channel open' });
   const password = throughSudo(settings) ? sudoPasswordLine(settings) : undefined;
   if (password) channel.write(password);
@@ -129,7 +134,7 @@ export async function acquireRunLock(
           const holder = line.slice(HELD.length) || 'another run (no owner recorded)';
           settle(
             new RunLockError(
-              `host ${host}: another shipshape run holds the run lock ${RUN_LOCK_PATH} (${holder}); ` +
+              `host ${host}: another shipshape run holds the run lock ${options.path ?? RUN_LOCK_PATH} (${holder}); ` +
                 `gave up after waiting ${options.timeoutS} s (--lock-timeout)`,
               { host },
             ),
@@ -139,7 +144,7 @@ export async function acquireRunLock(
     });
     channel.on('close', () => {
       const detail = err.trim() ? `: ${err.trim().split('\n').slice(-3).join('; ')}` : '';
-      settle(new RunLockError(`host ${host}: cannot take the run lock ${RUN_LOCK_PATH}${detail}`, { host }));
+      settle(new RunLockError(`host ${host}: cannot take the run lock ${options.path ?? RUN_LOCK_PATH}${detail}`, { host }));
     });
   });
 }

@@ -9,7 +9,7 @@ import { CommandError, ConnectionError } from '../errors.ts';
 import type { ConnectionSettings } from '../inventory/types.ts';
 import { revealed } from '../secrets/secret.ts';
 import { launchCommand, newNonce } from './framing.ts';
-import { sudoPasswordLine, viaSudo } from './sudo.ts';
+import { SUDO_PROMPT, sudoPasswordLine, viaSudo } from './sudo.ts';
 import { traceEvent } from '../util/trace.ts';
 import { ShellSession, type KillSignal } from './session.ts';
 import { openClient, type OpenedClient } from './ssh-connect.ts';
@@ -32,8 +32,6 @@ export interface ConnectOptions {
 
 type Role = 'user' | 'root';
 
-/** sudo's password prompt (-p) for the root session: the same text for every session. */
-export const SUDO_PROMPT = '[shipshape: sudo password]';
 
 export class SshConnection implements HostConnection {
   readonly host: string;

@@ -10,6 +10,12 @@ import { quote } from './quote.ts';
 
 type BecomeSettings = Pick<ConnectionSettings, 'becomePassword'>;
 
+/**
+ * sudo's password prompt (-p) for a root session: the same text for every session, since sudo's
+ * argv is world-readable in ps and logged (the session's nonce travels on stdin instead).
+ */
+export const SUDO_PROMPT = '[shipshape: sudo password]';
+
 export function viaSudo(command: string, settings: BecomeSettings, prompt = ''): string {
   return settings.becomePassword ? `sudo -S -p ${quote(prompt)} -- ${command}` : `sudo -n -- ${command}`;
 }
