@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { adminStateOf, currentSessions, parseServersState } from '../../src/modules/haproxy/probe.ts';
 import { haproxyServerSchema } from '../../src/modules/haproxy/schema.ts';
 
-// `show servers state web` from HAProxy 3.0.11 (Debian 13): web-1 drained, web-2 in maintenance and down.
+// `show servers state web` as HAProxy 3.0.11 (Debian 13) prints it with web-1 drained; web-2's line
+// edited to maintenance and down.
 const STATE = `1
 # be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
-3 web 1 web-1 127.0.0.1 2 8 1 1 12 6 3 4 6 0 0 0 - 8081 - 0 0 - - 0
+3 web 1 web-1 127.0.0.1 2 8 1 1 15 6 3 2 6 0 0 0 - 8081 - 0 0 - - 0
 3 web 2 web-2 127.0.0.1 0 1 1 1 3 1 0 0 14 0 0 0 - 8082 - 0 0 - - 0
 
 `;
