@@ -12,7 +12,7 @@
  * `-e deployDrain=false` skips the drain and the wait (a naive restart), only to measure what the
  * drain is for: requests fail while the app restarts.
  */
-import { definePlaybook, flushHandlers, haproxy, http, play, type HostView, type TaskList } from 'shipshape';
+import { definePlaybook, flushHandlers, haproxy, http, play, service, type HostView, type TaskList } from 'shipshape';
 import { groupMembers } from './roles/site-vars.ts';
 import { appRelease, webHandlers } from './roles/web.ts';
 
@@ -35,5 +35,10 @@ function rollingDeploy(host: HostView): TaskList {
 
 export default definePlaybook({
   name: 'deploy',
-  plays: [play({ name: 'rolling deploy of the application', hosts: 'web', serial: 1, maxFail: 0, tasks: rollingDeploy, handlers: webHandlers })],
+  plays: [
+    // The load balancers take part in the run (the web hosts' tasks reach them through their
+    // connections): HAProxy must be running before anything is drained.
+    play({ name: 'load balancers ready', hosts: 'lb', tasks: [service({ name: 'haproxy', state: 'started' }, { name: 'haproxy running', tags: ['deploy'] })] }),
+    play({ name: 'rolling deploy of the application', hosts: 'web', serial: 1, maxFail: 0, tasks: rollingDeploy, handlers: webHandlers }),
+  ],
 });
