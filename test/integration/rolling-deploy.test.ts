@@ -173,8 +173,8 @@ describe('rolling deploy under load', () => {
   });
 
   it('a release whose health check fails stops the rollout; the other host keeps serving the previous release', async () => {
-    // The new release cannot start (a syntax error): the first host's health check fails.
-    writeFileSync(appPy, `${readFileSync(appPy, 'utf8')}\nthis is not python\n`);
+    // The new release cannot start (it exits at once): the first host's health check fails.
+    writeFileSync(appPy, `raise SystemExit("a broken release")\n${readFileSync(appPy, 'utf8')}`);
     const loop = requestLoop(20);
     const deployed = await deploy();
     const { total, failed, answers } = await loop.stop();
