@@ -31,3 +31,4 @@ export * as ufw from './modules/ufw.ts';
 export * as mysql from './modules/mysql.ts';
 export * as certbot from './modules/certbot.ts';
 export * as deploy from './modules/deploy.ts';
+export * as haproxy from './modules/haproxy.ts';

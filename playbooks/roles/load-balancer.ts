@@ -3,13 +3,15 @@ import { apt, certbot, command, file, service, type HostView, type TaskList } fr
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
+/** Where HAProxy's runtime state (drain/maint) is saved before a reload; the drop-in writes the same path. */
+export const HAPROXY_SERVER_STATE = '/var/lib/haproxy/server-state';
 
 /** HAProxy in front of the web hosts: round robin with health checks, HTTP → HTTPS. */
 export function loadBalancerRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const backends = groupMembers(host, 'web').map((name) => ({ name, address: addressOf(host, name), port: 80 }));
   return [
-    apt.packages({ names: ['haproxy', 'certbot', 'openssl'], updateCache: true, cacheValidTime: 3600 }, { name: 'load balancer packages', tags: ['packages', 'lb'] }),
+    apt.packages({ names: ['haproxy', 'certbot', 'openssl', 'socat'], updateCache: true, cacheValidTime: 3600 }, { name: 'load balancer packages', tags: ['packages', 'lb'] }),
     file.directory({ path: path.dirname(HAPROXY_PEM), owner: 'root', group: 'haproxy', mode: '0750' }, { tags: ['lb'] }),
     // HAProxy refuses to start without its certificate; a short-lived self-signed one stands in
     // until certbot's deploy hook writes the real one over it.
@@ -33,11 +35,19 @@ export function loadBalancerRole(host: HostView): TaskList {
           statsPort: vars.haproxyStatsPort,
           acmeHttpPort: vars.acmeHttpPort,
           certificatePem: HAPROXY_PEM,
+          serverStateFile: HAPROXY_SERVER_STATE,
         },
       },
       { name: 'haproxy configuration', notify: 'reload haproxy', tags: ['lb'] },
     ),
-    service({ name: 'haproxy', state: 'started', enabled: true }, { name: 'haproxy running', tags: ['lb'] }),
+    // The runtime state saved before each reload, so a reload (a certificate renewal) during a
+    // deploy does not put a drained server back into rotation.
+    file.directory({ path: '/etc/systemd/system/haproxy.service.d', mode: '0755' }, { tags: ['lb'] }),
+    file.copy(
+      { src: 'files/haproxy/server-state.conf', dest: '/etc/systemd/system/haproxy.service.d/server-state.conf', mode: '0644' },
+      { name: 'haproxy keeps drain/maint across reloads', tags: ['lb'] },
+    ),
+    service({ name: 'haproxy', state: 'started', enabled: true, daemonReload: true }, { name: 'haproxy running', tags: ['lb'] }),
   ];
 }
 

@@ -34,10 +34,7 @@ export function webRole(host: HostView): TaskList {
       { src: '../templates/app.env.ejs', dest: `/etc/${vars.appName}/app.env`, owner: 'root', group: vars.appUser, mode: '0640', vars: templateVars },
       { name: 'application settings', notify: 'restart app', tags: ['app'] },
     ),
-    deploy.release(
-      { src: 'files/app', dest: appDir, owner: 'root', group: 'root', keep: vars.appReleasesToKeep, exclude: ['__pycache__', '*.pyc'] },
-      { name: 'deploy application', notify: 'restart app', tags: ['app', 'deploy'] },
-    ),
+    appRelease(host),
     file.template(
       { src: '../templates/app.service.ejs', dest: `/etc/systemd/system/${vars.appName}.service`, mode: '0644', vars: templateVars },
       { name: 'application unit', notify: 'restart app', tags: ['app'] },
@@ -51,6 +48,15 @@ export function webRole(host: HostView): TaskList {
     file.absent({ path: '/etc/nginx/sites-enabled/default' }, { name: 'nginx default site disabled', notify: 'reload nginx', tags: ['web'] }),
     service({ name: 'nginx', state: 'started', enabled: true }, { name: 'nginx running', tags: ['web'] }),
   ];
+}
+
+/** The application's code as a new release (site.ts and deploy.ts): notifies `restart app`. */
+export function appRelease(host: HostView) {
+  const vars = siteVars(host);
+  return deploy.release(
+    { src: 'files/app', dest: `/srv/${vars.appName}`, owner: 'root', group: 'root', keep: vars.appReleasesToKeep, exclude: ['__pycache__', '*.pyc'] },
+    { name: 'deploy application', notify: 'restart app', tags: ['app', 'deploy'] },
+  );
 }
 
 function isLocal(host: HostView, name: string): boolean {

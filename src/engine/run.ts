@@ -116,8 +116,23 @@ export async function runPlaybook<C extends HostConnection>(
     const reason = unavailable.get(name);
     return reason === undefined ? undefined : `it is not connected (${reason})`;
   };
+  /** Why the run stopped early (a play's maxFail exceeded): later batches and plays do not start. */
+  let stopped: string | undefined;
+  const notStartedBecauseStopped = (playName: string, host: string) =>
+    reporter.taskResult({
+      play: playName,
+      host,
+      task: '(not started)',
+      result: { status: 'skipped', changes: [], notes: [`not started: ${stopped}`], durationMs: 0 },
+    });
   try {
     for (const play of playbook.plays) {
+      if (stopped) {
+        reporter.playStart({ name: play.name, hosts: [] });
+        for (const name of options.selectHosts(play.hosts)) if (states.has(name) && !states.get(name)!.failed) notStartedBecauseStopped(play.name, name);
+        await reporter.playEnd({ name: play.name });
+        continue;
+      }
       if (options.signal?.aborted) {
         for (const name of options.selectHosts(play.hosts)) {
           const state = states.get(name);
@@ -133,6 +148,17 @@ export async function runPlaybook<C extends HostConnection>(
       for (const batch of serialBatches(live.filter((name) => taskLists.has(name)), play.serial)) {
         if (options.signal?.aborted) {
           for (const name of batch) (states.get(name)!.notStarted ??= []).push(`play "${play.name}" (all its tasks)`);
+          continue;
+        }
+        const failedSoFar = live.filter((name) => states.get(name)!.failed).length;
+        if (play.maxFail !== undefined && failedSoFar > play.maxFail) {
+          // A rolling update stops at the first bad batch: the hosts not yet touched keep serving
+          // the old release. They are reported, not counted as failed.
+          stopped ??= `play "${play.name}": ${failedSoFar} host(s) failed, more than maxFail ${play.maxFail}`;
+          for (const name of batch) {
+            notStartedBecauseStopped(play.name, name);
+            reporter.hostDone(play.name, name, { failed: false });
+          }
           continue;
         }
         await mapLimit(batch, options.forks, async (name) => {

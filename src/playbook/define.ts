@@ -21,6 +21,12 @@ export interface PlayInput<Vars = Record<string, unknown>> {
   become?: boolean;
   /** Rolling updates: hosts per batch (a number or a percentage like '50%'). */
   serial?: number | string;
+  /**
+   * Rolling updates: how many of the play's hosts may fail before the rest are left alone. After a
+   * batch in which more hosts failed, no further batch and no later play starts (Ansible's
+   * max_fail_percentage, as a count). Absent: every batch runs.
+   */
+  maxFail?: number;
   /** Tags applied to every task of the play. */
   tags?: string[];
   /** Variables for this play, overridden by host vars and -e. */

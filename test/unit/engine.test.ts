@@ -272,3 +272,42 @@ describe('engine: notes and upkeep (Plan.notes, Plan.upkeep)', () => {
     expect((await run(book, ['a'])).recap.hosts.a).toMatchObject({ ok: 0, changed: 1 });
   });
 });
+
+describe('rolling updates: serial with maxFail', () => {
+  const rolling = (maxFail: number | undefined) =>
+    definePlaybook([
+      play({
+        name: 'roll',
+        hosts: 'all',
+        serial: 1,
+        maxFail,
+        tasks: (host) => [set({ key: 'release', value: host.name === 'b' ? 'boom' : 'v2' })],
+      }),
+      play({ name: 'after', hosts: 'all', tasks: [set({ key: 'after', value: 'yes' })] }),
+    ]);
+
+  it('maxFail 0: the first failed host stops the rollout; the next hosts and later plays do not start', async () => {
+    fresh('a', 'b', 'c');
+    const { tasks, code } = await run(rolling(0), ['a', 'b', 'c']);
+    expect(code).toBe(1);
+    expect(stores.get('a')!.get('release')).toBe('v2');
+    expect(stores.get('c')!.has('release')).toBe(false);
+    expect(stores.get('a')!.has('after')).toBe(false);
+    const notStarted = tasks.filter((t) => t.task === '(not started)').map((t) => `${t.play}/${t.host}`);
+    expect(notStarted).toEqual(['roll/c', 'after/a', 'after/c']);
+    expect(tasks.find((t) => t.host === 'c')!.notes).toEqual(['not started: play "roll": 1 host(s) failed, more than maxFail 0']);
+  });
+
+  it('without maxFail every batch runs (a failed host does not stop the others)', async () => {
+    fresh('a', 'b', 'c');
+    await run(rolling(undefined), ['a', 'b', 'c']);
+    expect(stores.get('c')!.get('release')).toBe('v2');
+    expect(stores.get('c')!.get('after')).toBe('yes');
+  });
+
+  it('maxFail 1 tolerates one failed host', async () => {
+    fresh('a', 'b', 'c');
+    await run(rolling(1), ['a', 'b', 'c']);
+    expect(stores.get('c')!.get('release')).toBe('v2');
+  });
+});
