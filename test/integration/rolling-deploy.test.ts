@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { siteInventoryIni } from './support/site-inventory.ts';
 import { request } from './support/http.ts';
 
 const run = promisify(execFile);
@@ -86,33 +87,7 @@ beforeAll(async () => {
   cpSync(path.resolve('templates'), path.join(project, 'templates'), { recursive: true });
   writeFileSync(
     inventoryFile,
-    [
-      `balancer ansible_host=${balancer.address}`,
-      `app-a ansible_host=${appA.address}`,
-      `app-b ansible_host=${appB.address}`,
-      '[lb]',
-      'balancer',
-      '[web]',
-      'app-a',
-      'app-b',
-      '[db]',
-      'app-a',
-      'app-b',
-      '[all:vars]',
-      'ansible_user=deploy',
-      'ansible_become=true',
-      `ansible_ssh_private_key_file=${balancer.privateKeyPath}`,
-      `domains=${DOMAIN}`,
-      'acmeEmail=ops@example.test',
-      `acmeServer=${acme.directoryUrl}`,
-      `acmeCaBundle=${path.join(dir, 'acme-ca.pem')}`,
-      'mysqlPrimary=app-a',
-      "mysqlAptRepository='deb http://deb.debian.org/debian sid main'",
-      'mysqlAptRelease=sid',
-      'mysqlAppPassword={"$env":"MYSQL_APP_PASSWORD"}',
-      'mysqlReplicationPassword={"$env":"MYSQL_REPLICATION_PASSWORD"}',
-      '',
-    ].join('\n'),
+    siteInventoryIni({ balancer, appA, appB, domain: DOMAIN, acmeServer: acme.directoryUrl, acmeCaBundle: path.join(dir, 'acme-ca.pem') }),
   );
 });
 

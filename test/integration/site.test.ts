@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { siteInventoryIni } from './support/site-inventory.ts';
 import { canConnect, request } from './support/http.ts';
 import { CONFIG_TREES, expectSameHostState, snapshotHostState, type HostStateSpec } from './support/host-state.ts';
 import { HAPROXY_PEM } from '../../playbooks/roles/load-balancer.ts';
@@ -69,35 +70,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'acme-ca.pem'), acme.caBundlePem);
   writeFileSync(
     inventoryFile,
-    [
-      `balancer ansible_host=${balancer.address}`,
-      `app-a ansible_host=${appA.address}`,
-      `app-b ansible_host=${appB.address}`,
-      '',
-      '[lb]',
-      'balancer',
-      '[web]',
-      'app-a',
-      'app-b',
-      '[db]',
-      'app-a',
-      'app-b',
-      '',
-      '[all:vars]',
-      'ansible_user=deploy',
-      'ansible_become=true',
-      `ansible_ssh_private_key_file=${balancer.privateKeyPath}`,
-      `domains=${DOMAIN}`,
-      'acmeEmail=ops@example.test',
-      `acmeServer=${acme.directoryUrl}`,
-      `acmeCaBundle=${path.join(dir, 'acme-ca.pem')}`,
-      'mysqlPrimary=app-a',
-      "mysqlAptRepository='deb http://deb.debian.org/debian sid main'",
-      'mysqlAptRelease=sid',
-      'mysqlAppPassword={"$env":"MYSQL_APP_PASSWORD"}',
-      'mysqlReplicationPassword={"$env":"MYSQL_REPLICATION_PASSWORD"}',
-      '',
-    ].join('\n'),
+    siteInventoryIni({ balancer, appA, appB, domain: DOMAIN, acmeServer: acme.directoryUrl, acmeCaBundle: path.join(dir, 'acme-ca.pem') }),
   );
 });
 
