@@ -30,7 +30,7 @@ export interface StartHostsOptions {
   containerName?: (hostName: string) => string;
   /** Kernel parameters of the container's own namespaces, set at start (`docker run --sysctl`). */
   sysctls?: Record<string, string>;
-  /** A writable /proc/sys (`--security-opt systempaths=unconfined`), for tests of the sysctl module. */
+  /** A writable /proc/sys (as `--security-opt systempaths=unconfined`), for tests of the sysctl module. */
   writableProcSys?: boolean;
   /** The network's subnet and the part Docker may allocate from (a floating address stays outside). */
   subnet?: { subnet: string; ipRange: string; gateway?: string };
@@ -61,7 +61,8 @@ export async function startHosts(names: string[], options: StartHostsOptions): P
   class LabContainer extends GenericContainer {
     withHostSettings(sysctls: Record<string, string> | undefined, writableProcSys: boolean): this {
       if (sysctls) this.hostConfig.Sysctls = sysctls;
-      if (writableProcSys) this.hostConfig.SecurityOpt = [...(this.hostConfig.SecurityOpt ?? []), 'systempaths=unconfined'];
+      // What the CLI's `--security-opt systempaths=unconfined` becomes in the API.
+      if (writableProcSys) Object.assign(this.hostConfig, { MaskedPaths: [], ReadonlyPaths: [] });
       return this;
     }
   }
