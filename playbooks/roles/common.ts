@@ -18,7 +18,11 @@ export function firewallRules(host: HostView): FirewallRule[] {
     rules.push({ rule: 'allow', port: 443, proto: 'tcp', from: 'any', comment: 'https' });
     // keepalived's adverts (IP protocol 112) from the peer only; nothing else of VRRP is open.
     const pair = lbPair(host);
-    if (pair) rules.push({ rule: 'allow', proto: 'vrrp', from: pair.peer, comment: `vrrp from ${pair.peerName}` });
+    if (pair) {
+      rules.push({ rule: 'allow', proto: 'vrrp', from: pair.peer, comment: `vrrp from ${pair.peerName}` });
+      // The peer's HAProxy hands over ACME challenges for a certbot running here.
+      rules.push({ rule: 'allow', port: vars.acmeHttpPort, proto: 'tcp', from: pair.peer, comment: `acme challenges from ${pair.peerName}` });
+    }
   }
   if (inGroup('web')) {
     for (const lb of groupMembers(host, 'lb')) {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostView } from '../../src/modules/types.ts';
 import { flattenTasks, type Play } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
+import { renderTemplateFile } from '../../src/template/render.ts';
 
 const VARS = {
   domains: ['shop.example.test'],
@@ -90,6 +91,16 @@ describe('site with load balancers', () => {
     // The web hosts' firewalls are those of the single-lb site plus the second lb's port 80.
     const web = await tasksOf(view('web-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100/24' }));
     expect(JSON.stringify(web[1].args)).not.toMatch(/vrrp/);
+  });
+
+  it('HAProxy hands ACME challenges to the peer only on a pair; the single-lb config keeps its one certbot server', async () => {
+    const haproxyVars = async (h: HostView) => (await tasksOf(h)).find((t) => t.name === 'haproxy configuration')!.args.vars as Record<string, unknown>;
+    const certbotBackend = (vars: Record<string, unknown>) => /backend certbot\n[\s\S]*?\n\n/.exec(renderTemplateFile('templates/haproxy.cfg.ejs', vars, '.'))![0];
+    expect(certbotBackend(await haproxyVars(view('lb-01', ['lb-01'], { virtualAddress: '10.0.0.100' })))).toBe('backend certbot\n    server certbot 127.0.0.1:8888\n\n');
+    const pair = certbotBackend(await haproxyVars(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100' })));
+    expect(pair).toMatch(/option redispatch 1\n\s+retries 2\n\s+server certbot 127\.0\.0\.1:8888\n\s+server lb-02 10\.0\.0\.12:8888\n\n$/);
+    const rules = (await tasksOf(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100' })))[1].args.rules as Array<Record<string, unknown>>;
+    expect(rules.filter((r) => String(r.port) === '8888')).toMatchObject([{ proto: 'tcp', from: '10.0.0.12' }]);
   });
 
   it('refuses a virtualAddress with three lb hosts, naming them', async () => {
