@@ -1,4 +1,4 @@
-import { apt, file, service, sysctl, user, type HostView, type TaskList } from 'shipshape';
+import { apt, file, http, service, sysctl, user, type HostView, type TaskList } from 'shipshape';
 import { lbPair, siteVars } from './site-vars.ts';
 
 const SCRIPT_USER = 'keepalived_script';
@@ -15,7 +15,7 @@ export function lbPairRole(host: HostView): TaskList {
   const vars = siteVars(host);
   return [
     // HAProxy binds the wildcard today; this lets a config bind the floating address itself on
-    // the node that does not hold it yet.
+    // the node that does not hold it yet (keepalived's usual companion setting).
     sysctl({ key: 'net.ipv4.ip_nonlocal_bind', value: 1 }, { name: 'bind the floating address before holding it', tags: ['lb', 'ha'] }),
     apt.packages({ names: ['keepalived'] }, { name: 'keepalived', tags: ['packages', 'lb', 'ha'] }),
     user({ name: SCRIPT_USER, system: true, createHome: false, shell: '/usr/sbin/nologin', comment: 'keepalived check scripts' }, { tags: ['lb', 'ha'] }),
@@ -44,6 +44,12 @@ export function lbPairRole(host: HostView): TaskList {
       { name: 'keepalived configuration', notify: 'reload keepalived', tags: ['lb', 'ha'] },
     ),
     service({ name: 'keepalived', state: 'started', enabled: true }, { name: 'keepalived running', tags: ['lb', 'ha'] }),
+    // The certificate's HTTP-01 challenge arrives at the floating address: wait until one node
+    // holds it (a fresh pair elects a holder within a few seconds).
+    http.check(
+      { url: `http://${pair.address}/`, status: 301, retries: 30, delay: 1, timeout: 3 },
+      { name: 'the floating address answers', tags: ['lb', 'ha'] },
+    ),
   ];
 }
 

@@ -81,6 +81,7 @@ describe('site with load balancers', () => {
       'user keepalived_script',
       'keepalived configuration',
       'keepalived running',
+      'the floating address answers',
     ]);
     const config = tasks.find((t) => t.name === 'keepalived configuration')!;
     expect(config.args).toMatchObject({ validate: 'keepalived -t -f %s', vars: { self: '10.0.0.12', peer: '10.0.0.11', priority: 100, address: '10.0.0.100', prefix: 24 } });
@@ -98,7 +99,7 @@ describe('site with load balancers', () => {
     const certbotBackend = (vars: Record<string, unknown>) => /backend certbot\n[\s\S]*?\n\n/.exec(renderTemplateFile('templates/haproxy.cfg.ejs', vars, '.'))![0];
     expect(certbotBackend(await haproxyVars(view('lb-01', ['lb-01'], { virtualAddress: '10.0.0.100' })))).toBe('backend certbot\n    server certbot 127.0.0.1:8888\n\n');
     const pair = certbotBackend(await haproxyVars(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100' })));
-    expect(pair).toMatch(/option redispatch 1\n\s+retries 2\n\s+server certbot 127\.0\.0\.1:8888\n\s+server lb-02 10\.0\.0\.12:8888\n\n$/);
+    expect(pair).toMatch(/retry-on conn-failure empty-response 404\n\s+option redispatch 1\n\s+retries 2\n\s+server certbot 127\.0\.0\.1:8888\n\s+server lb-02 10\.0\.0\.12:8888\n\n$/);
     const rules = (await tasksOf(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100' })))[1].args.rules as Array<Record<string, unknown>>;
     expect(rules.filter((r) => String(r.port) === '8888')).toMatchObject([{ proto: 'tcp', from: '10.0.0.12' }]);
   });
