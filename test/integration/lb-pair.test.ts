@@ -206,10 +206,11 @@ describe('a keepalived pair of load balancers', () => {
       expect(await sh(host, 'systemctl is-active keepalived haproxy; systemctl is-enabled keepalived')).toBe('active\nactive\nenabled\n');
       await sh(host, 'keepalived -t -f /etc/keepalived/keepalived.conf');
       expect(await sh(host, 'grep -c enable_script_security /etc/keepalived/keepalived.conf')).toBe('1\n');
-      const status = await sh(host, 'ufw status');
-      expect(status).toMatch(new RegExp(`Anywhere/vrrp\\s+ALLOW\\s+${peer.address.replace(/\./g, '\\.')}`));
-      // VRRP from anyone but the peer is not admitted (app-01 is on the same network).
-      expect(status.split('\n').filter((l) => /vrrp/.test(l))).toHaveLength(1);
+      // The kernel's own rules: VRRP (IP protocol 112) accepted from the peer, from nobody else.
+      const rules = await sh(host, 'iptables -S ufw-user-input');
+      const vrrp = rules.split('\n').filter((l) => /-p (vrrp|112)\b/.test(l));
+      expect(vrrp).toHaveLength(1);
+      expect(vrrp[0]).toMatch(new RegExp(`^-A ufw-user-input -s ${peer.address.replace(/\./g, '\\.')}/32 -p (vrrp|112) -j ACCEPT$`));
       expect(await sh(host, 'cat /etc/sysctl.d/60-shipshape.conf')).toBe('net.ipv4.ip_nonlocal_bind = 1\n');
     }
   }, CONVERGE_TIMEOUT);
