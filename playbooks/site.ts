@@ -14,7 +14,7 @@ import { definePlaybook, flushHandlers, play, type Handlers, type HostView, type
 import { commonRole } from './roles/common.ts';
 import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
-import { lbPairHandlers, lbPairRole } from './roles/lb-pair.ts';
+import { floatingAddressReady, lbPairHandlers, lbPairRole } from './roles/lb-pair.ts';
 import { lbPair } from './roles/site-vars.ts';
 import { webHandlers, webRole } from './roles/web.ts';
 
@@ -39,6 +39,7 @@ function serverRoles(host: HostView): TaskList {
     inGroup(host, 'lb') && lbPairRole(host),
     flushHandlers(),
     inGroup(host, 'db') && mysqlPrimaryRole(host),
+    inGroup(host, 'lb') && floatingAddressReady(host),
     inGroup(host, 'lb') && certificateRole(host),
   ];
 }

@@ -33,7 +33,6 @@ export function lbPairRole(host: HostView): TaskList {
           routerId: vars.vrrpRouterId,
           // 150 and 100, and a dead HAProxy costs 60: below the peer either way.
           priority: pair.first ? 150 : 100,
-          priorityDrop: 60,
           preempt: vars.vrrpPreempt,
           self: pair.self,
           peer: pair.peer,
@@ -44,8 +43,18 @@ export function lbPairRole(host: HostView): TaskList {
       { name: 'keepalived configuration', notify: 'reload keepalived', tags: ['lb', 'ha'] },
     ),
     service({ name: 'keepalived', state: 'started', enabled: true }, { name: 'keepalived running', tags: ['lb', 'ha'] }),
-    // The certificate's HTTP-01 challenge arrives at the floating address: wait until one node
-    // holds it (a fresh pair elects a holder within a few seconds).
+  ];
+}
+
+/**
+ * After the handlers ran (HAProxy reloaded with its own config, not the package's): the
+ * certificate's HTTP-01 challenge arrives at the floating address, so wait until a node holds it
+ * and answers there (a fresh pair elects a holder within a few seconds).
+ */
+export function floatingAddressReady(host: HostView): TaskList {
+  const pair = lbPair(host);
+  if (!pair) return [];
+  return [
     http.check(
       { url: `http://${pair.address}/`, status: 301, retries: 30, delay: 1, timeout: 3 },
       { name: 'the floating address answers', tags: ['lb', 'ha'] },

@@ -124,14 +124,15 @@ function outage(samples: Sample[], from: number, to: number) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForHolder(not?: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
   let current: string[] = [];
-  await expect
-    .poll(async () => {
-      current = await holders();
-      return current.length === 1 && current[0] !== not;
-    }, { timeout: 60_000, interval: 200 })
-    .toBe(true);
-  return current[0];
+  while (Date.now() < deadline) {
+    current = await holders();
+    if (current.length === 1 && current[0] !== not) return current[0];
+    await sleep(200);
+  }
+  const journals = await Promise.all([lb1, lb2].map((h) => h.shell('systemctl is-active haproxy keepalived; journalctl -u keepalived -n 15 --no-pager')));
+  throw new Error(`floating address held by [${current.join(', ')}], wanted one node${not ? ` other than ${not}` : ''}\n${journals.map((j) => j.stdout).join('\n---\n')}`);
 }
 
 const hostByName = (name: string) => (name === lb1.name ? lb1 : lb2);

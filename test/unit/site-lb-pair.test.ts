@@ -81,8 +81,9 @@ describe('site with load balancers', () => {
       'user keepalived_script',
       'keepalived configuration',
       'keepalived running',
-      'the floating address answers',
     ]);
+    // After the flush (HAProxy reloaded with its config), before the certificate.
+    expect(names.slice(names.indexOf('flush handlers') + 1)).toEqual(['the floating address answers', 'certificate for shop.example.test']);
     const config = tasks.find((t) => t.name === 'keepalived configuration')!;
     expect(config.args).toMatchObject({ validate: 'keepalived -t -f %s', vars: { self: '10.0.0.12', peer: '10.0.0.11', priority: 100, address: '10.0.0.100', prefix: 24 } });
     const rules = (tasks[1].args.rules as Array<Record<string, unknown>>).filter((r) => r.proto === 'vrrp');
@@ -119,5 +120,7 @@ describe('site with load balancers', () => {
     expect(text).toMatch(/unicast_src_ip 10\.0\.0\.11\n\s+unicast_peer \{\n\s+10\.0\.0\.12\n/);
     expect(text).toMatch(/10\.0\.0\.100\/24 dev eth0/);
     expect(text).toMatch(/track_script \{\n\s+haproxy_alive/);
+    // A dead HAProxy must put the node in FAULT: a weight would not move the address without preemption.
+    expect(text).not.toMatch(/^\s*weight/m);
   });
 });
