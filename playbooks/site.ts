@@ -14,6 +14,8 @@ import { definePlaybook, flushHandlers, play, type Handlers, type HostView, type
 import { commonRole } from './roles/common.ts';
 import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
+import { floatingAddressReady, lbPairHandlers, lbPairRole } from './roles/lb-pair.ts';
+import { lbPair } from './roles/site-vars.ts';
 import { webHandlers, webRole } from './roles/web.ts';
 
 const inGroup = (host: HostView, group: string) => host.groups.includes(group);
@@ -33,8 +35,11 @@ function serverRoles(host: HostView): TaskList {
     inGroup(host, 'db') && mysqlServerRole(host),
     inGroup(host, 'web') && webRole(host),
     inGroup(host, 'lb') && loadBalancerRole(host),
+    // Two lb hosts and a virtualAddress: keepalived floats the address between them (else nothing).
+    inGroup(host, 'lb') && lbPairRole(host),
     flushHandlers(),
     inGroup(host, 'db') && mysqlPrimaryRole(host),
+    inGroup(host, 'lb') && floatingAddressReady(host),
     inGroup(host, 'lb') && certificateRole(host),
   ];
 }
@@ -45,6 +50,7 @@ function serverHandlers(host: HostView): Handlers {
     ...(inGroup(host, 'db') ? mysqlHandlers : {}),
     ...(inGroup(host, 'web') ? webHandlers(host) : {}),
     ...(inGroup(host, 'lb') ? loadBalancerHandlers : {}),
+    ...(inGroup(host, 'lb') && lbPair(host) ? lbPairHandlers : {}),
   };
 }
 

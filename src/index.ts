@@ -25,6 +25,7 @@ export { service } from './modules/service.ts';
 export * as systemd from './modules/systemd.ts';
 export { user } from './modules/user.ts';
 export { group } from './modules/group.ts';
+export { sysctl } from './modules/sysctl.ts';
 export * as command from './modules/command.ts';
 export * as http from './modules/http.ts';
 export * as ufw from './modules/ufw.ts';

@@ -1,7 +1,7 @@
 import { apt, ufw, type HostView, type TaskList } from 'shipshape';
-import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+import { addressOf, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
-type FirewallRule = { rule: 'allow' | 'limit'; port: number; proto: 'tcp'; from: string; comment: string };
+type FirewallRule = { rule: 'allow' | 'limit'; port?: number; proto: 'tcp' | 'vrrp'; from: string; comment: string };
 
 /**
  * What each role needs open, and nothing else. A host in several groups (web + db) gets the union.
@@ -16,6 +16,13 @@ export function firewallRules(host: HostView): FirewallRule[] {
   if (inGroup('lb')) {
     rules.push({ rule: 'allow', port: 80, proto: 'tcp', from: 'any', comment: 'http (redirect, ACME)' });
     rules.push({ rule: 'allow', port: 443, proto: 'tcp', from: 'any', comment: 'https' });
+    // keepalived's adverts (IP protocol 112) from the peer only; nothing else of VRRP is open.
+    const pair = lbPair(host);
+    if (pair) {
+      rules.push({ rule: 'allow', proto: 'vrrp', from: pair.peer, comment: `vrrp from ${pair.peerName}` });
+      // The peer's HAProxy hands over ACME challenges for a certbot running here.
+      rules.push({ rule: 'allow', port: vars.acmeHttpPort, proto: 'tcp', from: pair.peer, comment: `acme challenges from ${pair.peerName}` });
+    }
   }
   if (inGroup('web')) {
     for (const lb of groupMembers(host, 'lb')) {

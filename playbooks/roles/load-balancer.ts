@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { apt, certbot, command, file, service, type HostView, type TaskList } from 'shipshape';
-import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+import { addressOf, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
 export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
 /** Where HAProxy's runtime state (drain/maint) is saved before a reload; the drop-in writes the same path. */
@@ -10,6 +10,7 @@ export const HAPROXY_SERVER_STATE = '/var/lib/haproxy/server-state';
 export function loadBalancerRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const backends = groupMembers(host, 'web').map((name) => ({ name, address: addressOf(host, name), port: 80 }));
+  const pair = lbPair(host);
   return [
     apt.packages({ names: ['haproxy', 'certbot', 'openssl', 'socat'], updateCache: true, cacheValidTime: 3600 }, { name: 'load balancer packages', tags: ['packages', 'lb'] }),
     file.directory({ path: path.dirname(HAPROXY_PEM), owner: 'root', group: 'haproxy', mode: '0750' }, { tags: ['lb'] }),
@@ -36,6 +37,8 @@ export function loadBalancerRole(host: HostView): TaskList {
           acmeHttpPort: vars.acmeHttpPort,
           certificatePem: HAPROXY_PEM,
           serverStateFile: HAPROXY_SERVER_STATE,
+          // On a keepalived pair, ACME challenges this node's certbot is not answering go to the peer's.
+          ...(pair ? { acmePeers: [{ name: pair.peerName, address: pair.peer }] } : {}),
         },
       },
       { name: 'haproxy configuration', notify: 'reload haproxy', tags: ['lb'] },

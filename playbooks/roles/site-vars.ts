@@ -26,6 +26,20 @@ export const siteVarsSchema = z.object({
   mysqlAptRelease: z.string().optional(),
   mysqlAppPassword: secretish,
   mysqlReplicationPassword: secretish,
+  /**
+   * The site's public address, floating between the two `lb` hosts (keepalived VRRP), e.g.
+   * `203.0.113.10` or `203.0.113.10/24`. Used only when the lb group has exactly two hosts.
+   */
+  virtualAddress: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'expected an IPv4 address, optionally with a prefix: 203.0.113.10/24')
+    .optional(),
+  /** The interface that carries the private addresses and the floating one. */
+  vrrpInterface: z.string().regex(/^[A-Za-z0-9_.:-]+$/).default('eth0'),
+  /** VRRP router id (1-255), unique per floating address on the network. */
+  vrrpRouterId: z.coerce.number().int().min(1).max(255).default(51),
+  /** Take the address back when the first lb returns (a second, short interruption) or leave it. */
+  vrrpPreempt: z.boolean().default(false),
   /** The address other hosts use to reach this one (default: its inventory address). */
   privateAddress: z.string().optional(),
   // Defaults for everything else.
@@ -62,4 +76,32 @@ export function addressOf(host: HostView, name: string): string {
 
 export function groupMembers(host: HostView, group: string): string[] {
   return host.inventory.groups[group] ?? [];
+}
+
+export interface LbPair {
+  /** This host's private address (keepalived's unicast source) and the peer's. */
+  self: string;
+  peer: string;
+  peerName: string;
+  /** The floating address and its prefix. */
+  address: string;
+  prefix: number;
+  /** The first lb host of the inventory starts with the higher priority. */
+  first: boolean;
+}
+
+/**
+ * The keepalived pair this lb host belongs to, or undefined when the site has one load balancer
+ * (or no virtualAddress): then the site is exactly the single-lb site.
+ */
+export function lbPair(host: HostView): LbPair | undefined {
+  const vars = siteVars(host);
+  const lbs = groupMembers(host, 'lb');
+  if (!vars.virtualAddress || lbs.length < 2 || !lbs.includes(host.name)) return undefined;
+  if (lbs.length > 2) {
+    throw new ConfigError(`host ${host.name}: virtualAddress needs exactly two lb hosts, the lb group has ${lbs.length} (${lbs.join(', ')})`, { host: host.name });
+  }
+  const [address, prefix] = vars.virtualAddress.split('/');
+  const peerName = lbs.find((name) => name !== host.name)!;
+  return { self: addressOf(host, host.name), peer: addressOf(host, peerName), peerName, address, prefix: prefix ? Number(prefix) : 32, first: lbs[0] === host.name };
 }

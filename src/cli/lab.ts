@@ -15,9 +15,10 @@ export function registerLabCommand(program: Command): void {
     .command('up')
     .description('start the lab hosts (idempotent: running hosts are kept) and write .lab/state.json for inventory/lab.ts')
     .option('--hosts <names>', 'comma-separated host names', DEFAULT_LAB_HOSTS.join(','))
-    .action(async (options: { hosts: string }) => {
+    .option('--ha', 'two load balancers (adds lb-02) with a floating address; drive it with inventory/lab-ha.ts')
+    .action(async (options: { hosts: string; ha?: boolean }) => {
       const names = parseHostList(options.hosts);
-      const result = await labUp(names, (line) => console.log(`lab: ${line}`));
+      const result = await labUp(names, (line) => console.log(`lab: ${line}`), { ha: options.ha });
       const { timings } = result;
       console.log(
         `lab ${result.state.labId}: ${result.started.length} started, ${result.kept.length} kept` +
@@ -25,7 +26,8 @@ export function registerLabCommand(program: Command): void {
           ` (image ${result.imageBuilt ? 'built' : 'cached'} ${seconds(timings.imageMs)}, hosts ${seconds(timings.hostsMs)})`,
       );
       for (const host of result.state.hosts) console.log(`  ${host.name.padEnd(10)} ${sshCommandLine(result.state, host)}`);
-      console.log('Inventory: inventory/lab.ts');
+      if (result.state.virtualAddress) console.log(`Floating address: ${result.state.virtualAddress}`);
+      console.log(`Inventory: ${result.state.virtualAddress ? 'inventory/lab-ha.ts' : 'inventory/lab.ts'}`);
     });
 
   lab

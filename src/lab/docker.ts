@@ -46,10 +46,13 @@ export async function inspectContainer(id: string): Promise<ContainerInfo | unde
 }
 
 /** Creates a user-defined bridge network (hosts reach each other by address and by name). */
-export async function ensureNetwork(name: string, labels: Labels): Promise<void> {
+export async function ensureNetwork(name: string, labels: Labels, subnet?: { subnet: string; ipRange: string; gateway?: string }): Promise<void> {
   const existing = await runLocal('docker', ['network', 'inspect', name], { allowFailure: true });
   if (existing.exitCode === 0) return;
-  const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  const labelArgs = [
+    ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+    ...(subnet ? ['--subnet', subnet.subnet, '--ip-range', subnet.ipRange, ...(subnet.gateway ? ['--gateway', subnet.gateway] : [])] : []),
+  ];
   const created = await runLocal('docker', ['network', 'create', ...labelArgs, name], { allowFailure: true });
   // Another process may have created it between inspect and create.
   if (created.exitCode !== 0 && !/already exists/.test(created.stderr)) {

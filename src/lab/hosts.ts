@@ -28,6 +28,12 @@ export interface StartHostsOptions {
   publicKey: string;
   /** Docker container name for a host (optional; names make `docker ps` readable). */
   containerName?: (hostName: string) => string;
+  /** Kernel parameters of the container's own namespaces, set at start (`docker run --sysctl`). */
+  sysctls?: Record<string, string>;
+  /** A writable /proc/sys (as `--security-opt systempaths=unconfined`), for tests of the sysctl module. */
+  writableProcSys?: boolean;
+  /** The network's subnet and the part Docker may allocate from (a floating address stays outside). */
+  subnet?: { subnet: string; ipRange: string; gateway?: string };
 }
 
 export interface StartedHost {
@@ -49,11 +55,21 @@ function usesCgroupV1(): boolean {
 }
 
 export async function startHosts(names: string[], options: StartHostsOptions): Promise<StartedHost[]> {
-  await ensureNetwork(options.network, options.labels);
+  await ensureNetwork(options.network, options.labels, options.subnet);
   const { GenericContainer } = await importDynamic<typeof import('testcontainers')>('testcontainers');
+  // testcontainers has no builder for these two host settings; its host config is protected.
+  class LabContainer extends GenericContainer {
+    withHostSettings(sysctls: Record<string, string> | undefined, writableProcSys: boolean): this {
+      if (sysctls) this.hostConfig.Sysctls = sysctls;
+      // What the CLI's `--security-opt systempaths=unconfined` becomes in the API.
+      if (writableProcSys) Object.assign(this.hostConfig, { MaskedPaths: [], ReadonlyPaths: [] });
+      return this;
+    }
+  }
   return Promise.all(
     names.map(async (name) => {
-      let container = new GenericContainer(options.image)
+      let container = new LabContainer(options.image)
+        .withHostSettings(options.sysctls, options.writableProcSys ?? false)
         .withCommand(['/sbin/init'])
         .withHostname(name)
         .withAddedCapabilities('ALL')

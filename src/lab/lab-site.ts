@@ -11,6 +11,12 @@ import { labPaths } from './paths.ts';
 export const LAB_DOMAIN = 'www.shipshape.test';
 /** The lab host that plays the load balancer (the ACME name points at it). */
 export const LAB_LOAD_BALANCER = 'lb-01';
+/** `lab up --ha`: the second load balancer, and the network the pair's floating address lives on. */
+export const LAB_HA_PEER = 'lb-02';
+export const LAB_HA_NETWORK = 'shipshape-lab-ha';
+/** Docker allocates container addresses only from the lower half; the floating address is above it. */
+export const LAB_HA_SUBNET = { subnet: '10.213.0.0/24', ipRange: '10.213.0.0/25', gateway: '10.213.0.1' };
+export const LAB_HA_VIRTUAL_ADDRESS = '10.213.0.200';
 export interface LabSecrets {
   mysqlAppPassword: string;
   mysqlReplicationPassword: string;

@@ -13,12 +13,20 @@ import { labPaths } from './paths.ts';
 import { prepareHost, startHosts, type StartedHost } from './hosts.ts';
 import { ensureKeyPair, readPublicKey } from './ssh-key.ts';
 import { readLabState, writeLabState, type LabState } from './state.ts';
-import { ensureLabSecrets, LAB_DOMAIN, LAB_LOAD_BALANCER } from './lab-site.ts';
+import { ensureLabSecrets, LAB_DOMAIN, LAB_HA_NETWORK, LAB_HA_PEER, LAB_HA_SUBNET, LAB_HA_VIRTUAL_ADDRESS, LAB_LOAD_BALANCER } from './lab-site.ts';
 import { ensureLabAcmeServer, isAcmeContainer } from './acme/lab.ts';
 
 export const LAB_LABEL = 'shipshape.lab';
 export const LAB_NETWORK = 'shipshape-lab';
 export const DEFAULT_LAB_HOSTS = ['lb-01', 'web-01', 'web-02'];
+
+export interface LabUpOptions {
+  /**
+   * Two load balancers (lb-02 added) sharing a floating address on a network of their own
+   * (subnet with an --ip-range that excludes the address); the site's name resolves to it.
+   */
+  ha?: boolean;
+}
 
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -50,7 +58,9 @@ export interface LabUpResult {
  * Idempotent: hosts already running from the current image are kept as they are (with their
  * changes); missing, stopped or outdated ones are (re)created; hosts no longer asked for are removed.
  */
-export async function labUp(names: string[], log: (line: string) => void = () => {}): Promise<LabUpResult> {
+export async function labUp(requested: string[], log: (line: string) => void = () => {}, options: LabUpOptions = {}): Promise<LabUpResult> {
+  const names = options.ha && !requested.includes(LAB_HA_PEER) ? [...requested, LAB_HA_PEER] : requested;
+  const network = options.ha ? LAB_HA_NETWORK : LAB_NETWORK;
   let mark = Date.now();
   await ensureDockerEngine(log);
   const engineMs = Date.now() - mark;
@@ -73,7 +83,7 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
     // The ACME server is kept or replaced by ensureLabAcmeServer, not as a host.
     if (isAcmeContainer(info.labels)) continue;
     const name = info.labels['shipshape.host'] ?? '';
-    const address = info.addresses[LAB_NETWORK];
+    const address = info.addresses[network];
     if (names.includes(name) && info.running && info.image === image.tag && address && !kept.some((host) => host.name === name)) {
       kept.push(await prepareHost(name, id, address, publicKey));
     } else {
@@ -82,16 +92,20 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
     }
   }
   await removeContainers(stale);
+  // Switching between the plain and the --ha lab: the other network goes with its containers.
+  if (previous && previous.network !== network) await removeNetworkIfUnused(previous.network);
 
   mark = Date.now();
   const missing = names.filter((name) => !kept.some((host) => host.name === name));
   if (missing.length) log(`starting ${missing.join(', ')}`);
   const started = await startHosts(missing, {
     image: image.tag,
-    network: LAB_NETWORK,
+    network,
     labels,
     publicKey,
     containerName: (name) => `shipshape-lab-${labId}-${name}`,
+    // /proc/sys is read-only in the lab's containers: keepalived's companion setting is made at start.
+    ...(options.ha ? { subnet: LAB_HA_SUBNET, sysctls: { 'net.ipv4.ip_nonlocal_bind': '1' } } : {}),
   });
   const hostsMs = Date.now() - mark;
 
@@ -101,10 +115,11 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
   const acme = loadBalancer
     ? await ensureLabAcmeServer({
         labels,
-        network: LAB_NETWORK,
+        network,
         baseImage: image.tag,
         siteNames: [LAB_DOMAIN],
-        resolveTo: loadBalancer.address,
+        // The HTTP-01 challenge arrives at whichever load balancer holds the floating address.
+        resolveTo: options.ha ? LAB_HA_VIRTUAL_ADDRESS : loadBalancer.address,
         containerName: `shipshape-lab-${labId}-acme`,
         log,
       })
@@ -113,8 +128,9 @@ export async function labUp(names: string[], log: (line: string) => void = () =>
   const state: LabState = {
     labId,
     image: image.tag,
-    network: LAB_NETWORK,
+    network,
     knownHosts: labPaths.knownHosts(),
+    ...(options.ha ? { virtualAddress: LAB_HA_VIRTUAL_ADDRESS } : {}),
     privateKey: key.privateKey,
     hosts: all.map((host) => ({ name: host.name, containerId: host.containerId, address: host.address, port: host.port, user: host.user, privateKey: key.privateKey })),
     acme: acme && { containerId: acme.containerId, address: acme.address, directoryUrl: acme.directoryUrl, caBundle: acme.caBundlePath },

@@ -10,6 +10,7 @@ import { httpsGet, type HttpAnswer } from './acme/http.ts';
 import { dockerExec } from './docker.ts';
 import { LAB_DOMAIN, LAB_LOAD_BALANCER } from './lab-site.ts';
 import { requireLabState } from './state.ts';
+import { proveFailover } from './proof-ha.ts';
 
 /** GET https://<site name><path> from the load balancer at `address`, verified for the site's name. */
 function get(address: string, path: string, ca: string): Promise<HttpAnswer> {
@@ -24,6 +25,8 @@ export async function labProof(print: (line: string) => void): Promise<boolean> 
   const acme = await connectAcmeServer(state.acme.containerId, state.network);
   const root = await acme.fetchIssuerRoot();
   let ok = true;
+  // The --ha lab: requests go to the floating address, wherever it is.
+  const front = state.virtualAddress ?? lb.address;
 
   // Right after provisioning, HAProxy may not count a web host healthy yet (2 good checks, 2 s
   // apart): wait, bounded, until every web host has answered once.
@@ -31,15 +34,15 @@ export async function labProof(print: (line: string) => void): Promise<boolean> 
   const seen = new Set<string>();
   const deadline = Date.now() + 30_000;
   while (seen.size < webHosts && Date.now() < deadline) {
-    const answer = await get(lb.address, '/', root).catch(() => undefined);
+    const answer = await get(front, '/', root).catch(() => undefined);
     if (answer?.status === 200) seen.add(answer.body.trim());
     else await new Promise((resolve) => setTimeout(resolve, 500));
   }
 
-  print(`HTTPS through the load balancer (${lb.address}) for ${LAB_DOMAIN}, certificate verified against the ACME test CA:`);
+  print(`HTTPS through the load balancer (${front}) for ${LAB_DOMAIN}, certificate verified against the ACME test CA:`);
   const servedBy: string[] = [];
   for (let i = 1; i <= 6; i++) {
-    const answer = await get(lb.address, '/', root);
+    const answer = await get(front, '/', root);
     servedBy.push(answer.body.trim());
     print(`  GET / #${i}: ${answer.status} ${answer.body.trim()}`);
     if (answer.status !== 200) ok = false;
@@ -48,7 +51,7 @@ export async function labProof(print: (line: string) => void): Promise<boolean> 
   print(alternates ? '  → round robin: answers alternate between the web hosts' : '  → NOT alternating');
   ok &&= alternates;
 
-  const visit = await get(lb.address, '/visits', root);
+  const visit = await get(front, '/visits', root);
   print(`  GET /visits: ${visit.status} ${visit.body.trim()}`);
   ok &&= visit.status === 200;
 
@@ -65,6 +68,7 @@ export async function labProof(print: (line: string) => void): Promise<boolean> 
     const count = await dockerExec(replica.containerId, 'mysql -N -B -e "SELECT COUNT(*) FROM app.visits"');
     print(`  visits on the replica: ${count.stdout.trim() || count.stderr.trim()}`);
   }
+  if (state.virtualAddress) ok = (await proveFailover(state, state.virtualAddress, (address, path) => get(address, path, root), print)) && ok;
   print(ok ? 'proof: the site works' : 'proof: something is wrong (see above)');
   return ok;
 }

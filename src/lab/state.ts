@@ -24,6 +24,8 @@ export const labStateSchema = z.object({
   knownHosts: z.string().min(1),
   privateKey: z.string().min(1),
   hosts: z.array(labHostSchema),
+  /** `lab up --ha`: the floating address of the keepalived pair lb-01/lb-02 (the site's name points at it). */
+  virtualAddress: z.string().optional(),
   /** The ACME test server, when the lab has a load balancer. */
   acme: z
     .object({ containerId: z.string(), address: z.string(), directoryUrl: z.string(), caBundle: z.string() })

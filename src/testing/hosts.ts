@@ -11,7 +11,7 @@ import { containersWithLabels, dockerExec, removeContainers, removeNetworkIfUnus
 import { ensureLabImage } from '../lab/image.ts';
 import { knownHostsText } from '../lab/known-hosts.ts';
 import { labDir } from '../lab/paths.ts';
-import { startHosts } from '../lab/hosts.ts';
+import { startHosts, type StartHostsOptions } from '../lab/hosts.ts';
 import { ensureKeyPair, readPublicKey } from '../lab/ssh-key.ts';
 
 export const TEST_LABEL = 'shipshape.test';
@@ -49,7 +49,12 @@ export function testKeyPath(): string {
   return resolve(labDir(), 'test', 'id_ed25519');
 }
 
-export async function startTestHosts(names: string[]): Promise<TestHosts> {
+/**
+ * `extra`: kernel parameters a host needs set at start (a read-only /proc/sys in a container cannot
+ * take them later), a writable /proc/sys, or a network subnet with an allocation range that keeps
+ * a floating address free.
+ */
+export async function startTestHosts(names: string[], extra: Pick<StartHostsOptions, 'sysctls' | 'writableProcSys' | 'subnet'> = {}): Promise<TestHosts> {
   const runId = randomBytes(5).toString('hex');
   const labels = { [TEST_LABEL]: runId };
   const network = `shipshape-test-${runId}`;
@@ -69,6 +74,7 @@ export async function startTestHosts(names: string[]): Promise<TestHosts> {
       labels,
       publicKey: readPublicKey(key),
       containerName: (name) => `shipshape-test-${runId}-${name}`,
+      ...extra,
     });
     writeFileSync(knownHostsPath, knownHostsText(started.map((host) => ({ address: host.address, port: host.port, key: host.hostKey }))));
     const hosts = started.map<TestHost>((host) => ({

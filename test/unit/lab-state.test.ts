@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { knownHostsLine, knownHostsText, parsePublicKeyFile } from '../../src/lab/known-hosts.ts';
 import { parseHostList } from '../../src/lab/lab.ts';
+import { LAB_HA_NETWORK, LAB_HA_SUBNET, LAB_HA_VIRTUAL_ADDRESS } from '../../src/lab/lab-site.ts';
 import { readLabState, requireLabState, writeLabState, type LabState } from '../../src/lab/state.ts';
 
 const dirs: string[] = [];
@@ -29,6 +30,18 @@ describe('lab state file', () => {
     const path = tempFile('state.json');
     writeLabState(state, path);
     expect(readLabState(path)).toEqual(state);
+  });
+
+  it('keeps the --ha lab floating address and its subnet keeps it out of Docker allocation', () => {
+    const path = tempFile('state.json');
+    writeLabState({ ...state, network: LAB_HA_NETWORK, virtualAddress: LAB_HA_VIRTUAL_ADDRESS }, path);
+    expect(readLabState(path)?.virtualAddress).toBe(LAB_HA_VIRTUAL_ADDRESS);
+    // Docker allocates from ipRange only: the floating address must be in the subnet, outside the range.
+    const [net, rangeBits] = LAB_HA_SUBNET.ipRange.split('/');
+    const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    const size = 2 ** (32 - Number(rangeBits));
+    expect(toInt(LAB_HA_VIRTUAL_ADDRESS) - toInt(net)).toBeGreaterThanOrEqual(size);
+    expect(LAB_HA_VIRTUAL_ADDRESS.startsWith(LAB_HA_SUBNET.subnet.split('.').slice(0, 3).join('.'))).toBe(true);
   });
 
   it('is undefined when missing, and requireLabState says to run lab up', () => {

@@ -209,6 +209,31 @@ describe('schema', () => {
   });
 });
 
+describe('portless protocols (keepalived VRRP between a pair)', () => {
+  const VRRP: FirewallInput = { rules: [{ rule: 'allow', proto: 'vrrp', from: '10.0.0.3', comment: 'vrrp from lb-02' }], force: true };
+
+  it('adds, describes and deletes a protocol rule in ufw 0.36 syntax', () => {
+    const rule = toUfwRule(firewallSchema.parse(VRRP).rules[0]);
+    expect(addRuleCommand(rule)).toBe("ufw allow in proto vrrp from 10.0.0.3 to any comment 'vrrp from lb-02'");
+    expect(lines(VRRP, fresh())).toEqual(["allow all vrrp from 10.0.0.3 (comment 'vrrp from lb-02')", 'enable firewall']);
+    expect(deleteRuleCommand(tuples('allow vrrp any 0.0.0.0/0 any 10.0.0.3 in')[0])).toBe('ufw delete allow in proto vrrp from 10.0.0.3 to any');
+  });
+
+  it('the stored tuple counts as the declared rule: nothing to do', () => {
+    const state = fresh({ active: true, enabledAtBoot: true, rules: tuples('allow vrrp any 0.0.0.0/0 any 10.0.0.3 in comment=767272702066726f6d206c622d3032') });
+    expect(lines(VRRP, state)).toEqual([]);
+  });
+
+  it('refuses a port with a portless protocol and an unknown protocol', () => {
+    const issues = (input: unknown) => {
+      const result = firewallSchema.safeParse(input);
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(issues({ rules: [{ rule: 'allow', proto: 'vrrp', port: 112 }] })).toEqual(['rules.0.port: this protocol has no ports: leave port out']);
+    expect(issues({ rules: [{ rule: 'allow', proto: 'sctp' }] })).toHaveLength(1);
+  });
+});
+
 describe('commands', () => {
   it('quotes comments and app names', () => {
     const rule = toUfwRule(firewallSchema.parse({ rules: [{ rule: 'limit', port: 22, proto: 'tcp', from: '10.0.0.0/8', comment: 'ssh; rm -rf / "x"' }] }).rules[0]);

@@ -4,6 +4,9 @@ import { isSinglePort, normalizePorts, parsePorts } from './ports.ts';
 
 const policy = z.enum(['allow', 'deny', 'reject']);
 
+/** IP protocols ufw (0.36+) knows that have no ports: `ufw allow proto vrrp from 10.0.0.2`. */
+export const PORTLESS_PROTOCOLS = ['vrrp', 'gre', 'esp', 'ah', 'igmp', 'ipv6'] as const;
+
 const address = z
   .string()
   .refine((text) => text === 'any' || parseNetwork(text) !== null, {
@@ -24,7 +27,8 @@ export const ruleSchema = z
     rule: z.enum(['allow', 'deny', 'reject', 'limit']),
     /** Destination port; absent = every port. */
     port: port.optional(),
-    proto: z.enum(['tcp', 'udp', 'any']).default('any'),
+    /** tcp, udp, any, or a portless IP protocol such as vrrp (keepalived) or gre. */
+    proto: z.enum(['tcp', 'udp', 'any', ...PORTLESS_PROTOCOLS]).default('any'),
     from: address.default('any'),
     to: address.default('any'),
     // ufw refuses a comment with a single quote ("Invalid syntax") and stores one line.
@@ -34,6 +38,10 @@ export const ruleSchema = z
       .refine((c) => !/['\n\r]/.test(c), { message: 'ufw does not accept single quotes or newlines in a comment' })
       .optional(),
     direction: z.enum(['in', 'out']).default('in'),
+  })
+  .refine((r) => r.port === undefined || !(PORTLESS_PROTOCOLS as readonly string[]).includes(r.proto), {
+    message: 'this protocol has no ports: leave port out',
+    path: ['port'],
   })
   .refine((r) => r.port === undefined || isSinglePort(r.port) || r.proto !== 'any', {
     message: "a port range or list needs proto 'tcp' or 'udp' (ufw refuses it with any)",

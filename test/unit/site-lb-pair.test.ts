@@ -1,0 +1,126 @@
+/**
+ * The site's task lists with one load balancer (exactly today's) and with two plus a
+ * virtualAddress (a keepalived pair): built from playbooks/site.ts as the engine builds them.
+ */
+import ejs from 'ejs';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { HostView } from '../../src/modules/types.ts';
+import { flattenTasks, type Play } from '../../src/playbook/define.ts';
+import { loadPlaybook } from '../../src/playbook/load.ts';
+import { renderTemplateFile } from '../../src/template/render.ts';
+
+const VARS = {
+  domains: ['shop.example.test'],
+  acmeEmail: 'admin@example.test',
+  mysqlPrimary: 'web-01',
+  mysqlAppPassword: 'x',
+  mysqlReplicationPassword: 'y',
+};
+const ADDRESSES: Record<string, string> = { 'lb-01': '10.0.0.11', 'lb-02': '10.0.0.12', 'web-01': '10.0.0.21', 'web-02': '10.0.0.22' };
+
+function view(name: string, lbs: string[], vars: Record<string, unknown> = {}): HostView {
+  const groups: Record<string, string[]> = { all: [...lbs, 'web-01', 'web-02'], lb: lbs, web: ['web-01', 'web-02'], db: ['web-01', 'web-02'] };
+  const memberOf = (host: string) => Object.keys(groups).filter((g) => groups[g].includes(host));
+  const hostVars = { ...VARS, ...vars };
+  return {
+    name,
+    vars: hostVars,
+    facts: {} as HostView['facts'],
+    groups: memberOf(name),
+    inventory: {
+      hosts: Object.fromEntries(groups.all.map((h) => [h, { name: h, address: ADDRESSES[h], vars: hostVars, groups: memberOf(h) }])),
+      groups,
+    },
+  };
+}
+
+async function serversPlay(): Promise<Play> {
+  const { playbook } = await loadPlaybook('playbooks/site.ts');
+  return playbook.plays[0];
+}
+
+async function tasksOf(host: HostView) {
+  const play = await serversPlay();
+  const tasks = flattenTasks(typeof play.tasks === 'function' ? play.tasks(host) : play.tasks);
+  return tasks.map((t) => ({ module: t.module.name, name: t.name, args: t.args as Record<string, unknown> }));
+}
+
+const ONE_LB_TASKS = [
+  'base packages',
+  'firewall',
+  'load balancer packages',
+  'file.directory',
+  'placeholder certificate',
+  'haproxy configuration',
+  'haproxy running',
+  'flush handlers',
+  'certificate for shop.example.test',
+];
+
+describe('site with load balancers', () => {
+  it('one lb host (even with a virtualAddress): the task list of the single-lb site, no VRRP rule', async () => {
+    for (const vars of [{}, { virtualAddress: '10.0.0.100' }]) {
+      const tasks = await tasksOf(view('lb-01', ['lb-01'], vars));
+      expect(tasks.map((t) => (t.module === 'file.directory' ? t.module : t.name))).toEqual(ONE_LB_TASKS);
+      expect(JSON.stringify(tasks[1].args)).not.toMatch(/vrrp/);
+    }
+  });
+
+  it('two lb hosts without a virtualAddress: two independent load balancers, as before', async () => {
+    const tasks = await tasksOf(view('lb-02', ['lb-01', 'lb-02']));
+    expect(tasks.map((t) => (t.module === 'file.directory' ? t.module : t.name))).toEqual(ONE_LB_TASKS);
+  });
+
+  it('two lb hosts and a virtualAddress: sysctl, keepalived, its user, validated config and service; VRRP from the peer only', async () => {
+    const tasks = await tasksOf(view('lb-02', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100/24' }));
+    const names = tasks.map((t) => t.name);
+    expect(names.slice(names.indexOf('haproxy running') + 1, names.indexOf('flush handlers'))).toEqual([
+      'bind the floating address before holding it',
+      'keepalived',
+      'user keepalived_script',
+      'keepalived configuration',
+      'keepalived running',
+    ]);
+    // After the flush (HAProxy reloaded with its config), before the certificate.
+    expect(names.slice(names.indexOf('flush handlers') + 1)).toEqual(['the floating address answers', 'certificate for shop.example.test']);
+    const config = tasks.find((t) => t.name === 'keepalived configuration')!;
+    expect(config.args).toMatchObject({ validate: 'keepalived -t -f %s', vars: { self: '10.0.0.12', peer: '10.0.0.11', priority: 100, address: '10.0.0.100', prefix: 24 } });
+    const rules = (tasks[1].args.rules as Array<Record<string, unknown>>).filter((r) => r.proto === 'vrrp');
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({ rule: 'allow', proto: 'vrrp', from: '10.0.0.11', comment: 'vrrp from lb-01' });
+    expect(rules[0].port).toBeUndefined();
+    // The web hosts' firewalls are those of the single-lb site plus the second lb's port 80.
+    const web = await tasksOf(view('web-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100/24' }));
+    expect(JSON.stringify(web[1].args)).not.toMatch(/vrrp/);
+  });
+
+  it('HAProxy hands ACME challenges to the peer only on a pair; the single-lb config keeps its one certbot server', async () => {
+    const haproxyVars = async (h: HostView) => (await tasksOf(h)).find((t) => t.name === 'haproxy configuration')!.args.vars as Record<string, unknown>;
+    const certbotBackend = (vars: Record<string, unknown>) => /backend certbot\n[\s\S]*?\n\n/.exec(renderTemplateFile('templates/haproxy.cfg.ejs', vars, '.'))![0];
+    expect(certbotBackend(await haproxyVars(view('lb-01', ['lb-01'], { virtualAddress: '10.0.0.100' })))).toBe('backend certbot\n    server certbot 127.0.0.1:8888\n\n');
+    const pair = certbotBackend(await haproxyVars(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100' })));
+    expect(pair).toMatch(/retry-on conn-failure empty-response 404\n\s+option redispatch 1\n\s+retries 2\n\s+server certbot 127\.0\.0\.1:8888\n\s+server lb-02 10\.0\.0\.12:8888\n\n$/);
+    const rules = (await tasksOf(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100' })))[1].args.rules as Array<Record<string, unknown>>;
+    expect(rules.filter((r) => String(r.port) === '8888')).toMatchObject([{ proto: 'tcp', from: '10.0.0.12' }]);
+  });
+
+  it('refuses a virtualAddress with three lb hosts, naming them', async () => {
+    ADDRESSES['lb-03'] = '10.0.0.13';
+    await expect(tasksOf(view('lb-01', ['lb-01', 'lb-02', 'lb-03'], { virtualAddress: '10.0.0.100' }))).rejects.toThrow(/exactly two lb hosts.*lb-01, lb-02, lb-03/);
+  });
+
+  it('renders a keepalived.conf with the pair, the tracked HAProxy and script security', async () => {
+    const tasks = await tasksOf(view('lb-01', ['lb-01', 'lb-02'], { virtualAddress: '10.0.0.100/24' }));
+    const vars = tasks.find((t) => t.name === 'keepalived configuration')!.args.vars as Record<string, unknown>;
+    const text = ejs.render(readFileSync('templates/keepalived.conf.ejs', 'utf8'), vars);
+    expect(text).toMatch(/enable_script_security\n\s+script_user keepalived_script/);
+    expect(text).toMatch(/priority 150\n/);
+    expect(text).toMatch(/nopreempt/);
+    expect(text).toMatch(/unicast_src_ip 10\.0\.0\.11\n\s+unicast_peer \{\n\s+10\.0\.0\.12\n/);
+    expect(text).toMatch(/10\.0\.0\.100\/24 dev eth0/);
+    expect(text).toMatch(/track_script \{\n\s+haproxy_alive/);
+    // A dead HAProxy must put the node in FAULT: a weight would not move the address without preemption.
+    expect(text).not.toMatch(/^\s*weight/m);
+  });
+});
