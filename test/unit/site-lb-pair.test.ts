@@ -53,6 +53,8 @@ const ONE_LB_TASKS = [
   'file.directory',
   'placeholder certificate',
   'haproxy configuration',
+  'file.directory',
+  'haproxy keeps drain/maint across reloads',
   'haproxy running',
   'flush handlers',
   'certificate for shop.example.test',
