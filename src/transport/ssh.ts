@@ -101,7 +101,7 @@ export class SshConnection implements HostConnection {
   async stream(command: string, options: StreamOptions = {}): Promise<StreamedCommand> {
     const settings = this.#opened.settings;
     const asRoot = options.become === true && settings.user !== 'root';
-    const wrapped = streamWrapper(command);
+    const wrapped = streamWrapper(command, { withStdin: options.stdin !== undefined });
     const channel = await this.#openChannel(asRoot ? viaSudo(wrapped, settings, SUDO_PROMPT) : wrapped);
     const closed = new Promise<number>((resolve, reject) => {
       let code = -1;

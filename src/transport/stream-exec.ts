@@ -20,8 +20,14 @@ const MAX_PREAMBLE = 64 * 1024;
 const STDERR_TAIL = 8 * 1024;
 
 /** The command as it runs on the channel (before sudo, if any): ready line, then the command. */
-export function streamWrapper(command: string): string {
-  return sh`bash --noprofile --norc -c ${'printf "shipshape: stream\\n"; eval "$1"'} shipshape-stream ${command}`;
+/**
+ * `withStdin: false`: the command reads /dev/null on the host, and the controller never sends end
+ * of file. Ending the channel's stdin there would race a command that exits at once: ssh2 closes a
+ * channel whose both sides have ended, and sshd sends no exit status on a channel already closed.
+ */
+export function streamWrapper(command: string, options: { withStdin: boolean } = { withStdin: true }): string {
+  const script = options.withStdin ? 'printf "shipshape: stream\\n"; eval "$1"' : 'printf "shipshape: stream\\n"; eval "$1" </dev/null';
+  return sh`bash --noprofile --norc -c ${script} shipshape-stream ${command}`;
 }
 
 export interface StreamChannel {
@@ -59,10 +65,8 @@ export function runStreamed(channel: StreamChannel, start: StreamStart): Streame
 
   const onReady = (): void => {
     ready = true;
-    if (!start.stdin) {
-      channel.stdin.end();
-      return;
-    }
+    // Without stdin the command reads /dev/null on the host (streamWrapper): nothing to send.
+    if (!start.stdin) return;
     start.stdin.on('error', (error: Error) => fail(error));
     start.stdin.pipe(channel.stdin);
   };

@@ -7,8 +7,8 @@ import { runStreamed, streamWrapper, type StreamChannel } from '../../src/transp
 
 const PROMPT = '[test sudo]';
 /** A stand-in for `sudo -S -p PROMPT -- <wrapped>` behind a login banner, on a local process. */
-function channel(gate: string, command: string): StreamChannel {
-  const child = spawn('/bin/sh', ['-c', `echo login-banner; ${gate}\nexec ${streamWrapper(command)}`], { stdio: 'pipe' });
+function channel(gate: string, command: string, withStdin = true): StreamChannel {
+  const child = spawn('/bin/sh', ['-c', `echo login-banner; ${gate}\nexec ${streamWrapper(command, { withStdin })}`], { stdio: 'pipe' });
   const closed = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   // Like an SSH channel's close: the far side loses its pipes (a writer gets SIGPIPE) and its process.
   const close = (): void => {
@@ -51,13 +51,13 @@ describe('runStreamed', () => {
   });
 
   it('reports what was printed when the command never starts', async () => {
-    const run = runStreamed(channel("echo 'sudo: a password is required' >&2; exit 1", 'cat'), { host: 'db-1', command: 'cat' });
+    const run = runStreamed(channel("echo 'sudo: a password is required' >&2; exit 1", 'cat', false), { host: 'db-1', command: 'cat' });
     run.stdout.resume();
     await expect(run.done).rejects.toThrow(/host db-1: cat: the command ended before it started: sudo: a password is required/);
   });
 
   it('stops the command when the reader gives up', async () => {
-    const run = runStreamed(channel(':', 'yes'), { host: 'db-1', command: 'yes' });
+    const run = runStreamed(channel(':', 'yes', false), { host: 'db-1', command: 'yes' });
     for await (const _chunk of run.stdout) break; // destroys the stream
     // Stopped, whichever arrives first: the kill (-1) or the broken pipe (yes exits 1). Left
     // running, `yes` would block on its full pipe and `done` would never settle.
