@@ -14,6 +14,7 @@ import { definePlaybook, flushHandlers, play, type Handlers, type HostView, type
 import { commonRole } from './roles/common.ts';
 import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
+import { monitoringHandlers, monitoringServerRole, mysqlExporterAccountRole, mysqlExporterRole, nodeExporterRole } from './roles/monitoring.ts';
 import { webHandlers, webRole } from './roles/web.ts';
 
 const inGroup = (host: HostView, group: string) => host.groups.includes(group);
@@ -33,9 +34,13 @@ function serverRoles(host: HostView): TaskList {
     inGroup(host, 'db') && mysqlServerRole(host),
     inGroup(host, 'web') && webRole(host),
     inGroup(host, 'lb') && loadBalancerRole(host),
+    nodeExporterRole(host),
+    inGroup(host, 'db') && mysqlExporterRole(host),
     flushHandlers(),
     inGroup(host, 'db') && mysqlPrimaryRole(host),
+    inGroup(host, 'db') && mysqlExporterAccountRole(host),
     inGroup(host, 'lb') && certificateRole(host),
+    inGroup(host, 'monitoring') && monitoringServerRole(host),
   ];
 }
 
@@ -45,6 +50,7 @@ function serverHandlers(host: HostView): Handlers {
     ...(inGroup(host, 'db') ? mysqlHandlers : {}),
     ...(inGroup(host, 'web') ? webHandlers(host) : {}),
     ...(inGroup(host, 'lb') ? loadBalancerHandlers : {}),
+    ...monitoringHandlers(host),
   };
 }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { apt, certbot, command, file, service, type HostView, type TaskList } from 'shipshape';
+import { MONITORING_PORTS, monitoringEnabled } from './monitoring.ts';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
@@ -33,6 +34,7 @@ export function loadBalancerRole(host: HostView): TaskList {
           statsPort: vars.haproxyStatsPort,
           acmeHttpPort: vars.acmeHttpPort,
           certificatePem: HAPROXY_PEM,
+          metricsBind: monitoringEnabled(host) ? `${addressOf(host, host.name)}:${MONITORING_PORTS.haproxy}` : null,
         },
       },
       { name: 'haproxy configuration', notify: 'reload haproxy', tags: ['lb'] },
