@@ -97,3 +97,10 @@ describe('alert rules', () => {
     expect(result.code, result.output).toBe(0);
   });
 });
+
+describe('the README table of alert rules', () => {
+  it('is the one generated from the template (npx tsx scripts/alert-rules-table.ts --write)', async () => {
+    const { alertRulesTable, readmeTable } = await import('../../scripts/alert-rules-table.ts');
+    expect(readmeTable(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))).toBe(alertRulesTable());
+  });
+});
