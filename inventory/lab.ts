@@ -48,8 +48,9 @@ export default defineInventory({
     mysqlAppPassword: new Secret(secrets.mysqlAppPassword, 'lab'),
     mysqlReplicationPassword: new Secret(secrets.mysqlReplicationPassword, 'lab'),
     mysqlExporterPassword: new Secret(secrets.mysqlExporterPassword, 'lab'),
-    // A receiver on lb-01 itself records what arrives (see README "Monitoring").
+    // The alert recorder on lb-01 itself is the webhook receiver; `lab proof` prints what it got.
     alertWebhookUrl: new Secret('http://127.0.0.1:9095/alerts', 'lab'),
+    alertRecorder: true,
     // Short so breaking something in the lab shows an alert within a minute.
     alertFor: { TargetDown: '30s', HaproxyServerDown: '15s', MysqlDown: '15s', MysqlReplicaIoThreadStopped: '15s', MysqlReplicaSqlThreadStopped: '15s', SiteProbeFailed: '30s', DiskSpaceLow: '30s' },
     monitoringScrapeInterval: '5s',

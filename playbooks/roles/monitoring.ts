@@ -105,6 +105,26 @@ function probeTargets(host: HostView): string[] {
   return [...(vars.floatingAddress ? [vars.floatingAddress] : []), ...lbs].map((address) => `https://${address}/`);
 }
 
+export const ALERT_RECORD = '/var/lib/alert-recorder/alerts.jsonl';
+
+/**
+ * A webhook receiver made of bash and a systemd socket (Accept=yes: one short-lived service per
+ * post) on 127.0.0.1:9095, recording each post as a JSON line in ALERT_RECORD. For the lab and
+ * for trying the rules before a real receiver exists; `shipshape lab proof` prints what it recorded.
+ */
+function alertRecorderRole(): TaskList {
+  return [
+    file.directory({ path: '/usr/local/lib/shipshape', mode: '0755' }, { tags: ['monitoring'] }),
+    file.copy({ src: 'files/alert-recorder/alert-recorder.sh', dest: '/usr/local/lib/shipshape/alert-recorder.sh', mode: '0755' }, { name: 'alert recorder script', tags: ['monitoring'] }),
+    file.copy({ src: 'files/alert-recorder/alert-recorder@.service', dest: '/etc/systemd/system/alert-recorder@.service', mode: '0644' }, { name: 'alert recorder service', tags: ['monitoring'] }),
+    file.copy(
+      { src: 'files/alert-recorder/alert-recorder.socket', dest: '/etc/systemd/system/alert-recorder.socket', mode: '0644' },
+      { name: 'alert recorder socket', notify: 'restart alert recorder', tags: ['monitoring'] },
+    ),
+    service({ name: 'alert-recorder.socket', state: 'started', enabled: true, daemonReload: true }, { name: 'alert recorder listening', tags: ['monitoring'] }),
+  ];
+}
+
 /** The monitoring host: Prometheus (rules, scrape targets), Alertmanager (webhook), blackbox exporter. */
 export function monitoringServerRole(host: HostView): TaskList {
   const vars = siteVars(host);
@@ -191,6 +211,7 @@ export function monitoringServerRole(host: HostView): TaskList {
     service({ name: 'prometheus', state: 'started', enabled: true }, { name: 'prometheus running', tags: ['monitoring'] }),
     service({ name: 'prometheus-alertmanager', state: 'started', enabled: true }, { name: 'alertmanager running', tags: ['monitoring'] }),
     service({ name: 'prometheus-blackbox-exporter', state: 'started', enabled: true }, { name: 'blackbox exporter running', tags: ['monitoring'] }),
+    vars.alertRecorder && alertRecorderRole(),
   ];
 }
 
@@ -206,6 +227,7 @@ export function monitoringHandlers(host: HostView) {
           'restart prometheus': service({ name: 'prometheus', state: 'restarted' }),
           'restart alertmanager': service({ name: 'prometheus-alertmanager', state: 'restarted' }),
           'restart blackbox exporter': service({ name: 'prometheus-blackbox-exporter', state: 'restarted' }),
+          'restart alert recorder': service({ name: 'alert-recorder.socket', state: 'restarted', daemonReload: true }),
         }
       : {}),
   };

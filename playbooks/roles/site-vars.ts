@@ -57,6 +57,8 @@ export const siteVarsSchema = z.object({
   alertGroupWait: z.string().default('30s'),
   alertGroupInterval: z.string().default('5m'),
   alertRepeatInterval: z.string().default('4h'),
+  /** Also install a local webhook receiver on the monitoring host that records posts to a file (lab, first steps). */
+  alertRecorder: z.boolean().default(false),
   /** Lab only: its ACME server makes a new issuing root at every start, which the probe cannot know in advance. */
   probeSkipTlsVerify: z.boolean().default(false),
 });

@@ -1,7 +1,7 @@
 /**
  * Monitoring on a converged three-host lab, checked independently: Prometheus's own HTTP API (read on
  * the monitoring host through `docker exec curl`, since it listens on 127.0.0.1) and what really
- * arrives at a webhook receiver on the monitoring host. Things are broken one at a time; each alert
+ * arrives at the webhook receiver on the monitoring host (the site's alert recorder). Things are broken one at a time; each alert
  * must reach the receiver, and resolve once shipshape (or the test) repairs it. `for:` durations are
  * short in this inventory so the file stays within minutes; time to fire is printed per alert.
  */
@@ -70,7 +70,7 @@ async function prometheus(pathAndQuery: string): Promise<any> {
 type Received = { status: string; alerts: { status: string; labels: Record<string, string>; startsAt: string }[] };
 
 async function received(): Promise<Received[]> {
-  const text = await sh(balancer, 'cat /var/lib/alert-receiver/alerts.jsonl 2>/dev/null || true');
+  const text = await sh(balancer, 'cat /var/lib/alert-recorder/alerts.jsonl 2>/dev/null || true');
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Received);
 }
 
@@ -93,22 +93,6 @@ async function waitForAlert(alertname: string, status: 'firing' | 'resolved', la
   const names = (await received()).flatMap((p) => p.alerts.map((a) => `${a.labels.alertname}:${a.status}:${a.labels.instance ?? ''}`));
   throw new Error(`${alertname} ${status} ${JSON.stringify(labels)} did not reach the receiver within ${timeoutMs / 1000} s; it got: ${[...new Set(names)].join(', ')}`);
 }
-
-/** The webhook receiver on the monitoring host: every POST body as one JSON line. */
-const RECEIVER = `
-import http.server, json, os
-os.makedirs('/var/lib/alert-receiver', exist_ok=True)
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
-        with open('/var/lib/alert-receiver/alerts.jsonl', 'a') as f:
-            f.write(json.dumps(json.loads(body)) + '\\n')
-        self.send_response(200)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(('127.0.0.1', ${RECEIVER_PORT}), Handler).serve_forever()
-`;
 
 beforeAll(async () => {
   lab = await startTestHosts(['mon-lb', 'app-a', 'app-b']);
@@ -142,13 +126,11 @@ beforeAll(async () => {
         alertGroupInterval: '2s',
         alertRepeatInterval: '1h',
         probeSkipTlsVerify: true,
+        // The site's own recorder on the monitoring host (127.0.0.1:9095) is the webhook receiver.
+        alertRecorder: true,
       },
     }),
   );
-  // The receiver needs python3, which a bare lab host lacks.
-  await sh(balancer, 'apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-minimal >/dev/null');
-  await sh(balancer, 'cat > /usr/local/bin/alert-receiver.py', RECEIVER);
-  await sh(balancer, 'systemd-run --unit=alert-receiver python3 /usr/local/bin/alert-receiver.py');
 });
 
 afterAll(async () => {
