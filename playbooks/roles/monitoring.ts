@@ -79,6 +79,8 @@ export function mysqlExporterRole(host: HostView): TaskList {
   const listen = `${addressOf(host, host.name)}:${MONITORING_PORTS.mysqld}`;
   return [
     apt.packages({ names: ['prometheus-mysqld-exporter'], updateCache: true, cacheValidTime: 3600 }, { name: 'mysqld exporter package', tags: ['packages', 'monitoring'] }),
+    // The exporter's package has no /etc/prometheus of its own (prometheus's package makes it).
+    file.directory({ path: '/etc/prometheus', owner: 'root', group: 'root', mode: '0755' }, { tags: ['monitoring'] }),
     file.template(
       {
         src: '../templates/mysqld-exporter.cnf.ejs',
