@@ -44,7 +44,12 @@ export async function snapshotHostState(host: TestHost, spec: HostStateSpec): Pr
   if (spec.services) {
     const units =
       spec.services === 'running'
-        ? (await read(host, 'systemctl list-units --type=service --state=running --plain --no-legend --no-pager')).split('\n').map((l) => l.split(' ')[0]).filter(Boolean)
+        ? (await read(host, 'systemctl list-units --type=service --state=running --plain --no-legend --no-pager'))
+            .split('\n')
+            .map((l) => l.split(' ')[0])
+            // logind starts and stops a user's manager with their logins (shipshape's own SSH
+            // session among them): it comes and goes with sessions, not with configuration.
+            .filter((unit) => unit && !/^user(-runtime-dir)?@\d+\.service$/.test(unit))
         : spec.services;
     if (units.length) {
       const out = await read(host, `systemctl show -p Id -p MainPID -- ${units.map((u) => `'${u}'`).join(' ')}`);
