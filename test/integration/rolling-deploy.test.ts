@@ -147,7 +147,7 @@ describe('rolling deploy under load', () => {
     expect(new Set(after.map((a) => a.body.trim()))).toEqual(new Set(['app-a release-3', 'app-b release-3']));
   });
 
-  it('a release whose health check fails stops the rollout; the other host keeps serving the previous release', async () => {
+  it('a release that cannot start stops the rollout (its restart fails); the other host keeps serving the previous release', async () => {
     // The new release cannot start (it exits at once): the first host's health check fails.
     writeFileSync(appPy, `raise SystemExit("a broken release")\n${readFileSync(appPy, 'utf8')}`);
     const loop = requestLoop(20);
@@ -156,7 +156,10 @@ describe('rolling deploy under load', () => {
     console.log(`failed health check: ${total} requests, ${failed.length} failed`);
     expect(deployed.code).toBe(1);
     const lines = deployed.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    expect(lines.find((l) => l.type === 'task' && l.status === 'failed')).toMatchObject({ host: 'app-a', task: 'healthy locally (through Nginx)' });
+    // The restart itself fails first: a service that does not stay active fails its task (a unit in
+    // a crash loop is not running); the health check after it never runs.
+    expect(lines.find((l) => l.type === 'task' && l.status === 'failed')).toMatchObject({ host: 'app-a', task: 'restart app', handler: true });
+    expect(lines.some((l) => l.type === 'task' && l.host === 'app-a' && l.task === 'healthy locally (through Nginx)')).toBe(false);
     expect(lines.filter((l) => l.type === 'task' && l.task === '(not started)').map((l) => l.host)).toEqual(['app-b']);
     expect(failed).toEqual([]);
     // app-a stays out of rotation; app-b serves the previous release alone.
