@@ -1,5 +1,4 @@
 import { apt, mysql, service, type HostView, type TaskList } from 'shipshape';
-import { monitoringSeedUsers } from './monitoring.ts';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
@@ -81,7 +80,7 @@ export function mysqlReplicaRole(host: HostView): TaskList {
         getSourcePublicKey: true,
         seedFrom: vars.mysqlPrimary,
         databases: [vars.appDatabase],
-        users: [{ name: vars.appDbUser, host: '%' }, ...monitoringSeedUsers(host)],
+        users: [{ name: vars.appDbUser, host: '%' }],
       },
       { name: `replicate from ${vars.mysqlPrimary}`, tags: ['mysql', 'replication'] },
     ),
