@@ -1,7 +1,14 @@
-import { apt, mysql, service, type HostView, type TaskList } from 'shipshape';
+import { apt, file, mysql, service, type HostView, type TaskList } from 'shipshape';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
+/**
+ * Fencing: EVERY db server starts read-only, the primary included; only the primary's play makes
+ * it writable at runtime (mysql.writable). A primary that died and comes back (reboot, container
+ * restart) before anyone could reach it therefore takes no writes, whatever its inventory role.
+ */
+export const MYSQL_FENCE_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape-fence.cnf';
+const FENCE = '# Managed by shipshape: every server starts read-only; only the primary is made writable at runtime.\n[mysqld]\nread_only = ON\nsuper_read_only = ON\n';
 
 function isPrimary(host: HostView): boolean {
   return host.name === siteVars(host).mysqlPrimary;
@@ -15,7 +22,6 @@ function serverId(host: HostView): number {
 /** Every db host: MySQL installed (optionally from an extra release), GTID replication settings. */
 export function mysqlServerRole(host: HostView): TaskList {
   const vars = siteVars(host);
-  const replica = !isPrimary(host);
   return [
     vars.mysqlAptRepository
       ? apt.repository(
@@ -23,6 +29,12 @@ export function mysqlServerRole(host: HostView): TaskList {
           { name: 'MySQL apt source (pinned low)', tags: ['mysql', 'packages'] },
         )
       : null,
+    // Before anything changes: stop when the live primary is not the inventory's (a switchover or
+    // failover happened): a re-run must never demote it. On fresh hosts there is nothing to read.
+    mysql.topology(
+      { primary: vars.mysqlPrimary, hosts: groupMembers(host, 'db').map((name) => ({ name, address: addressOf(host, name) })) },
+      { name: 'MySQL topology agrees with mysqlPrimary', tags: ['mysql', 'replication'] },
+    ),
     apt.packages(
       { names: ['mysql-server', 'mysql-client'], defaultRelease: vars.mysqlAptRelease, updateCache: true, cacheValidTime: 3600 },
       { name: 'MySQL server', tags: ['mysql', 'packages'] },
@@ -38,21 +50,26 @@ export function mysqlServerRole(host: HostView): TaskList {
           gtid_mode: 'ON',
           enforce_gtid_consistency: 'ON',
           skip_name_resolve: 'ON',
-          read_only: replica ? 'ON' : 'OFF',
-          super_read_only: replica ? 'ON' : 'OFF',
         },
       },
       { name: 'MySQL replication settings', notify: 'restart mysql', tags: ['mysql'] },
     ),
+    file.copy({ dest: MYSQL_FENCE_CONF, content: FENCE, mode: '0644' }, { name: 'MySQL starts read-only (fencing)', notify: 'restart mysql', tags: ['mysql'] }),
     service({ name: 'mysql', state: 'started', enabled: true }, { name: 'MySQL running', tags: ['mysql'] }),
   ];
 }
 
-/** The primary: the application's database and users, once mysqld runs with its settings (site.ts flushes handlers first); before the replicas are seeded. */
+/**
+ * After mysqld runs with its settings (site.ts flushes handlers first): the runtime read-only state
+ * of each db host, then on the primary the application's database and users, before the replicas
+ * are seeded.
+ */
 export function mysqlPrimaryRole(host: HostView): TaskList {
-  if (!isPrimary(host)) return [];
+  const writable = mysql.writable({ writable: isPrimary(host) }, { name: isPrimary(host) ? 'MySQL writable (primary)' : 'MySQL read-only (replica)', tags: ['mysql'] });
+  if (!isPrimary(host)) return [writable];
   const vars = siteVars(host);
   return [
+    writable,
     mysql.database({ name: vars.appDatabase }, { name: 'application database', tags: ['mysql'] }),
     mysql.user(
       { name: vars.appDbUser, host: '%', password: vars.mysqlAppPassword, privileges: [`ALL PRIVILEGES ON \`${vars.appDatabase}\`.*`] },

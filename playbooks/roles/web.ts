@@ -11,17 +11,31 @@ const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
 const NGINX_SITE_VALIDATE =
   "bash -c 'f=$(mktemp); echo \"events {} http { include /etc/nginx/mime.types; include $1; }\" > $f; nginx -t -q -c $f; r=$?; rm -f $f; exit $r' validate %s";
 
+// Templates see the host's raw vars; give them the validated ones, defaults included.
+function appTemplateVars(host: HostView, primary: string) {
+  const vars = siteVars(host);
+  return {
+    ...vars,
+    appDir: `/srv/${vars.appName}`,
+    primaryAddress: isLocal(host, primary) ? '127.0.0.1' : addressOf(host, primary),
+    loadBalancers: groupMembers(host, 'lb').map((lb) => addressOf(host, lb)),
+  };
+}
+
+/** The app's settings file: where it writes (`primary`, an inventory name) and its secrets; notifies `restart app`. */
+export function appSettings(host: HostView, primary: string) {
+  const vars = siteVars(host);
+  return file.template(
+    { src: '../templates/app.env.ejs', dest: `/etc/${vars.appName}/app.env`, owner: 'root', group: vars.appUser, mode: '0640', vars: appTemplateVars(host, primary) },
+    { name: 'application settings', notify: 'restart app', tags: ['app'] },
+  );
+}
+
 /** Web hosts: the application deployed as a service behind Nginx on port 80. */
 export function webRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const appDir = `/srv/${vars.appName}`;
-  // Templates see the host's raw vars; give them the validated ones, defaults included.
-  const templateVars = {
-    ...vars,
-    appDir,
-    primaryAddress: isLocal(host, vars.mysqlPrimary) ? '127.0.0.1' : addressOf(host, vars.mysqlPrimary),
-    loadBalancers: groupMembers(host, 'lb').map((lb) => addressOf(host, lb)),
-  };
+  const templateVars = appTemplateVars(host, vars.mysqlPrimary);
   return [
     apt.packages(
       { names: ['nginx', 'python3', 'python3-pymysql', 'python3-cryptography'], updateCache: true, cacheValidTime: 3600 },
@@ -30,10 +44,7 @@ export function webRole(host: HostView): TaskList {
     user({ name: vars.appUser, system: true, shell: '/usr/sbin/nologin', home: appDir, createHome: false }, { name: 'application user', tags: ['app'] }),
     file.directory({ path: appDir, owner: 'root', group: 'root', mode: '0755' }, { tags: ['app'] }),
     file.directory({ path: `/etc/${vars.appName}`, owner: 'root', group: vars.appUser, mode: '0750' }, { tags: ['app'] }),
-    file.template(
-      { src: '../templates/app.env.ejs', dest: `/etc/${vars.appName}/app.env`, owner: 'root', group: vars.appUser, mode: '0640', vars: templateVars },
-      { name: 'application settings', notify: 'restart app', tags: ['app'] },
-    ),
+    appSettings(host, vars.mysqlPrimary),
     appRelease(host),
     file.template(
       { src: '../templates/app.service.ejs', dest: `/etc/systemd/system/${vars.appName}.service`, mode: '0644', vars: templateVars },

@@ -5,7 +5,14 @@
  * different settings is what reconfiguring fixes (e.g. a corrected password).
  */
 import type { ReplicaStatus } from './dialect.ts';
+import { countGtids, formatGtidSet, gtidsIntersect, parseGtidSet, subtractGtids } from './gtid.ts';
 import { accountLabel } from './sql.ts';
+
+/** The GTID histories of an unconfigured replica and of the host it would be seeded from. */
+export interface Histories {
+  own: string;
+  source: string;
+}
 
 export interface WantedSource {
   sourceHost: string;
@@ -32,12 +39,26 @@ export type ReplicationPlan =
  * `passwordMatches`: whether the stored source password equals the wanted one (undefined when the
  * server cannot tell us, e.g. MariaDB keeps it in master.info).
  */
-export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined): ReplicationPlan {
+export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined, histories?: Histories): ReplicationPlan {
   const source = `${want.sourceHost}:${want.sourcePort}`;
   const configureLine = (what: string) => `${what} source ${source} as ${want.user}`;
   if (!status || status.host === '') {
     const steps: ReplicationStep[] = [];
     const lines: string[] = [];
+    // A former primary rejoining (after a failover): when every transaction it has is on the new
+    // primary, auto-positioning alone brings it up to date; when it diverged, its own transactions
+    // (those that never reached the new primary) are discarded by a re-seed, and the plan says so.
+    const own = histories ? parseGtidSet(histories.own) : undefined;
+    const theirs = histories ? parseGtidSet(histories.source) : undefined;
+    const extra = own && theirs ? subtractGtids(own, theirs) : undefined;
+    if (want.seedFrom && own && theirs && extra && own.size > 0 && extra.size === 0) {
+      steps.push({ kind: 'configure', reconfigure: false }, { kind: 'start' });
+      lines.push(`rejoin: every transaction of this host is on ${want.seedFrom}, no re-seed`, configureLine('configure'), 'start replica');
+      return { ok: true, steps, lines };
+    }
+    if (want.seedFrom && own && theirs && extra && extra.size > 0 && gtidsIntersect(own, theirs)) {
+      lines.push(`re-seed: this host diverged from ${want.seedFrom}; its ${countGtids(extra)} transaction(s) not on ${want.seedFrom} are discarded: ${formatGtidSet(extra)}`);
+    }
     if (want.seedFrom) {
       const databases = want.databases ?? [];
       const users = want.users ?? [];

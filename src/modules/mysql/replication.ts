@@ -12,7 +12,8 @@ import { Secret, revealed } from '../../secrets/secret.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
-import { planReplication, type ReplicationStep } from './replication-plan.ts';
+import { planReplication, type Histories, type ReplicationStep } from './replication-plan.ts';
+import { peerClient } from './topology.ts';
 import { seedReplica } from './seed.ts';
 import { sqlString } from './sql.ts';
 
@@ -109,6 +110,18 @@ export function storedPasswordDigest(nonce: string, password: string): string {
   return createHash('sha256').update(nonce + password, 'utf8').digest('hex');
 }
 
+/** Both GTID histories, or undefined when either cannot be read (a source not installed yet, in check mode). */
+async function readHistories(ctx: TaskContext, client: MysqlClient, source: string): Promise<Histories | undefined> {
+  try {
+    const [own, theirs] = await Promise.all([client.query(GTIDS_SQL), peerClient(ctx, source).query(GTIDS_SQL)]);
+    return { own: own[0].gtids.replace(/\s+/g, ''), source: theirs[0].gtids.replace(/\s+/g, '') };
+  } catch {
+    return undefined;
+  }
+}
+
+const GTIDS_SQL = 'SELECT @@GLOBAL.gtid_executed AS gtids;';
+
 function describeStatus(s: ReplicaStatus | undefined): string {
   if (!s) return 'not configured';
   const errors = [s.lastIoError && `IO error: ${s.lastIoError}`, s.lastSqlError && `SQL error: ${s.lastSqlError}`].filter(Boolean);
@@ -148,7 +161,8 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     const [dialect, storedMatches] = await reads;
     const status = await readStatus(client, dialect, dialect.showStatus === MODERN_SHOW_STATUS ? modernStatus : undefined);
     const matches = status && status.host !== '' ? storedMatches : undefined;
-    const plan = planReplication(status, args, matches);
+    const histories = (!status || status.host === '') && args.seedFrom ? await readHistories(ctx, client, args.seedFrom) : undefined;
+    const plan = planReplication(status, args, matches, histories);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
     return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };
   },

@@ -1,0 +1,56 @@
+import { ConfigError, mysql, type HostView, type TaskList } from 'shipshape';
+import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+import { appSettings } from './web.ts';
+
+/** `-e newPrimary=<db host>`: the host to promote, checked against the db group. */
+export function newPrimary(host: HostView): string {
+  const name = host.vars.newPrimary;
+  const db = groupMembers(host, 'db');
+  if (typeof name !== 'string' || !db.includes(name)) {
+    throw new ConfigError(`host ${host.name}: give the db host to promote: -e newPrimary=<one of ${db.join(', ')}>${name === undefined ? '' : ` (got "${String(name)}")`}`, { host: host.name });
+  }
+  return name;
+}
+
+/** Planned switchover: on the new primary only; it finds the current primary among the db hosts. */
+export function switchoverRole(host: HostView): TaskList {
+  const target = newPrimary(host);
+  if (host.name !== target) return [];
+  const vars = siteVars(host);
+  return [
+    mysql.switchover(
+      {
+        hosts: groupMembers(host, 'db').map((name) => ({ name, address: addressOf(host, name) })),
+        address: addressOf(host, target),
+        user: vars.mysqlReplicationUser,
+        password: vars.mysqlReplicationPassword,
+      },
+      { name: `switch the MySQL primary over to ${target}`, tags: ['mysql', 'replication'] },
+    ),
+  ];
+}
+
+/** Unplanned failover: on the new primary only; the old one (the inventory's mysqlPrimary) is gone. */
+export function failoverRole(host: HostView): TaskList {
+  const target = newPrimary(host);
+  if (host.name !== target) return [];
+  const vars = siteVars(host);
+  const replicas = groupMembers(host, 'db').filter((name) => name !== vars.mysqlPrimary);
+  return [mysql.failover({ from: vars.mysqlPrimary, replicas }, { name: `fail the MySQL primary over from ${vars.mysqlPrimary} to ${target}`, tags: ['mysql', 'replication'] })];
+}
+
+/**
+ * Every web host writes to the new primary: its settings rendered for it, the app restarted one
+ * host at a time. Only once the new primary really is the primary: when the promotion failed (an
+ * errant transaction, a timeout), the app keeps writing where it did.
+ */
+export function repointAppRole(host: HostView): TaskList {
+  const target = newPrimary(host);
+  return [
+    mysql.topology(
+      { primary: target, hosts: groupMembers(host, 'db').map((name) => ({ name, address: addressOf(host, name) })), variable: 'newPrimary' },
+      { name: `${target} is the live primary`, tags: ['mysql', 'app'] },
+    ),
+    appSettings(host, target),
+  ];
+}
