@@ -97,7 +97,9 @@ export function mysqlReplicaRole(host: HostView): TaskList {
         getSourcePublicKey: true,
         seedFrom: vars.mysqlPrimary,
         databases: [vars.appDatabase],
-        users: [{ name: vars.appDbUser, host: '%' }],
+        // The replication account too: a replica promoted by a switchover or failover is the source
+        // its old primary then replicates from.
+        users: [{ name: vars.appDbUser, host: '%' }, { name: vars.mysqlReplicationUser, host: '%' }],
       },
       { name: `replicate from ${vars.mysqlPrimary}`, tags: ['mysql', 'replication'] },
     ),

@@ -38,10 +38,18 @@ const switchoverSchema = z.strictObject({
 type Args = z.output<typeof switchoverSchema>;
 
 /** Makes `replica` replicate from `args.address` (the dialect's CHANGE ... TO: SSL and all), and waits for both threads. */
-export async function repoint(ctx: TaskContext, replica: MysqlClient, dialect: Dialect, args: Pick<Args, 'address' | 'port' | 'user' | 'password' | 'getSourcePublicKey' | 'ssl'>, replicaName: string): Promise<void> {
+export async function repoint(
+  ctx: TaskContext,
+  replica: MysqlClient,
+  dialect: Dialect,
+  args: Pick<Args, 'address' | 'port' | 'user' | 'password' | 'getSourcePublicKey' | 'ssl'>,
+  replicaName: string,
+  hasSource: boolean,
+): Promise<void> {
   const password = revealed(args.password);
   const change = dialect.changeSource({ host: args.address, port: args.port, user: args.user, password, autoPosition: true, getSourcePublicKey: args.getSourcePublicKey, ssl: args.ssl });
-  await replica.execute(`${dialect.stop}\n${change}\n${dialect.start}`, { secrets: [password] });
+  // Threads must be stopped before CHANGE ... TO; a former primary has none to stop.
+  await replica.execute(`${hasSource ? dialect.stop : ''}\n${change}\n${dialect.start}`, { secrets: [password] });
   const deadline = Date.now() + 30_000;
   for (;;) {
     const [status] = await replica.query(dialect.showStatus);
@@ -118,7 +126,7 @@ export const switchoverModule: Module<Args, { steps: SwitchoverStep[]; from: str
     if (steps.includes('repoint')) {
       const old = await readLiveState(oldClient, from);
       if (!old.state.superReadOnly) await oldClient.execute('SET GLOBAL read_only = ON;\nSET GLOBAL super_read_only = ON;');
-      await repoint(ctx, oldClient, old.dialect, args, from);
+      await repoint(ctx, oldClient, old.dialect, args, from, old.state.sourceHost !== '');
     }
     return output;
   },
