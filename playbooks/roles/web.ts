@@ -1,4 +1,4 @@
-import { apt, deploy, file, service, user, type HostView, type TaskList } from 'shipshape';
+import { apt, deploy, file, mysql, service, user, type HostView, type TaskList } from 'shipshape';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
@@ -44,6 +44,13 @@ export function webRole(host: HostView): TaskList {
     user({ name: vars.appUser, system: true, shell: '/usr/sbin/nologin', home: appDir, createHome: false }, { name: 'application user', tags: ['app'] }),
     file.directory({ path: appDir, owner: 'root', group: 'root', mode: '0755' }, { tags: ['app'] }),
     file.directory({ path: `/etc/${vars.appName}`, owner: 'root', group: vars.appUser, mode: '0750' }, { tags: ['app'] }),
+    // A web host without a database checks the live topology too before rendering where the app
+    // writes (db hosts did it first in their MySQL tasks).
+    !host.groups.includes('db') &&
+      mysql.topology(
+        { primary: vars.mysqlPrimary, hosts: groupMembers(host, 'db').map((name) => ({ name, address: addressOf(host, name) })) },
+        { name: 'MySQL topology agrees with mysqlPrimary', tags: ['mysql', 'app'] },
+      ),
     appSettings(host, vars.mysqlPrimary),
     appRelease(host),
     file.template(
