@@ -57,6 +57,8 @@ async function sh(host: TestHost, cmd: string): Promise<string> {
 }
 
 const sql = async (host: TestHost, statement: string) => (await sh(host, `mysql -N -B -e ${JSON.stringify(statement)}`)).trim();
+/** The executed GTID set on one line (MySQL prints one server per line; --batch escapes the newline). */
+const gtidsOf = (host: TestHost) => sql(host, "SELECT REPLACE(@@GLOBAL.gtid_executed, CHAR(10), '')");
 
 function setPrimary(name: string): void {
   const text = readFileSync(inventoryFile, 'utf8').replace(/^mysqlPrimary=.*$/m, `mysqlPrimary=${name}`);
@@ -109,8 +111,8 @@ function startLoad() {
 
 /** Waits until `replica` executed everything `primary` has, then compares the visits on both with what was acknowledged. */
 async function countRows(primary: TestHost, replica: TestHost, acked: number[]) {
-  const gtids = await sql(primary, 'SELECT @@GLOBAL.gtid_executed');
-  expect(await sql(replica, `SELECT WAIT_FOR_EXECUTED_GTID_SET('${gtids.replace(/\s+/g, '')}', 60)`)).toBe('0');
+  const gtids = await gtidsOf(primary);
+  expect(await sql(replica, `SELECT WAIT_FOR_EXECUTED_GTID_SET('${gtids}', 60)`)).toBe('0');
   const ids = async (host: TestHost) => new Set((await sql(host, 'SELECT id FROM app.visits ORDER BY id')).split('\n').filter(Boolean).map(Number));
   const [onPrimary, onReplica] = await Promise.all([ids(primary), ids(replica)]);
   return { onPrimary, onReplica, missingOnPrimary: acked.filter((id) => !onPrimary.has(id)), missingOnReplica: acked.filter((id) => !onReplica.has(id)) };
@@ -212,7 +214,7 @@ describe('MySQL switchover and failover on the converged site', () => {
   it('refuses to switch over to a replica with errant transactions, naming them, and leaves the primary writable', async () => {
     await sql(appB, 'SET GLOBAL super_read_only = OFF; CREATE DATABASE errant_probe; SET GLOBAL super_read_only = ON');
     const uuid = await sql(appB, 'SELECT @@server_uuid');
-    const errant = (await sql(appB, `SELECT GTID_SUBTRACT(@@GLOBAL.gtid_executed, '${(await sql(appA, 'SELECT @@GLOBAL.gtid_executed')).replace(/\s+/g, '')}')`)).trim();
+    const errant = await sql(appB, `SELECT REPLACE(GTID_SUBTRACT(@@GLOBAL.gtid_executed, '${await gtidsOf(appA)}'), CHAR(10), '')`);
     expect(errant.startsWith(`${uuid}:`)).toBe(true);
     const result = await shipshape('apply', SWITCHOVER, '-i', inventoryFile, '-e', 'newPrimary=app-b', '--json');
     expect(result.code).not.toBe(0);
