@@ -1,5 +1,5 @@
-import { apt, deploy, file, service, user, type HostView, type TaskList } from 'shipshape';
-import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+import { apt, deploy, file, service, user, x509, type HostView, type TaskList } from 'shipshape';
+import { addressOf, backendCa, BACKEND_TLS, groupMembers, siteVars } from './site-vars.ts';
 
 const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
 
@@ -11,16 +11,18 @@ const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
 const NGINX_SITE_VALIDATE =
   "bash -c 'f=$(mktemp); echo \"events {} http { include /etc/nginx/mime.types; include $1; }\" > $f; nginx -t -q -c $f; r=$?; rm -f $f; exit $r' validate %s";
 
-/** Web hosts: the application deployed as a service behind Nginx on port 80. */
+/** Web hosts: the application deployed as a service behind Nginx (TLS on 443 for the load balancers, or plain port 80). */
 export function webRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const appDir = `/srv/${vars.appName}`;
+  const ca = backendCa(host);
   // Templates see the host's raw vars; give them the validated ones, defaults included.
   const templateVars = {
     ...vars,
     appDir,
     primaryAddress: isLocal(host, vars.mysqlPrimary) ? '127.0.0.1' : addressOf(host, vars.mysqlPrimary),
     loadBalancers: groupMembers(host, 'lb').map((lb) => addressOf(host, lb)),
+    backendTls: ca ? { port: BACKEND_TLS.port, key: BACKEND_TLS.key, cert: BACKEND_TLS.cert } : undefined,
   };
   return [
     apt.packages(
@@ -40,6 +42,12 @@ export function webRole(host: HostView): TaskList {
       { name: 'application unit', notify: 'restart app', tags: ['app'] },
     ),
     service({ name: vars.appName, state: 'started', enabled: true, daemonReload: true }, { name: 'application running', tags: ['app'] }),
+    // Before the site: Nginx's config check needs the files it names.
+    ca &&
+      x509.certificate(
+        { ca, key: BACKEND_TLS.key, cert: BACKEND_TLS.cert, dnsNames: [host.name], ipAddresses: [addressOf(host, host.name)] },
+        { name: 'backend TLS certificate', notify: 'reload nginx', tags: ['web', 'tls'] },
+      ),
     file.template(
       { src: '../templates/nginx-site.conf.ejs', dest: NGINX_SITE, mode: '0644', validate: NGINX_SITE_VALIDATE, vars: templateVars },
       { name: 'nginx site', notify: 'reload nginx', tags: ['web'] },
