@@ -172,6 +172,8 @@ beforeAll(async () => {
       `acmeServer=${acme.directoryUrl}`,
       `acmeCaBundle=${path.join(dir, 'acme-ca.pem')}`,
       `virtualAddress=${VIP}/24`,
+      // The stand-in web host speaks plain HTTP; backend TLS is the site test's.
+      'backendTls=false',
       'mysqlPrimary=app-01',
       'mysqlAppPassword={"$env":"MYSQL_APP_PASSWORD"}',
       'mysqlReplicationPassword={"$env":"MYSQL_REPLICATION_PASSWORD"}',
