@@ -82,6 +82,17 @@ describe('shipshape lab up --ha', () => {
       expect(active.stdout, host.name).toBe('active\nactive\n');
     }
     expect(await holders()).toHaveLength(1);
+    // Backend TLS on the pair: the CA (and its key) on lb-01 only, its certificate on both, and the
+    // web hosts' certificates verify against it from the second load balancer too.
+    const [lb1, lb2] = ['lb-01', 'lb-02'].map((name) => state.hosts.find((host) => host.name === name)!);
+    const caCert = (await dockerExec(lb1.containerId, 'cat /etc/shipshape/ca/ca.crt')).stdout;
+    expect(caCert).toContain('BEGIN CERTIFICATE');
+    expect((await dockerExec(lb2.containerId, 'cat /etc/haproxy/backend-ca.crt')).stdout).toBe(caCert);
+    expect((await dockerExec(lb2.containerId, 'test -e /etc/shipshape/ca')).exitCode).not.toBe(0);
+    for (const web of state.hosts.filter((host) => host.name.startsWith('web-'))) {
+      const health = await dockerExec(lb2.containerId, `curl -s -o /dev/null -w '%{http_code}' --cacert /etc/haproxy/backend-ca.crt https://${web.address}/health`);
+      expect(health.stdout, web.name).toBe('200');
+    }
   }, CONVERGE_TIMEOUT);
 
   it('lab proof serves the site through the floating address and shows a failover that really moves it', async () => {
