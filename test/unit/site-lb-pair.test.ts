@@ -139,7 +139,7 @@ describe('site: the load balancer → web hop', () => {
     return renderTemplateFile('templates/nginx-site.conf.ejs', vars, '.').split('\n').filter((l) => /^\s+(listen|ssl_certificate)/.test(l)).map((l) => l.trim());
   };
 
-  it('is TLS by default: HAProxy verifies each web host against the private CA on the first lb; Nginx serves 443, plain HTTP on loopback only', async () => {
+  it('is TLS by default: HAProxy verifies each web host against the private CA on the first lb; Nginx serves 443; ufw opens only 443, to the lbs', async () => {
     expect(await serverLines(view('lb-02', ['lb-01', 'lb-02']))).toEqual([
       'server web-01 10.0.0.21:443 check ssl verify required ca-file /etc/haproxy/backend-ca.crt verifyhost web-01',
       'server web-02 10.0.0.22:443 check ssl verify required ca-file /etc/haproxy/backend-ca.crt verifyhost web-02',
@@ -154,7 +154,7 @@ describe('site: the load balancer → web hop', () => {
     expect((await webRules(web)).map((r) => `${r.port} ${r.from}`)).toEqual(['443 10.0.0.11', '443 10.0.0.12']);
     expect(await nginxListen(web)).toEqual([
       'listen 443 ssl default_server;',
-      'listen 127.0.0.1:80 default_server;',
+      'listen 80 default_server;',
       'ssl_certificate /etc/nginx/shipshape-backend.crt;',
       'ssl_certificate_key /etc/nginx/shipshape-backend.key;',
     ]);
