@@ -33,3 +33,4 @@ export * as mysql from './modules/mysql.ts';
 export * as certbot from './modules/certbot.ts';
 export * as deploy from './modules/deploy.ts';
 export * as haproxy from './modules/haproxy.ts';
+export * as x509 from './modules/x509.ts';

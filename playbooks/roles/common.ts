@@ -1,5 +1,5 @@
 import { apt, ufw, type HostView, type TaskList } from 'shipshape';
-import { addressOf, groupMembers, lbPair, siteVars } from './site-vars.ts';
+import { addressOf, BACKEND_TLS, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
 type FirewallRule = { rule: 'allow' | 'limit'; port?: number; proto: 'tcp' | 'vrrp'; from: string; comment: string };
 
@@ -26,7 +26,11 @@ export function firewallRules(host: HostView): FirewallRule[] {
   }
   if (inGroup('web')) {
     for (const lb of groupMembers(host, 'lb')) {
-      rules.push({ rule: 'allow', port: 80, proto: 'tcp', from: addressOf(host, lb), comment: `http from ${lb}` });
+      rules.push(
+        vars.backendTls
+          ? { rule: 'allow', port: BACKEND_TLS.port, proto: 'tcp', from: addressOf(host, lb), comment: `https from ${lb}` }
+          : { rule: 'allow', port: 80, proto: 'tcp', from: addressOf(host, lb), comment: `http from ${lb}` },
+      );
     }
   }
   if (inGroup('db')) {

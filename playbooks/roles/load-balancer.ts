@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { apt, certbot, command, file, service, type HostView, type TaskList } from 'shipshape';
-import { addressOf, groupMembers, lbPair, siteVars } from './site-vars.ts';
+import { apt, certbot, command, file, service, x509, type HostView, type TaskList } from 'shipshape';
+import { addressOf, backendCa, BACKEND_TLS, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
 export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
 /** Where HAProxy's runtime state (drain/maint) is saved before a reload; the drop-in writes the same path. */
@@ -9,7 +9,8 @@ export const HAPROXY_SERVER_STATE = '/var/lib/haproxy/server-state';
 /** HAProxy in front of the web hosts: round robin with health checks, HTTP → HTTPS. */
 export function loadBalancerRole(host: HostView): TaskList {
   const vars = siteVars(host);
-  const backends = groupMembers(host, 'web').map((name) => ({ name, address: addressOf(host, name), port: 80 }));
+  const ca = backendCa(host);
+  const backends = groupMembers(host, 'web').map((name) => ({ name, address: addressOf(host, name), port: ca ? BACKEND_TLS.port : 80 }));
   const pair = lbPair(host);
   return [
     apt.packages({ names: ['haproxy', 'certbot', 'openssl', 'socat'], updateCache: true, cacheValidTime: 3600 }, { name: 'load balancer packages', tags: ['packages', 'lb'] }),
@@ -23,6 +24,8 @@ export function loadBalancerRole(host: HostView): TaskList {
       },
       { name: 'placeholder certificate', tags: ['lb', 'tls'] },
     ),
+    // HAProxy verifies the web hosts' certificates against the private CA (made on the first lb host).
+    ca && x509.caCertificate({ ca, dest: BACKEND_TLS.caCertOnLb }, { name: 'backend CA certificate', notify: 'reload haproxy', tags: ['lb', 'tls'] }),
     file.template(
       {
         src: '../templates/haproxy.cfg.ejs',
@@ -37,6 +40,7 @@ export function loadBalancerRole(host: HostView): TaskList {
           acmeHttpPort: vars.acmeHttpPort,
           certificatePem: HAPROXY_PEM,
           serverStateFile: HAPROXY_SERVER_STATE,
+          backendCaFile: ca ? BACKEND_TLS.caCertOnLb : undefined,
           // On a keepalived pair, ACME challenges this node's certbot is not answering go to the peer's.
           ...(pair ? { acmePeers: [{ name: pair.peerName, address: pair.peer }] } : {}),
         },

@@ -40,6 +40,14 @@ export const siteVarsSchema = z.object({
   vrrpRouterId: z.coerce.number().int().min(1).max(255).default(51),
   /** Take the address back when the first lb returns (a second, short interruption) or leave it. */
   vrrpPreempt: z.boolean().default(false),
+  /**
+   * TLS on the load balancer → web hop: Nginx serves a certificate from a private CA the playbook
+   * keeps on the first lb host, HAProxy verifies it. `false`: plain HTTP on port 80, as a private
+   * network you trust would allow.
+   */
+  backendTls: z.boolean().default(true),
+  /** The private CA's directory on the first lb host (its key never leaves that host). */
+  backendCaDir: z.string().regex(/^\/[\w./-]+$/).default('/etc/shipshape/ca'),
   /** The address other hosts use to reach this one (default: its inventory address). */
   privateAddress: z.string().optional(),
   // Defaults for everything else.
@@ -104,4 +112,20 @@ export function lbPair(host: HostView): LbPair | undefined {
   const [address, prefix] = vars.virtualAddress.split('/');
   const peerName = lbs.find((name) => name !== host.name)!;
   return { self: addressOf(host, host.name), peer: addressOf(host, peerName), peerName, address, prefix: prefix ? Number(prefix) : 32, first: lbs[0] === host.name };
+}
+
+/** Where the backend TLS files live: the CA (on the first lb host) and each web host's key and certificate. */
+export const BACKEND_TLS = {
+  caCertOnLb: '/etc/haproxy/backend-ca.crt',
+  key: '/etc/nginx/shipshape-backend.key',
+  cert: '/etc/nginx/shipshape-backend.crt',
+  port: 443,
+} as const;
+
+/** The private CA of the backend hop, or undefined when backendTls is off or there is no lb host. */
+export function backendCa(host: HostView): { host: string; dir: string; commonName: string } | undefined {
+  const vars = siteVars(host);
+  const [first] = groupMembers(host, 'lb');
+  if (!vars.backendTls || !first) return undefined;
+  return { host: first, dir: vars.backendCaDir, commonName: `${vars.domains[0]} backend CA` };
 }

@@ -1,5 +1,5 @@
-import { apt, deploy, file, mysql, service, user, type HostView, type TaskList } from 'shipshape';
-import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+import { apt, deploy, file, mysql, service, user, x509, type HostView, type TaskList } from 'shipshape';
+import { addressOf, backendCa, BACKEND_TLS, groupMembers, siteVars } from './site-vars.ts';
 
 const NGINX_SITE = '/etc/nginx/sites-available/shipshape-app';
 
@@ -19,6 +19,7 @@ function appTemplateVars(host: HostView, primary: string) {
     appDir: `/srv/${vars.appName}`,
     primaryAddress: isLocal(host, primary) ? '127.0.0.1' : addressOf(host, primary),
     loadBalancers: groupMembers(host, 'lb').map((lb) => addressOf(host, lb)),
+    backendTls: backendCa(host) ? { port: BACKEND_TLS.port, key: BACKEND_TLS.key, cert: BACKEND_TLS.cert } : undefined,
   };
 }
 
@@ -31,11 +32,12 @@ export function appSettings(host: HostView, primary: string) {
   );
 }
 
-/** Web hosts: the application deployed as a service behind Nginx on port 80. */
+/** Web hosts: the application deployed as a service behind Nginx (TLS on 443 for the load balancers, or plain port 80). */
 export function webRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const appDir = `/srv/${vars.appName}`;
   const templateVars = appTemplateVars(host, vars.mysqlPrimary);
+  const ca = backendCa(host);
   return [
     apt.packages(
       { names: ['nginx', 'python3', 'python3-pymysql', 'python3-cryptography'], updateCache: true, cacheValidTime: 3600 },
@@ -58,6 +60,12 @@ export function webRole(host: HostView): TaskList {
       { name: 'application unit', notify: 'restart app', tags: ['app'] },
     ),
     service({ name: vars.appName, state: 'started', enabled: true, daemonReload: true }, { name: 'application running', tags: ['app'] }),
+    // Before the site: Nginx's config check needs the files it names.
+    ca &&
+      x509.certificate(
+        { ca, key: BACKEND_TLS.key, cert: BACKEND_TLS.cert, dnsNames: [host.name], ipAddresses: [addressOf(host, host.name)] },
+        { name: 'backend TLS certificate', notify: 'reload nginx', tags: ['web', 'tls'] },
+      ),
     file.template(
       { src: '../templates/nginx-site.conf.ejs', dest: NGINX_SITE, mode: '0644', validate: NGINX_SITE_VALIDATE, vars: templateVars },
       { name: 'nginx site', notify: 'reload nginx', tags: ['web'] },

@@ -17,10 +17,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { startCli } from './support/cli.ts';
 import { request } from './support/http.ts';
 
 const run = promisify(execFile);
-const CLI = path.resolve('bin/shipshape.js');
 const SITE = path.resolve('playbooks/site.ts');
 const DOMAIN = 'pair.example.test';
 // A /24 of its own, Docker allocating only from its lower half: the floating address is never a container's.
@@ -36,18 +36,9 @@ let app: TestHost;
 const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-lb-pair-test-'));
 const inventoryFile = path.join(dir, 'hosts.ini');
 
-async function shipshape(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      maxBuffer: 64 << 20,
-      env: { ...process.env, HOME: dir, NO_COLOR: '1', MYSQL_APP_PASSWORD: 'unused-a', MYSQL_REPLICATION_PASSWORD: 'unused-b' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real CLI, with a HOME of its own (--accept-new-host-keys records into ~/.ssh/known_hosts). */
+const shipshape = (...args: string[]) =>
+  startCli(args, { HOME: dir, MYSQL_APP_PASSWORD: 'unused-a', MYSQL_REPLICATION_PASSWORD: 'unused-b' }).done;
 
 async function sh(host: TestHost, cmd: string): Promise<string> {
   const result = await host.shell(cmd);
@@ -181,6 +172,8 @@ beforeAll(async () => {
       `acmeServer=${acme.directoryUrl}`,
       `acmeCaBundle=${path.join(dir, 'acme-ca.pem')}`,
       `virtualAddress=${VIP}/24`,
+      // The stand-in web host speaks plain HTTP; backend TLS is the site test's.
+      'backendTls=false',
       'mysqlPrimary=app-01',
       'mysqlAppPassword={"$env":"MYSQL_APP_PASSWORD"}',
       'mysqlReplicationPassword={"$env":"MYSQL_REPLICATION_PASSWORD"}',
@@ -277,13 +270,20 @@ describe('a keepalived pair of load balancers', () => {
     expect(events.c.failed).toBe(0);
   });
 
-  it('the backup node renews its certificate (the challenge reaches the holder, which hands it over)', async () => {
-    const holder = (await holders())[0];
-    const backup = holder === lb1.name ? lb2 : lb1;
-    const before = await servedSerial(backup.address);
+  it('the backup node renews its certificate (the challenge reaches the holder, which hands it over); both nodes then serve verified certificates', async () => {
+    const [holderName] = await holders();
+    const holder = hostByName(holderName);
+    const backup = holder === lb1 ? lb2 : lb1;
+    const [holderBefore, backupBefore] = [await servedSerial(holder.address), await servedSerial(backup.address)];
     await sh(backup, `env $(systemctl show certbot.service -p Environment --value) certbot renew --force-renewal --cert-name ${DOMAIN} --no-random-sleep-on-renew`);
-    await expect.poll(async () => servedSerial(backup.address), { timeout: 20_000 }).not.toBe(before);
-    const answer = await request({ address: backup.address, name: DOMAIN, path: '/', tls: true, ca: issuerRoot });
-    expect(answer.status).toBe(200);
+    // The CA resolved the name to the floating address, which the backup never held meanwhile.
+    expect(await holders()).toEqual([holder.name]);
+    await expect.poll(async () => servedSerial(backup.address), { timeout: 20_000 }).not.toBe(backupBefore);
+    // The holder keeps its own certificate; both verify against the ACME CA (servedSerial rejects otherwise).
+    expect(await servedSerial(holder.address)).toBe(holderBefore);
+    for (const address of [backup.address, holder.address, VIP]) {
+      const answer = await request({ address, name: DOMAIN, path: '/', tls: true, ca: issuerRoot });
+      expect(answer.status, address).toBe(200);
+    }
   });
 });

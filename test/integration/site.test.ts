@@ -130,10 +130,14 @@ describe('the site on three fresh hosts', () => {
     expect(answer.headers.location).toBe(`https://${DOMAIN}/visits`);
   });
 
-  it('keeps web port 80 and MySQL port 3306 closed except to the hosts that need them', async () => {
+  it('keeps web port 443 (TLS from the balancer, verified against the private CA) and MySQL port 3306 closed except to the hosts that need them', async () => {
     expect(await canConnect(balancer.address, 443)).toBe(true);
-    expect(await canConnect(appA.address, 80)).toBe(false); // from the controller
-    expect(await sh(balancer, `curl -s -o /dev/null -w '%{http_code}' http://${appA.address}/health`)).toBe('200');
+    expect(await canConnect(appA.address, 443)).toBe(false); // from the controller
+    expect(await canConnect(appA.address, 80)).toBe(false);
+    expect(await sh(balancer, `curl -s -o /dev/null -w '%{http_code}' --cacert /etc/haproxy/backend-ca.crt https://${appA.address}/health`)).toBe('200');
+    // No plain HTTP across the network: Nginx's port 80 (local health checks) is open to nobody.
+    expect((await balancer.shell(`curl -s -m 5 http://${appA.address}/health`)).exitCode).not.toBe(0);
+    expect(await sh(appA, 'curl -s http://127.0.0.1/health')).toBeTruthy();
     expect((await balancer.shell(`timeout 3 bash -c '</dev/tcp/${appA.address}/3306'`)).exitCode).not.toBe(0);
     expect((await appB.shell(`timeout 3 bash -c '</dev/tcp/${appA.address}/3306'`)).exitCode).toBe(0);
     expect(await canConnect(appA.address, 3306)).toBe(false);

@@ -52,6 +52,7 @@ const ONE_LB_TASKS = [
   'load balancer packages',
   'file.directory',
   'placeholder certificate',
+  'backend CA certificate',
   'haproxy configuration',
   'file.directory',
   'haproxy keeps drain/maint across reloads',
@@ -124,5 +125,48 @@ describe('site with load balancers', () => {
     expect(text).toMatch(/track_script \{\n\s+haproxy_alive/);
     // A dead HAProxy must put the node in FAULT: a weight would not move the address without preemption.
     expect(text).not.toMatch(/^\s*weight/m);
+  });
+});
+
+describe('site: the load balancer → web hop', () => {
+  const serverLines = async (h: HostView) => {
+    const vars = (await tasksOf(h)).find((t) => t.name === 'haproxy configuration')!.args.vars as Record<string, unknown>;
+    return renderTemplateFile('templates/haproxy.cfg.ejs', vars, '.').split('\n').filter((l) => /^\s+server web-/.test(l)).map((l) => l.trim());
+  };
+  const webRules = async (h: HostView) => ((await tasksOf(h))[1].args.rules as Array<Record<string, unknown>>).filter((r) => String(r.comment).includes(' from lb-'));
+  const nginxListen = async (h: HostView) => {
+    const vars = (await tasksOf(h)).find((t) => t.name === 'nginx site')!.args.vars as Record<string, unknown>;
+    return renderTemplateFile('templates/nginx-site.conf.ejs', vars, '.').split('\n').filter((l) => /^\s+(listen|ssl_certificate)/.test(l)).map((l) => l.trim());
+  };
+
+  it('is TLS by default: HAProxy verifies each web host against the private CA on the first lb; Nginx serves 443; ufw opens only 443, to the lbs', async () => {
+    expect(await serverLines(view('lb-02', ['lb-01', 'lb-02']))).toEqual([
+      'server web-01 10.0.0.21:443 check ssl verify required ca-file /etc/haproxy/backend-ca.crt verifyhost web-01',
+      'server web-02 10.0.0.22:443 check ssl verify required ca-file /etc/haproxy/backend-ca.crt verifyhost web-02',
+    ]);
+    const lbTasks = await tasksOf(view('lb-02', ['lb-01', 'lb-02']));
+    expect(lbTasks.find((t) => t.name === 'backend CA certificate')!.args).toMatchObject({ ca: { host: 'lb-01', dir: '/etc/shipshape/ca' }, dest: '/etc/haproxy/backend-ca.crt' });
+    const web = view('web-02', ['lb-01', 'lb-02']);
+    const webTasks = await tasksOf(web);
+    const names = webTasks.map((t) => t.name);
+    expect(names.indexOf('backend TLS certificate')).toBeLessThan(names.indexOf('nginx site'));
+    expect(webTasks.find((t) => t.name === 'backend TLS certificate')!.args).toMatchObject({ ca: { host: 'lb-01' }, dnsNames: ['web-02'], ipAddresses: ['10.0.0.22'] });
+    expect((await webRules(web)).map((r) => `${r.port} ${r.from}`)).toEqual(['443 10.0.0.11', '443 10.0.0.12']);
+    expect(await nginxListen(web)).toEqual([
+      'listen 443 ssl default_server;',
+      'listen 80 default_server;',
+      'ssl_certificate /etc/nginx/shipshape-backend.crt;',
+      'ssl_certificate_key /etc/nginx/shipshape-backend.key;',
+    ]);
+  });
+
+  it('backendTls: false keeps the plain HTTP hop of before: port 80, no CA, no certificate', async () => {
+    const off = { backendTls: false };
+    expect(await serverLines(view('lb-01', ['lb-01'], off))).toEqual(['server web-01 10.0.0.21:80 check', 'server web-02 10.0.0.22:80 check']);
+    const web = view('web-01', ['lb-01'], off);
+    expect((await tasksOf(web)).map((t) => t.name)).not.toContain('backend TLS certificate');
+    expect((await tasksOf(view('lb-01', ['lb-01'], off))).map((t) => t.name)).not.toContain('backend CA certificate');
+    expect((await webRules(web)).map((r) => `${r.port} ${r.from}`)).toEqual(['80 10.0.0.11']);
+    expect(await nginxListen(web)).toEqual(['listen 80 default_server;']);
   });
 });
