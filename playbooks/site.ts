@@ -16,6 +16,7 @@ import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } fr
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
 import { floatingAddressReady, lbPairHandlers, lbPairRole } from './roles/lb-pair.ts';
 import { lbPair } from './roles/site-vars.ts';
+import { monitoringHandlers, monitoringServerRole, mysqlExporterAccountRole, mysqlExporterRole, nodeExporterRole } from './roles/monitoring.ts';
 import { webHandlers, webRole } from './roles/web.ts';
 
 const inGroup = (host: HostView, group: string) => host.groups.includes(group);
@@ -37,10 +38,14 @@ function serverRoles(host: HostView): TaskList {
     inGroup(host, 'lb') && loadBalancerRole(host),
     // Two lb hosts and a virtualAddress: keepalived floats the address between them (else nothing).
     inGroup(host, 'lb') && lbPairRole(host),
+    nodeExporterRole(host),
+    inGroup(host, 'db') && mysqlExporterRole(host),
     flushHandlers(),
     inGroup(host, 'db') && mysqlPrimaryRole(host),
+    inGroup(host, 'db') && mysqlExporterAccountRole(host),
     inGroup(host, 'lb') && floatingAddressReady(host),
     inGroup(host, 'lb') && certificateRole(host),
+    inGroup(host, 'monitoring') && monitoringServerRole(host),
   ];
 }
 
@@ -51,6 +56,7 @@ function serverHandlers(host: HostView): Handlers {
     ...(inGroup(host, 'web') ? webHandlers(host) : {}),
     ...(inGroup(host, 'lb') ? loadBalancerHandlers : {}),
     ...(inGroup(host, 'lb') && lbPair(host) ? lbPairHandlers : {}),
+    ...monitoringHandlers(host),
   };
 }
 

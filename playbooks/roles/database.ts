@@ -1,4 +1,5 @@
 import { apt, mysql, service, type HostView, type TaskList } from 'shipshape';
+import { monitoringSeedUsers } from './monitoring.ts';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
@@ -80,7 +81,7 @@ export function mysqlReplicaRole(host: HostView): TaskList {
         getSourcePublicKey: true,
         seedFrom: vars.mysqlPrimary,
         databases: [vars.appDatabase],
-        users: [{ name: vars.appDbUser, host: '%' }],
+        users: [{ name: vars.appDbUser, host: '%' }, ...monitoringSeedUsers(host)],
       },
       { name: `replicate from ${vars.mysqlPrimary}`, tags: ['mysql', 'replication'] },
     ),

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { apt, certbot, command, file, service, type HostView, type TaskList } from 'shipshape';
+import { MONITORING_PORTS, monitoringEnabled } from './monitoring.ts';
 import { addressOf, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
 export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
@@ -39,6 +40,7 @@ export function loadBalancerRole(host: HostView): TaskList {
           serverStateFile: HAPROXY_SERVER_STATE,
           // On a keepalived pair, ACME challenges this node's certbot is not answering go to the peer's.
           ...(pair ? { acmePeers: [{ name: pair.peerName, address: pair.peer }] } : {}),
+          metricsBind: monitoringEnabled(host) ? `${addressOf(host, host.name)}:${MONITORING_PORTS.haproxy}` : null,
         },
       },
       { name: 'haproxy configuration', notify: 'reload haproxy', tags: ['lb'] },

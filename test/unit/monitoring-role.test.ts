@@ -1,0 +1,55 @@
+/**
+ * The site's monitoring contract, without hosts: which exporter ports ufw opens and to whom, what a
+ * monitoring host requires from the inventory, and that a site without a monitoring group is as before.
+ */
+import { describe, expect, it } from 'vitest';
+import { firewallRules } from '../../playbooks/roles/common.ts';
+import { monitoringServerRole, mysqlExporterRole, nodeExporterRole } from '../../playbooks/roles/monitoring.ts';
+import { ConfigError } from '../../src/errors.ts';
+import type { HostView } from '../../src/modules/types.ts';
+
+const baseVars = {
+  domains: ['shop.example.test'],
+  acmeEmail: 'ops@example.test',
+  mysqlPrimary: 'web-01',
+  mysqlAppPassword: 'a',
+  mysqlReplicationPassword: 'r',
+  mysqlExporterPassword: 'e',
+  alertWebhookUrl: 'http://127.0.0.1:9095/alerts',
+};
+
+function hostView(name: string, groups: Record<string, string[]>, vars: Record<string, unknown> = baseVars): HostView {
+  const addresses: Record<string, string> = { 'lb-01': '10.0.0.2', 'web-01': '10.0.0.3', 'web-02': '10.0.0.4' };
+  return {
+    name,
+    vars,
+    facts: {} as HostView['facts'],
+    groups: Object.entries(groups).filter(([, members]) => members.includes(name)).map(([group]) => group),
+    inventory: { hosts: Object.fromEntries(Object.entries(addresses).map(([n, address]) => [n, { name: n, address, vars: {} }])) as never, groups },
+  };
+}
+
+const site = { lb: ['lb-01'], web: ['web-01', 'web-02'], db: ['web-01', 'web-02'] };
+const monitored = { ...site, monitoring: ['lb-01'] };
+const exporterRules = (host: HostView) => firewallRules(host).filter((r) => r.port !== undefined && [9100, 9104, 8405].includes(r.port)).map((r) => `${r.port} from ${r.from}`);
+
+describe('monitoring in the site', () => {
+  it('opens each exporter port to the monitoring host alone, per role', () => {
+    expect(exporterRules(hostView('web-01', monitored))).toEqual(['9100 from 10.0.0.2', '9104 from 10.0.0.2']);
+    expect(exporterRules(hostView('lb-01', monitored))).toEqual(['9100 from 10.0.0.2', '8405 from 10.0.0.2']);
+  });
+
+  it('adds nothing without a monitoring group: no exporter, no port', () => {
+    expect(exporterRules(hostView('web-01', site))).toEqual([]);
+    expect(nodeExporterRole(hostView('web-01', site))).toEqual([]);
+    expect(mysqlExporterRole(hostView('web-01', site))).toEqual([]);
+  });
+
+  it('requires the webhook and the exporter password from the inventory, by name', () => {
+    const { alertWebhookUrl: _w, ...noWebhook } = baseVars;
+    expect(() => monitoringServerRole(hostView('lb-01', monitored, noWebhook))).toThrow(ConfigError);
+    expect(() => monitoringServerRole(hostView('lb-01', monitored, noWebhook))).toThrow('host lb-01: alertWebhookUrl is required when the inventory has a monitoring group');
+    const { mysqlExporterPassword: _p, ...noPassword } = baseVars;
+    expect(() => mysqlExporterRole(hostView('web-02', monitored, noPassword))).toThrow('host web-02: mysqlExporterPassword is required');
+  });
+});
