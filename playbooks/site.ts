@@ -12,7 +12,7 @@
  */
 import { definePlaybook, flushHandlers, play, type Handlers, type HostView, type TaskList } from 'shipshape';
 import { commonRole } from './roles/common.ts';
-import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
+import { isMysqlPrimary, mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
 import { floatingAddressReady, lbPairHandlers, lbPairRole } from './roles/lb-pair.ts';
 import { lbPair } from './roles/site-vars.ts';
@@ -39,14 +39,21 @@ function serverRoles(host: HostView): TaskList {
     // Two lb hosts and a virtualAddress: keepalived floats the address between them (else nothing).
     inGroup(host, 'lb') && lbPairRole(host),
     nodeExporterRole(host),
-    inGroup(host, 'db') && mysqlExporterRole(host),
     flushHandlers(),
     inGroup(host, 'db') && mysqlPrimaryRole(host),
+    // The exporter crash-loops without its account, and a service that does not stay up fails its
+    // task: on the primary it starts once the account exists; on a replica in the replicas' play.
     inGroup(host, 'db') && mysqlExporterAccountRole(host),
+    isMysqlPrimary(host) && mysqlExporterRole(host),
     inGroup(host, 'lb') && floatingAddressReady(host),
     inGroup(host, 'lb') && certificateRole(host),
     inGroup(host, 'monitoring') && monitoringServerRole(host),
   ];
+}
+
+/** A replica: seeded and replicating first, then its exporter (the account has arrived with the seed or by replication). */
+function replicaRoles(host: HostView): TaskList {
+  return [mysqlReplicaRole(host), !isMysqlPrimary(host) && mysqlExporterRole(host)];
 }
 
 /** Handlers of the host's roles; they run once at the end of the play, MySQL before the app. */
@@ -69,6 +76,6 @@ export default definePlaybook({
       tasks: serverRoles,
       handlers: serverHandlers,
     }),
-    play({ name: 'MySQL replicas', hosts: 'db', tasks: mysqlReplicaRole }),
+    play({ name: 'MySQL replicas', hosts: 'db', tasks: replicaRoles, handlers: monitoringHandlers }),
   ],
 });

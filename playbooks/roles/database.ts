@@ -4,7 +4,7 @@ import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
 
-function isPrimary(host: HostView): boolean {
+export function isMysqlPrimary(host: HostView): boolean {
   return host.name === siteVars(host).mysqlPrimary;
 }
 
@@ -16,7 +16,7 @@ function serverId(host: HostView): number {
 /** Every db host: MySQL installed (optionally from an extra release), GTID replication settings. */
 export function mysqlServerRole(host: HostView): TaskList {
   const vars = siteVars(host);
-  const replica = !isPrimary(host);
+  const replica = !isMysqlPrimary(host);
   return [
     vars.mysqlAptRepository
       ? apt.repository(
@@ -51,7 +51,7 @@ export function mysqlServerRole(host: HostView): TaskList {
 
 /** The primary: the application's database and users, once mysqld runs with its settings (site.ts flushes handlers first); before the replicas are seeded. */
 export function mysqlPrimaryRole(host: HostView): TaskList {
-  if (!isPrimary(host)) return [];
+  if (!isMysqlPrimary(host)) return [];
   const vars = siteVars(host);
   return [
     mysql.database({ name: vars.appDatabase }, { name: 'application database', tags: ['mysql'] }),
@@ -68,7 +68,7 @@ export function mysqlPrimaryRole(host: HostView): TaskList {
 
 /** The other db hosts: seeded from the primary once, then replicating with GTID auto-positioning. */
 export function mysqlReplicaRole(host: HostView): TaskList {
-  if (isPrimary(host)) return [];
+  if (isMysqlPrimary(host)) return [];
   const vars = siteVars(host);
   return [
     mysql.replication(

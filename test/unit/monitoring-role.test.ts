@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { firewallRules } from '../../playbooks/roles/common.ts';
 import { monitoringServerRole, mysqlExporterRole, nodeExporterRole } from '../../playbooks/roles/monitoring.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { flattenTasks } from '../../src/playbook/define.ts';
+import { loadPlaybook } from '../../src/playbook/load.ts';
 import type { HostView } from '../../src/modules/types.ts';
 
 const baseVars = {
@@ -51,5 +53,24 @@ describe('monitoring in the site', () => {
     expect(() => monitoringServerRole(hostView('lb-01', monitored, noWebhook))).toThrow('host lb-01: alertWebhookUrl is required when the inventory has a monitoring group');
     const { mysqlExporterPassword: _p, ...noPassword } = baseVars;
     expect(() => mysqlExporterRole(hostView('web-02', monitored, noPassword))).toThrow('host web-02: mysqlExporterPassword is required');
+  });
+
+  // The exporter crash-loops until its account exists, and a unit that does not stay up fails its task.
+  it('starts the mysqld exporter only after its account exists: on the primary after the account, on a replica after replication', async () => {
+    const { playbook } = await loadPlaybook('playbooks/site.ts');
+    const names = (play: number, host: HostView) => {
+      const { tasks } = playbook.plays[play];
+      return flattenTasks(typeof tasks === 'function' ? tasks(host) : tasks).map((t) => t.name);
+    };
+    const primary = names(0, hostView('web-01', monitored));
+    expect(primary.indexOf('mysqld exporter account')).toBeGreaterThan(-1);
+    expect(primary.indexOf('mysqld exporter running')).toBeGreaterThan(primary.indexOf('mysqld exporter account'));
+    expect(names(1, hostView('web-01', monitored))).not.toContain('mysqld exporter running');
+
+    expect(names(0, hostView('web-02', monitored))).not.toContain('mysqld exporter running');
+    const replica = names(1, hostView('web-02', monitored));
+    expect(replica.indexOf('replicate from web-01')).toBe(0);
+    expect(replica).toContain('mysqld exporter running');
+    expect(Object.keys(typeof playbook.plays[1].handlers === 'function' ? playbook.plays[1].handlers(hostView('web-02', monitored)) : playbook.plays[1].handlers ?? {})).toContain('restart mysqld exporter');
   });
 });
