@@ -100,11 +100,22 @@ export function mysqlExporterRole(host: HostView): TaskList {
   ];
 }
 
-/** The addresses the blackbox exporter probes over HTTPS: each load balancer, and the floating address when there is one. */
-function probeTargets(host: HostView): string[] {
+/**
+ * The address users reach when the load balancers are a keepalived pair: `floatingAddress` if the
+ * inventory names one, else the pair's own `virtualAddress` (without its prefix), so an HA inventory
+ * gets the keepalived alerts and the probe of the floating address without saying it twice.
+ */
+export function floatingAddressOf(host: HostView): string | undefined {
   const vars = siteVars(host);
+  if (vars.floatingAddress) return vars.floatingAddress;
+  return vars.virtualAddress && groupMembers(host, 'lb').length === 2 ? vars.virtualAddress.split('/')[0] : undefined;
+}
+
+/** The addresses the blackbox exporter probes over HTTPS: the floating address when there is one, and each load balancer directly. */
+function probeTargets(host: HostView): string[] {
+  const floating = floatingAddressOf(host);
   const lbs = groupMembers(host, 'lb').map((lb) => addressOf(host, lb));
-  return [...(vars.floatingAddress ? [vars.floatingAddress] : []), ...lbs].map((address) => `https://${address}/`);
+  return [...(floating ? [floating] : []), ...lbs].map((address) => `https://${address}/`);
 }
 
 export const ALERT_RECORD = '/var/lib/alert-recorder/alerts.jsonl';
@@ -135,7 +146,8 @@ export function monitoringServerRole(host: HostView): TaskList {
   const rules = alertRuleVars({
     alertFor: vars.alertFor,
     semiSync: vars.mysqlSemiSync,
-    floatingAddress: vars.floatingAddress ?? null,
+    certificateDays: vars.alertCertificateDays,
+    floatingAddress: floatingAddressOf(host) ?? null,
     haproxyBackends: ['web'],
   });
   const ports = MONITORING_PORTS;

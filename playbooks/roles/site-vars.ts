@@ -63,9 +63,11 @@ export const siteVarsSchema = z.object({
   mysqlExporterPassword: secretish.optional(),
   /** `for:` durations per alert, over the defaults in roles/alert-rules.ts. */
   alertFor: z.partialRecord(z.enum(ALERT_NAMES), z.string().regex(/^\d+[smh]$|^0s$/, 'a duration like 30s, 5m, 1h')).default({}),
+  /** Days before a served certificate expires that CertificateExpiringSoon fires. */
+  alertCertificateDays: z.coerce.number().positive().default(14),
   /** Semi-synchronous replication is enabled: alert when the primary falls back to async. */
   mysqlSemiSync: z.boolean().default(false),
-  /** keepalived's floating address, when the load balancers are a pair (probed, and watched for one holder). */
+  /** keepalived's floating address (probed, and watched for one holder); defaults to virtualAddress with two lb hosts. */
   floatingAddress: z.string().optional(),
   monitoringScrapeInterval: z.string().default('15s'),
   alertGroupWait: z.string().default('30s'),

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { firewallRules } from '../../playbooks/roles/common.ts';
 import { monitoringServerRole, mysqlExporterRole, nodeExporterRole } from '../../playbooks/roles/monitoring.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { renderTemplateFile } from '../../src/template/render.ts';
 import { flattenTasks } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import type { HostView } from '../../src/modules/types.ts';
@@ -21,7 +22,7 @@ const baseVars = {
 };
 
 function hostView(name: string, groups: Record<string, string[]>, vars: Record<string, unknown> = baseVars): HostView {
-  const addresses: Record<string, string> = { 'lb-01': '10.0.0.2', 'web-01': '10.0.0.3', 'web-02': '10.0.0.4' };
+  const addresses: Record<string, string> = { 'lb-01': '10.0.0.2', 'web-01': '10.0.0.3', 'web-02': '10.0.0.4', 'lb-02': '10.0.0.5' };
   return {
     name,
     vars,
@@ -72,5 +73,28 @@ describe('monitoring in the site', () => {
     expect(replica.indexOf('replicate from web-01')).toBe(0);
     expect(replica).toContain('mysqld exporter running');
     expect(Object.keys(typeof playbook.plays[1].handlers === 'function' ? playbook.plays[1].handlers(hostView('web-02', monitored)) : playbook.plays[1].handlers ?? {})).toContain('restart mysqld exporter');
+  });
+
+  it('HA (two lb hosts and a virtualAddress): probes the floating address and each LB, watches who holds the address', () => {
+    const ha = { ...site, lb: ['lb-01', 'lb-02'], monitoring: ['lb-01'] };
+    const host = hostView('lb-01', ha, { ...baseVars, virtualAddress: '10.0.0.100/24' });
+    const tasks = flattenTasks(monitoringServerRole(host));
+    const templateVars = (name: string) => (tasks.find((t) => t.name === name)!.args as { vars: Record<string, unknown> }).vars;
+    expect(templateVars('prometheus configuration').probeTargets).toEqual(['https://10.0.0.100/', 'https://10.0.0.2/', 'https://10.0.0.5/']);
+    const rules = renderTemplateFile('templates/prometheus-alerts.yml.ejs', templateVars('alert rules'), process.cwd());
+    expect(rules).toContain('absent(node_network_address_info{address="10.0.0.100"})');
+    expect(rules).toContain('count(node_network_address_info{address="10.0.0.100"}) > 1');
+    // lb-02's exporters are open to the monitoring host (lb-01) alone.
+    expect(exporterRules(hostView('lb-02', ha, { ...baseVars, virtualAddress: '10.0.0.100/24' }))).toEqual(['9100 from 10.0.0.2', '8405 from 10.0.0.2']);
+    // One load balancer: no floating address, no keepalived rules, the LB probed directly.
+    const single = flattenTasks(monitoringServerRole(hostView('lb-01', monitored, { ...baseVars, virtualAddress: '10.0.0.100/24' })));
+    expect((single.find((t) => t.name === 'prometheus configuration')!.args as { vars: { probeTargets: string[] } }).vars.probeTargets).toEqual(['https://10.0.0.2/']);
+  });
+
+  it('takes the certificate-expiry threshold from the inventory (alertCertificateDays)', () => {
+    const rulesVars = (vars: Record<string, unknown>) =>
+      (flattenTasks(monitoringServerRole(hostView('lb-01', monitored, vars))).find((t) => t.name === 'alert rules')!.args as { vars: { certificateDays: number } }).vars;
+    expect(rulesVars(baseVars).certificateDays).toBe(14);
+    expect(rulesVars({ ...baseVars, alertCertificateDays: 3650 }).certificateDays).toBe(3650);
   });
 });
