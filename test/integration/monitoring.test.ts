@@ -34,6 +34,12 @@ let appB: TestHost;
 const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-monitoring-test-'));
 const inventoryFile = path.join(dir, 'hosts.json');
 const timings: string[] = [];
+let inventory: { vars: Record<string, unknown> } & Record<string, unknown>;
+
+/** The test inventory, with some variables changed for one test. */
+function writeInventory(extraVars: Record<string, unknown> = {}): void {
+  writeFileSync(inventoryFile, JSON.stringify({ ...inventory, vars: { ...inventory.vars, ...extraVars } }));
+}
 
 async function shipshape(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -100,38 +106,37 @@ beforeAll(async () => {
   acme = await startAcmeServer({ network: lab.network, siteNames: [DOMAIN], resolveTo: balancer.address, labels: lab.labels });
   writeFileSync(path.join(dir, 'acme-ca.pem'), acme.caBundlePem);
   const short = Object.fromEntries(
-    ['TargetDown', 'HaproxyServerDown', 'HaproxyBackendNoServer', 'MysqlDown', 'MysqlReplicaIoThreadStopped', 'MysqlReplicaSqlThreadStopped', 'SiteProbeFailed', 'DiskSpaceLow'].map((name) => [name, '10s']),
+    ['TargetDown', 'HaproxyServerDown', 'HaproxyBackendNoServer', 'MysqlDown', 'MysqlReplicaIoThreadStopped', 'MysqlReplicaSqlThreadStopped', 'SiteProbeFailed', 'CertificateExpiringSoon', 'DiskSpaceLow'].map((name) => [name, '10s']),
   );
-  writeFileSync(
-    inventoryFile,
-    JSON.stringify({
-      hosts: { 'mon-lb': { address: balancer.address }, 'app-a': { address: appA.address }, 'app-b': { address: appB.address } },
-      groups: { lb: { hosts: ['mon-lb'] }, monitoring: { hosts: ['mon-lb'] }, web: { hosts: ['app-a', 'app-b'] }, db: { hosts: ['app-a', 'app-b'] } },
-      defaults: { user: 'deploy', become: true, privateKey: balancer.privateKeyPath },
-      vars: {
-        domains: [DOMAIN],
-        acmeEmail: 'ops@example.test',
-        acmeServer: acme.directoryUrl,
-        acmeCaBundle: path.join(dir, 'acme-ca.pem'),
-        mysqlPrimary: 'app-a',
-        mysqlAptRepository: 'deb http://deb.debian.org/debian sid main',
-        mysqlAptRelease: 'sid',
-        mysqlAppPassword: { $env: 'MYSQL_APP_PASSWORD' },
-        mysqlReplicationPassword: { $env: 'MYSQL_REPLICATION_PASSWORD' },
-        mysqlExporterPassword: { $env: 'MYSQL_EXPORTER_PASSWORD' },
-        alertWebhookUrl: { $env: 'ALERT_WEBHOOK_URL' },
-        alertFor: short,
-        monitoringScrapeInterval: '2s',
-        alertGroupWait: '1s',
-        alertGroupInterval: '2s',
-        alertRepeatInterval: '1h',
-        probeSkipTlsVerify: true,
-        // The site's own recorder on the monitoring host (127.0.0.1:9095) is the webhook receiver.
-        alertRecorder: true,
-      },
-    }),
-  );
+  inventory = {
+    hosts: { 'mon-lb': { address: balancer.address }, 'app-a': { address: appA.address }, 'app-b': { address: appB.address } },
+    groups: { lb: { hosts: ['mon-lb'] }, monitoring: { hosts: ['mon-lb'] }, web: { hosts: ['app-a', 'app-b'] }, db: { hosts: ['app-a', 'app-b'] } },
+    defaults: { user: 'deploy', become: true, privateKey: balancer.privateKeyPath },
+    vars: {
+      domains: [DOMAIN],
+      acmeEmail: 'ops@example.test',
+      acmeServer: acme.directoryUrl,
+      acmeCaBundle: path.join(dir, 'acme-ca.pem'),
+      mysqlPrimary: 'app-a',
+      mysqlAptRepository: 'deb http://deb.debian.org/debian sid main',
+      mysqlAptRelease: 'sid',
+      mysqlAppPassword: { $env: 'MYSQL_APP_PASSWORD' },
+      mysqlReplicationPassword: { $env: 'MYSQL_REPLICATION_PASSWORD' },
+      mysqlExporterPassword: { $env: 'MYSQL_EXPORTER_PASSWORD' },
+      alertWebhookUrl: { $env: 'ALERT_WEBHOOK_URL' },
+      alertFor: short,
+      monitoringScrapeInterval: '2s',
+      alertGroupWait: '1s',
+      alertGroupInterval: '2s',
+      alertRepeatInterval: '1h',
+      probeSkipTlsVerify: true,
+      // The site's own recorder on the monitoring host (127.0.0.1:9095) is the webhook receiver.
+      alertRecorder: true,
+    },
+  };
+  writeInventory();
 });
+
 
 afterAll(async () => {
   if (timings.length) console.log(`time to reach the webhook receiver:\n  ${timings.join('\n  ')}`);
@@ -232,6 +237,27 @@ describe('monitoring on the site', () => {
     } finally {
       await appA.shell('umount /srv/fill');
     }
+  });
+
+  // pebble's certificates live for years: a threshold just above the served certificate's remaining
+  // lifetime (read from Prometheus) makes the alert fire; the default threshold (14 days) resolves it.
+  it('alerts when the served certificate expires within the inventory\'s threshold, resolves at the default', async () => {
+    const instance = `https://${balancer.address}/`;
+    const left = (await prometheus(`/api/v1/query?query=${encodeURIComponent(`probe_ssl_earliest_cert_expiry{instance="${instance}"} - time()`)}`)).data.result;
+    expect(left).toHaveLength(1);
+    const daysLeft = Number(left[0].value[1]) / 86400;
+    expect(daysLeft).toBeGreaterThan(14);
+    const since = Date.now();
+    writeInventory({ alertCertificateDays: Math.ceil(daysLeft) + 1 });
+    try {
+      await applySite();
+      await waitForAlert('CertificateExpiringSoon', 'firing', { instance }, since);
+    } finally {
+      writeInventory();
+    }
+    const repaired = Date.now();
+    await applySite();
+    await waitForAlert('CertificateExpiringSoon', 'resolved', { instance }, repaired);
   });
 
   it('alerts on drift found by `shipshape plan` (exported as metrics), resolves after apply', async () => {
