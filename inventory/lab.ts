@@ -24,6 +24,9 @@ export default defineInventory({
     lb: { hosts: ['lb-01'] },
     web: { hosts: ['web-01', 'web-02'] },
     db: { hosts: ['web-01', 'web-02'] },
+    // Prometheus and Alertmanager share the load balancer: the lab has three hosts, and lb-01 is
+    // the one every other host already accepts traffic from.
+    monitoring: { hosts: ['lb-01'] },
   },
   defaults: {
     user: 'deploy',
@@ -44,6 +47,17 @@ export default defineInventory({
     // Random per lab, kept in .lab/secrets.json (0600), never committed.
     mysqlAppPassword: new Secret(secrets.mysqlAppPassword, 'lab'),
     mysqlReplicationPassword: new Secret(secrets.mysqlReplicationPassword, 'lab'),
+    mysqlExporterPassword: new Secret(secrets.mysqlExporterPassword, 'lab'),
+    // The alert recorder on lb-01 itself is the webhook receiver; `lab proof` prints what it got.
+    alertWebhookUrl: new Secret('http://127.0.0.1:9095/alerts', 'lab'),
+    alertRecorder: true,
+    // Short so breaking something in the lab shows an alert within a minute.
+    alertFor: { TargetDown: '30s', HaproxyServerDown: '15s', MysqlDown: '15s', MysqlReplicaIoThreadStopped: '15s', MysqlReplicaSqlThreadStopped: '15s', SiteProbeFailed: '30s', DiskSpaceLow: '30s' },
+    monitoringScrapeInterval: '5s',
+    alertGroupWait: '5s',
+    alertGroupInterval: '10s',
+    // pebble makes a new issuing root at every start: the probe checks status and expiry, not the chain.
+    probeSkipTlsVerify: true,
   },
   // ---- end of site variables ----
 });

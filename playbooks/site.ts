@@ -12,10 +12,11 @@
  */
 import { definePlaybook, flushHandlers, play, type Handlers, type HostView, type TaskList } from 'shipshape';
 import { commonRole } from './roles/common.ts';
-import { mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
+import { isMysqlPrimary, mysqlHandlers, mysqlPrimaryRole, mysqlReplicaRole, mysqlServerRole } from './roles/database.ts';
 import { certificateRole, loadBalancerHandlers, loadBalancerRole } from './roles/load-balancer.ts';
 import { floatingAddressReady, lbPairHandlers, lbPairRole } from './roles/lb-pair.ts';
 import { lbPair } from './roles/site-vars.ts';
+import { monitoringHandlers, monitoringServerRole, mysqlExporterAccountRole, mysqlExporterRole, nodeExporterRole } from './roles/monitoring.ts';
 import { webHandlers, webRole } from './roles/web.ts';
 
 const inGroup = (host: HostView, group: string) => host.groups.includes(group);
@@ -37,11 +38,22 @@ function serverRoles(host: HostView): TaskList {
     inGroup(host, 'lb') && loadBalancerRole(host),
     // Two lb hosts and a virtualAddress: keepalived floats the address between them (else nothing).
     inGroup(host, 'lb') && lbPairRole(host),
+    nodeExporterRole(host),
     flushHandlers(),
     inGroup(host, 'db') && mysqlPrimaryRole(host),
+    // The exporter crash-loops without its account, and a service that does not stay up fails its
+    // task: on the primary it starts once the account exists; on a replica in the replicas' play.
+    inGroup(host, 'db') && mysqlExporterAccountRole(host),
+    isMysqlPrimary(host) && mysqlExporterRole(host),
     inGroup(host, 'lb') && floatingAddressReady(host),
     inGroup(host, 'lb') && certificateRole(host),
+    inGroup(host, 'monitoring') && monitoringServerRole(host),
   ];
+}
+
+/** A replica: seeded and replicating first, then its exporter (the account has arrived with the seed or by replication). */
+function replicaRoles(host: HostView): TaskList {
+  return [mysqlReplicaRole(host), !isMysqlPrimary(host) && mysqlExporterRole(host)];
 }
 
 /** Handlers of the host's roles; they run once at the end of the play, MySQL before the app. */
@@ -51,6 +63,7 @@ function serverHandlers(host: HostView): Handlers {
     ...(inGroup(host, 'web') ? webHandlers(host) : {}),
     ...(inGroup(host, 'lb') ? loadBalancerHandlers : {}),
     ...(inGroup(host, 'lb') && lbPair(host) ? lbPairHandlers : {}),
+    ...monitoringHandlers(host),
   };
 }
 
@@ -63,6 +76,6 @@ export default definePlaybook({
       tasks: serverRoles,
       handlers: serverHandlers,
     }),
-    play({ name: 'MySQL replicas', hosts: 'db', tasks: mysqlReplicaRole }),
+    play({ name: 'MySQL replicas', hosts: 'db', tasks: replicaRoles, handlers: monitoringHandlers }),
   ],
 });

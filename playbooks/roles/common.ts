@@ -1,4 +1,5 @@
 import { apt, ufw, type HostView, type TaskList } from 'shipshape';
+import { MONITORING_PORTS } from './monitoring.ts';
 import { addressOf, BACKEND_TLS, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
 type FirewallRule = { rule: 'allow' | 'limit'; port?: number; proto: 'tcp' | 'vrrp'; from: string; comment: string };
@@ -37,6 +38,13 @@ export function firewallRules(host: HostView): FirewallRule[] {
     for (const peer of groupMembers(host, 'db').filter((name) => name !== host.name)) {
       rules.push({ rule: 'allow', port: 3306, proto: 'tcp', from: addressOf(host, peer), comment: `mysql from ${peer}` });
     }
+  }
+  // Each exporter's port to the monitoring host(s) alone.
+  for (const monitor of groupMembers(host, 'monitoring')) {
+    const from = addressOf(host, monitor);
+    rules.push({ rule: 'allow', port: MONITORING_PORTS.node, proto: 'tcp', from, comment: `node exporter from ${monitor}` });
+    if (inGroup('db')) rules.push({ rule: 'allow', port: MONITORING_PORTS.mysqld, proto: 'tcp', from, comment: `mysqld exporter from ${monitor}` });
+    if (inGroup('lb')) rules.push({ rule: 'allow', port: MONITORING_PORTS.haproxy, proto: 'tcp', from, comment: `haproxy metrics from ${monitor}` });
   }
   return rules;
 }

@@ -1,4 +1,5 @@
 import { apt, file, mysql, service, type HostView, type TaskList } from 'shipshape';
+import { monitoringSeedUsers } from './monitoring.ts';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
@@ -10,7 +11,7 @@ export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
 export const MYSQL_FENCE_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape-fence.cnf';
 const FENCE = '# Managed by shipshape: every server starts read-only; only the primary is made writable at runtime.\n[mysqld]\nread_only = ON\nsuper_read_only = ON\n';
 
-function isPrimary(host: HostView): boolean {
+export function isMysqlPrimary(host: HostView): boolean {
   return host.name === siteVars(host).mysqlPrimary;
 }
 
@@ -65,8 +66,8 @@ export function mysqlServerRole(host: HostView): TaskList {
  * are seeded.
  */
 export function mysqlPrimaryRole(host: HostView): TaskList {
-  const writable = mysql.writable({ writable: isPrimary(host) }, { name: isPrimary(host) ? 'MySQL writable (primary)' : 'MySQL read-only (replica)', tags: ['mysql'] });
-  if (!isPrimary(host)) return [writable];
+  const writable = mysql.writable({ writable: isMysqlPrimary(host) }, { name: isMysqlPrimary(host) ? 'MySQL writable (primary)' : 'MySQL read-only (replica)', tags: ['mysql'] });
+  if (!isMysqlPrimary(host)) return [writable];
   const vars = siteVars(host);
   return [
     writable,
@@ -84,7 +85,7 @@ export function mysqlPrimaryRole(host: HostView): TaskList {
 
 /** The other db hosts: seeded from the primary once, then replicating with GTID auto-positioning. */
 export function mysqlReplicaRole(host: HostView): TaskList {
-  if (isPrimary(host)) return [];
+  if (isMysqlPrimary(host)) return [];
   const vars = siteVars(host);
   return [
     mysql.replication(
@@ -99,7 +100,7 @@ export function mysqlReplicaRole(host: HostView): TaskList {
         databases: [vars.appDatabase],
         // The replication account too: a replica promoted by a switchover or failover is the source
         // its old primary then replicates from.
-        users: [{ name: vars.appDbUser, host: '%' }, { name: vars.mysqlReplicationUser, host: '%' }],
+        users: [{ name: vars.appDbUser, host: '%' }, { name: vars.mysqlReplicationUser, host: '%' }, ...monitoringSeedUsers(host)],
       },
       { name: `replicate from ${vars.mysqlPrimary}`, tags: ['mysql', 'replication'] },
     ),

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { apt, certbot, command, file, service, x509, type HostView, type TaskList } from 'shipshape';
+import { MONITORING_PORTS, monitoringEnabled } from './monitoring.ts';
 import { addressOf, backendCa, BACKEND_TLS, groupMembers, lbPair, siteVars } from './site-vars.ts';
 
 export const HAPROXY_PEM = '/etc/haproxy/certs/site.pem';
@@ -43,6 +44,7 @@ export function loadBalancerRole(host: HostView): TaskList {
           backendCaFile: ca ? BACKEND_TLS.caCertOnLb : undefined,
           // On a keepalived pair, ACME challenges this node's certbot is not answering go to the peer's.
           ...(pair ? { acmePeers: [{ name: pair.peerName, address: pair.peer }] } : {}),
+          metricsBind: monitoringEnabled(host) ? `${addressOf(host, host.name)}:${MONITORING_PORTS.haproxy}` : null,
         },
       },
       { name: 'haproxy configuration', notify: 'reload haproxy', tags: ['lb'] },

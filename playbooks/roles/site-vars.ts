@@ -1,4 +1,5 @@
 import { ConfigError, Secret, z, type HostView } from 'shipshape';
+import { ALERT_NAMES } from './alert-rules.ts';
 
 /**
  * The site's contract with its inventory: what any inventory (TypeScript, YAML, Ansible INI) must
@@ -63,6 +64,27 @@ export const siteVarsSchema = z.object({
   acmeHttpPort: z.coerce.number().int().default(8888),
   mysqlReplicationUser: z.string().default('replication'),
   basePackages: z.array(z.string()).default(['ca-certificates', 'curl', 'ufw']),
+  // ---- monitoring (group `monitoring`; see README "Monitoring") ----
+  /** Where Alertmanager posts alerts (a secret: webhook URLs often carry a token). Required with a monitoring host. */
+  alertWebhookUrl: secretish.optional(),
+  /** Password of the mysqld exporter's account (PROCESS, REPLICATION CLIENT, SELECT). Required with a monitoring host. */
+  mysqlExporterPassword: secretish.optional(),
+  /** `for:` durations per alert, over the defaults in roles/alert-rules.ts. */
+  alertFor: z.partialRecord(z.enum(ALERT_NAMES), z.string().regex(/^\d+[smh]$|^0s$/, 'a duration like 30s, 5m, 1h')).default({}),
+  /** Days before a served certificate expires that CertificateExpiringSoon fires. */
+  alertCertificateDays: z.coerce.number().positive().default(14),
+  /** Semi-synchronous replication is enabled: alert when the primary falls back to async. */
+  mysqlSemiSync: z.boolean().default(false),
+  /** keepalived's floating address (probed, and watched for one holder); defaults to virtualAddress with two lb hosts. */
+  floatingAddress: z.string().optional(),
+  monitoringScrapeInterval: z.string().default('15s'),
+  alertGroupWait: z.string().default('30s'),
+  alertGroupInterval: z.string().default('5m'),
+  alertRepeatInterval: z.string().default('4h'),
+  /** Also install a local webhook receiver on the monitoring host that records posts to a file (lab, first steps). */
+  alertRecorder: z.boolean().default(false),
+  /** Lab only: its ACME server makes a new issuing root at every start, which the probe cannot know in advance. */
+  probeSkipTlsVerify: z.boolean().default(false),
 });
 
 export type SiteVars = z.output<typeof siteVarsSchema>;

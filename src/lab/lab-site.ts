@@ -20,16 +20,22 @@ export const LAB_HA_VIRTUAL_ADDRESS = '10.213.0.200';
 export interface LabSecrets {
   mysqlAppPassword: string;
   mysqlReplicationPassword: string;
+  mysqlExporterPassword: string;
 }
+
+const newPassword = () => randomBytes(18).toString('base64url');
 
 /** Random passwords made once per lab, in a 0600 file beside the lab's SSH key. */
 export function ensureLabSecrets(): LabSecrets {
   const file = labPaths.secrets();
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as LabSecrets;
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LabSecrets>) : {};
   const secrets: LabSecrets = {
-    mysqlAppPassword: randomBytes(18).toString('base64url'),
-    mysqlReplicationPassword: randomBytes(18).toString('base64url'),
+    mysqlAppPassword: existing.mysqlAppPassword ?? newPassword(),
+    mysqlReplicationPassword: existing.mysqlReplicationPassword ?? newPassword(),
+    // Added with monitoring: a lab made before it gets this one on its next use.
+    mysqlExporterPassword: existing.mysqlExporterPassword ?? newPassword(),
   };
+  if (Object.keys(existing).length === Object.keys(secrets).length) return secrets;
   // A new file: created with mode 0600 (a umask can only take bits away), never readable by others.
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

@@ -69,6 +69,40 @@ export async function labProof(print: (line: string) => void): Promise<boolean> 
     print(`  visits on the replica: ${count.stdout.trim() || count.stderr.trim()}`);
   }
   if (state.virtualAddress) ok = (await proveFailover(state, state.virtualAddress, (address, path) => get(address, path, root), print)) && ok;
+  await printMonitoring(lb.containerId, print);
   print(ok ? 'proof: the site works' : 'proof: something is wrong (see above)');
   return ok;
+}
+
+/**
+ * Monitoring as Prometheus sees it (its API on the load balancer's loopback) and the alerts the
+ * webhook recorder received there, newest last. Informational: a lab without monitoring says so.
+ */
+async function printMonitoring(containerId: string, print: (line: string) => void): Promise<void> {
+  const targets = await dockerExec(containerId, "curl -sf 'http://127.0.0.1:9090/api/v1/targets?state=active'");
+  if (targets.exitCode !== 0) {
+    print('Monitoring: no Prometheus answers on the load balancer (no `monitoring` group in the inventory?)');
+    return;
+  }
+  type Target = { labels: Record<string, string>; health: string };
+  const active = (JSON.parse(targets.stdout) as { data: { activeTargets: Target[] } }).data.activeTargets;
+  const down = active.filter((t) => t.health !== 'up').map((t) => `${t.labels.job}/${t.labels.instance}`);
+  print(`Monitoring: ${active.length - down.length} of ${active.length} Prometheus targets up${down.length ? ` (down: ${down.join(', ')})` : ''}`);
+  const record = await dockerExec(containerId, 'tail -n 20 /var/lib/alert-recorder/alerts.jsonl 2>/dev/null');
+  type Post = { alerts: { status: string; labels: Record<string, string>; startsAt: string; endsAt: string }[] };
+  const posts = record.stdout.split('\n').filter(Boolean).flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Post];
+    } catch {
+      return [];
+    }
+  });
+  print(`Alerts received by the webhook recorder (last ${posts.length} posts):`);
+  if (posts.length === 0) print('  none');
+  for (const post of posts) {
+    for (const alert of post.alerts) {
+      const where = alert.labels.instance ?? alert.labels.host ?? '';
+      print(`  ${alert.status.padEnd(8)} ${alert.labels.alertname} ${where} (since ${alert.startsAt}${alert.status === 'resolved' ? `, resolved ${alert.endsAt}` : ''})`);
+    }
+  }
 }

@@ -50,6 +50,12 @@ describe('planUnit', () => {
     ]);
   });
 
+  it('a failed unit (e.g. at its start limit) has its failed state reset before started or restarted starts it', () => {
+    const failed = { ...unit('ssh.service'), activeState: 'failed', subState: 'failed' };
+    expect(planUnit(failed, { state: 'started' }, context).map((s) => s.command)).toEqual(['systemctl reset-failed ssh.service && systemctl start ssh.service']);
+    expect(planUnit(failed, { state: 'restarted' }, context).map((s) => s.command)).toEqual(['systemctl reset-failed ssh.service && systemctl restart ssh.service']);
+  });
+
   it('a unit in a crash loop (activating/auto-restart) is not running: started starts it, stopped still stops it', () => {
     const looping = { ...unit('ssh.service'), activeState: 'activating', subState: 'auto-restart' };
     const plan = (wanted: UnitWanted) => planUnit(looping, wanted, context).map((s) => s.change.description);

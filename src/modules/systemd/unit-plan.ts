@@ -54,7 +54,10 @@ export function planUnit(unit: UnitState, wanted: UnitWanted, context: { host: s
   // loop). It is not running; it still needs a stop to stay stopped.
   const crashLoop = unit.activeState === 'activating' && unit.subState.startsWith('auto-restart');
   const running = RUNNING.has(unit.activeState) && !crashLoop;
-  const start = sh`systemctl start ${name}`;
+  // A unit that crash-looped into systemd's start limit (`failed`, e.g. a package's postinst started
+  // it before its configuration existed) refuses `start` until its failed state is reset.
+  const resetFailed = unit.activeState === 'failed' ? sh`systemctl reset-failed ${name} && ` : '';
+  const start = `${resetFailed}${sh`systemctl start ${name}`}`;
   switch (wanted.state) {
     case 'started':
       if (!running) {
@@ -68,7 +71,7 @@ export function planUnit(unit: UnitState, wanted: UnitWanted, context: { host: s
     case 'restarted':
       steps.push({
         change: { description: running ? `restart ${name}` : `start ${name} (restart of a stopped unit)` },
-        command: sh`systemctl restart ${name}`,
+        command: `${resetFailed}${sh`systemctl restart ${name}`}`,
         starts: true,
       });
       break;
