@@ -8,9 +8,9 @@ import { openPendingHandlers } from '../engine/pending-handlers.ts';
 
 /**
  * The connector the CLI uses: one connection per host (SSH, the controller itself for
- * `connection: 'local'`, or `docker exec` for `connection: 'docker'`), facts in one command. With `runLock` (apply, not --check) each host's run
- * lock is taken after connecting, while its facts are being gathered (a read), and always before
- * its first task. Handlers an interrupted run left pending are read with the facts.
+ * `connection: 'local'`, or `docker exec` for `connection: 'docker'`), facts in one command. With
+ * `runLock` (apply, not --check) each host's run lock is taken after connecting, while its facts
+ * are being gathered (a read), and always before its first task. Handlers an interrupted run left pending are read with the facts.
  */
 export function sshConnector(options: { acceptNewHostKeys: boolean; runLock?: RunLockOptions }): Connector<SshConnection | LocalConnection> {
   const runLock = options.runLock;
