@@ -27,8 +27,8 @@ const ANSIBLE_CONNECTION_VARS: Record<string, ConnectionKey> = {
   ansible_connection: 'connection',
 };
 
-/** Ansible's connection plugin names that shipshape runs: its own SSH transport, or the controller itself. */
-const ANSIBLE_CONNECTION_PLUGINS: Record<string, 'ssh' | 'local'> = {
+/** Ansible's connection plugin names that shipshape runs: its own SSH transport, the controller itself, or docker exec. */
+const ANSIBLE_CONNECTION_PLUGINS: Record<string, 'ssh' | 'local' | 'docker'> = {
   ssh: 'ssh',
   smart: 'ssh',
   paramiko: 'ssh',
@@ -37,6 +37,8 @@ const ANSIBLE_CONNECTION_PLUGINS: Record<string, 'ssh' | 'local'> = {
   'ansible.builtin.paramiko_ssh': 'ssh',
   local: 'local',
   'ansible.builtin.local': 'local',
+  docker: 'docker',
+  'community.docker.docker': 'docker',
 };
 
 const TRUE_WORDS = new Set(['yes', 'on', '1', 'true', 'y', 't', '1.0']);

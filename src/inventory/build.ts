@@ -118,7 +118,7 @@ function connectionFor(
   const passphrase = asSecret(merged.privateKeyPassphrase, `inventory:${name}.privateKeyPassphrase`);
   if (passphrase) connection.privateKeyPassphrase = passphrase;
   if (typeof merged.proxyJump === 'string') connection.proxyJump = merged.proxyJump;
-  if (merged.connection === 'local') connection.connection = 'local';
+  if (merged.connection === 'local' || merged.connection === 'docker') connection.connection = merged.connection;
   if (typeof merged.knownHosts === 'string') connection.knownHosts = resolveLocalPath(merged.knownHosts, options.baseDir);
   return connection;
 }

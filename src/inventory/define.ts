@@ -27,7 +27,7 @@ export interface ConnectionInput {
   /** Seconds to wait for the SSH handshake (default 10). */
   connectTimeout?: number;
   /** `local` runs the host's tasks on the controller itself (no SSH); default `ssh`. */
-  connection?: 'ssh' | 'local';
+  connection?: 'ssh' | 'local' | 'docker';
 }
 
 export interface HostInput<Vars> extends ConnectionInput {

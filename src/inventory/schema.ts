@@ -36,8 +36,11 @@ const connectionFields = {
   becomePassword: secretText.optional(),
   proxyJump: z.string().min(1).optional(),
   connectTimeout: z.number().positive().max(3600).optional(),
-  /** `local`: run on the controller itself (a bash child process, sudo for become) instead of over SSH. */
-  connection: z.enum(['ssh', 'local']).optional(),
+  /**
+   * `local`: run on the controller itself (a bash child process, sudo for become) instead of over SSH;
+   * `docker`: run in the container named by `address` through `docker exec` (become: `--user root`).
+   */
+  connection: z.enum(['ssh', 'local', 'docker']).optional(),
 };
 
 /** Connection settings alone: checks Ansible connection variables found in group or extra vars. */

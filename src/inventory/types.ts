@@ -22,7 +22,7 @@ export interface ConnectionSettings {
   /** known_hosts file to verify against (default ~/.ssh/known_hosts). */
   knownHosts?: string;
   /** `local`: the controller itself, through a bash child process (no SSH). Absent means SSH. */
-  connection?: 'ssh' | 'local';
+  connection?: 'ssh' | 'local' | 'docker';
   /**
    * The settings the inventory gave explicitly (defaults or host). The others hold shipshape's
    * defaults (port 22, the local user), which ~/.ssh/config may still override, as OpenSSH would.

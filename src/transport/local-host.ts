@@ -17,7 +17,7 @@ import { ShellSession, type KillSignal } from './session.ts';
 import { SUDO_PROMPT, sudoPasswordLine, viaSudo } from './sudo.ts';
 import type { ExecOptions, ExecResult, HostConnection } from './types.ts';
 
-type Role = 'user' | 'root';
+export type Role = 'user' | 'root';
 
 /** A child process seen as a channel: stdout/stdin as one duplex, stderr beside it (like ssh2's ClientChannel). */
 export class ChildChannel extends Duplex {
@@ -58,7 +58,7 @@ export class ChildChannel extends Duplex {
   }
 }
 
-function startChild(command: string): ChildProcessWithoutNullStreams {
+export function startChild(command: string): ChildProcessWithoutNullStreams {
   return spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
@@ -82,8 +82,28 @@ export class LocalConnection implements HostConnection {
 
   constructor(host: string, settings: ConnectionSettings, options: { killGraceMs?: number } = {}) {
     this.host = host;
-    this.settings = { ...settings, address: 'localhost', user: currentUser() };
+    this.settings = this.effectiveSettings(settings);
     this.#killGraceMs = options.killGraceMs;
+  }
+
+  /** The settings as they apply here: the controller's own account, whatever the inventory says. */
+  protected effectiveSettings(settings: ConnectionSettings): ConnectionSettings {
+    return { ...settings, address: 'localhost', user: currentUser() };
+  }
+
+  /** Starts `command` (sh syntax) as the connection's account. */
+  protected spawnAsUser(command: string): ChildProcessWithoutNullStreams {
+    return startChild(command);
+  }
+
+  /** The shell that launches a root session, and whether it asks sudo for a password first. */
+  protected spawnRootSession(launch: string): { child: ChildProcessWithoutNullStreams; throughSudo: boolean } {
+    return { child: startChild(`exec ${viaSudo(launch, this.settings, SUDO_PROMPT)}`), throughSudo: true };
+  }
+
+  /** What the sessions are called in messages. */
+  protected sessionLabel(role: Role): string {
+    return role === 'user' ? `${this.settings.user} (local)` : 'root (sudo, local)';
   }
 
   get channelsOpened(): number {
@@ -95,15 +115,28 @@ export class LocalConnection implements HostConnection {
     return this.settings.user !== 'root';
   }
 
+  /** True when become needs a root session of its own (the connection's account is not root). */
+  get becomeSeparately(): boolean {
+    return this.becomeThroughSudo;
+  }
+
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const session = await this.#session(options.become === true && this.becomeThroughSudo ? 'root' : 'user');
+    const session = await this.#session(options.become === true && this.becomeSeparately ? 'root' : 'user');
     return session.exec(command, { stdin: options.stdin, timeoutMs: options.timeoutMs });
   }
 
   /** A child process that lives until its caller ends it or the connection closes (the run lock's holder). */
   async startChannel(command: string): Promise<ChildChannel> {
-    if (this.#closed) throw this.#closedError();
-    const channel = new ChildChannel(startChild(command));
+    return this.adoptChannel(this.spawnAsUser(command));
+  }
+
+  /** Makes a started child one of this connection's channels: counted, and ended by close(). */
+  protected async adoptChannel(child: ChildProcessWithoutNullStreams): Promise<ChildChannel> {
+    if (this.#closed) {
+      child.kill('SIGKILL');
+      throw this.#closedError();
+    }
+    const channel = new ChildChannel(child);
     this.#channelsOpened++;
     this.#channels.add(channel);
     channel.once('close', () => this.#channels.delete(channel));
@@ -145,24 +178,25 @@ export class LocalConnection implements HostConnection {
   async #startSession(role: Role): Promise<ShellSession> {
     const nonce = newNonce();
     const settings = this.settings;
-    const password = role === 'root' && settings.becomePassword ? revealed(settings.becomePassword) : undefined;
-    const prompt = SUDO_PROMPT;
     const launch = launchCommand();
-    const command = `exec ${role === 'user' ? launch : viaSudo(launch, settings, prompt)}`;
-    const child = startChild(command);
+    const started = role === 'user' ? { child: this.spawnAsUser(`exec ${launch}`), throughSudo: false } : this.spawnRootSession(launch);
+    const child = started.child;
+    const command = child.spawnargs.join(' ');
+    const password = started.throughSudo && settings.becomePassword ? revealed(settings.becomePassword) : undefined;
+    const prompt = SUDO_PROMPT;
     if (child.pid === undefined) {
       const error = await new Promise<Error>((resolve) => child.once('error', resolve));
-      throw new ConnectionError(`host ${this.host}: cannot start a local shell: ${error.message}`, { host: this.host, cause: error });
+      throw new ConnectionError(`host ${this.host}: cannot start a shell (${this.sessionLabel(role)}): ${error.message}`, { host: this.host, cause: error });
     }
     this.#channelsOpened++;
     const session = new ShellSession(
       { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
       {
         host: this.host,
-        label: role === 'user' ? `${settings.user} (local)` : 'root (sudo, local)',
+        label: this.sessionLabel(role),
         nonce,
         killGraceMs: this.#killGraceMs,
-        killProcessGroup: (pgid, signal) => this.#kill(role, pgid, signal),
+        killProcessGroup: (pgid, signal) => this.killGroup(role, pgid, signal),
         destroy: () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
         },
@@ -173,7 +207,7 @@ export class LocalConnection implements HostConnection {
     try {
       await session.start({ prompt: password === undefined ? undefined : prompt, password, timeoutMs: Math.max(20_000, settings.connectTimeout * 1000) });
     } catch (error) {
-      if (role === 'root' && error instanceof ConnectionError) {
+      if (role === 'root' && started.throughSudo && error instanceof ConnectionError) {
         // The controller is fine; sudo said no. That fails this host's tasks, as over SSH.
         const message = error.message.replace(/^host [^:]+: /, '');
         throw new CommandError(
@@ -188,7 +222,7 @@ export class LocalConnection implements HostConnection {
   }
 
   /** Kills a timed-out command's process group; a root one through sudo, since we are not root. */
-  async #kill(role: Role, pgid: number, signal: KillSignal): Promise<void> {
+  protected async killGroup(role: Role, pgid: number, signal: KillSignal): Promise<void> {
     if (role === 'user') {
       try {
         process.kill(-pgid, signal);

@@ -86,7 +86,13 @@ export function lockCommand(settings: LockSettings, script: string): string {
   return throughSudo(settings) ? viaSudo(shell, settings) : shell;
 }
 
-type LockSettings = Pick<ConnectionSettings, 'become' | 'becomePassword' | 'user'>;
+export type LockSettings = Pick<ConnectionSettings, 'become' | 'becomePassword' | 'user'>;
+
+/** Where a connection takes its run lock: the channel opener and the account the holder runs as. */
+export interface LockSettingsTarget {
+  opener: ChannelOpener;
+  settings: LockSettings;
+}
 
 function throughSudo(settings: LockSettings): boolean {
   return settings.become && settings.user !== 'root';

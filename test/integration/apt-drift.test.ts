@@ -3,17 +3,15 @@
  * older than cacheValidTime is not drift, and `state: latest` leaves a held package alone instead
  * of planning an upgrade that apply cannot make. The host is checked with docker exec.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, jsonLines } from './support/cli.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { useCliHost } from './support/cli-host.ts';
+import type { TestHost } from './support/lab-hosts.ts';
 
 const PLAYBOOK = path.resolve('test/fixtures/apt/drift.ts');
-const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-apt-drift-'));
-const inventory = path.join(dir, 'inventory.json');
-let lab: TestHosts | undefined;
+const lab = useCliHost('apt-drift-01', 'shipshape-apt-drift-');
+const inventory = path.join(lab.dir, 'inventory.json');
 let host: TestHost;
 
 const shipshape = (command: 'plan' | 'apply', scenario: string, ...args: string[]) => cli(command, PLAYBOOK, '-i', inventory, '-e', `scenario=${scenario}`, ...args);
@@ -31,21 +29,9 @@ const listsAge = async () =>
 const ageLists = () => onHost("touch -d '2 hours ago' /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists");
 const dpkgState = async (name: string) => (await onHost(`dpkg-query -W -f='\${db:Status-Abbrev}\${Version}' ${name} 2>/dev/null || echo none`)).trim();
 
-beforeAll(async () => {
-  lab = await startTestHosts(['apt-drift-01']);
-  host = lab.hosts[0];
-  writeFileSync(
-    inventory,
-    JSON.stringify({
-      defaults: { user: 'deploy', become: true, privateKey: host.privateKeyPath, knownHosts: host.knownHostsPath },
-      hosts: { [host.name]: { address: host.address, port: host.port } },
-    }),
-  );
-});
-
-afterAll(async () => {
-  await lab?.stop();
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  host = lab.host;
+  lab.writeInventory('inventory.json');
 });
 
 describe('plan as a drift detector', () => {

@@ -6,19 +6,16 @@
  * check fails stops the rollout with the other host still serving. Checked outside shipshape:
  * the answers themselves, and HAProxy's state read through its socket by docker exec.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
+import { startCli } from './support/cli.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { siteInventoryIni } from './support/site-inventory.ts';
 import { request } from './support/http.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('bin/shipshape.js');
 const DOMAIN = 'shop.example.test';
 const SECRETS = { MYSQL_APP_PASSWORD: 'app-Pa55word', MYSQL_REPLICATION_PASSWORD: 'repl-Secret42' };
 
@@ -34,15 +31,7 @@ const project = path.join(dir, 'project');
 const appPy = path.join(project, 'playbooks/files/app/app.py');
 const inventoryFile = path.join(dir, 'hosts.ini');
 
-async function shipshape(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...SECRETS, HOME: dir, NO_COLOR: '1' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const shipshape = (...args: string[]) => startCli(args, { ...SECRETS, HOME: dir }).done;
 
 /** The app's code, answering `<host> <release>` on GET /. */
 function release(name: string): void {

@@ -8,19 +8,18 @@
  * one is printed by plan, --diff or --json; the file's line says "content differs, sensitive".
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sh } from '../../src/transport/quote.ts';
 import { writeRemoteAtomic, type Executor } from '../../src/transport/remote-files.ts';
 import { startCli, type CliResult } from './support/cli.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import { useCliHost } from './support/cli-host.ts';
+import type { TestHost } from './support/lab-hosts.ts';
 import { openTestSession } from './support/run-task.ts';
 
 const PLAYBOOK = path.resolve('test/fixtures/reliability/secrets.ts');
-const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-secrets-'));
-const inventory = path.join(dir, 'inventory.json');
+const lab = useCliHost('sec-1', 'shipshape-secrets-');
+const inventory = path.join(lab.dir, 'inventory.json');
 const tag = randomBytes(6).toString('hex');
 // A quote and a backslash: JSON output escapes them, so a mask matching only the raw value would miss it.
 const secrets = {
@@ -36,46 +35,25 @@ const forms = Object.values(secrets).flatMap((value) => [value, JSON.stringify(v
 const jsonEscaped = (text: string) => JSON.stringify(text).slice(1, -1);
 const spellings = (value: string) => [value, jsonEscaped(value), jsonEscaped(jsonEscaped(value)), value.replace(/'/g, `'\\''`)];
 const ROTATE = path.resolve('test/fixtures/reliability/rotate.ts');
-const rotateInventory = path.join(dir, 'rotate-inventory.json');
+const rotateInventory = path.join(lab.dir, 'rotate-inventory.json');
 const OLD_PASSWORD = `old"pa\\ss'${tag}`;
 const NEW_PASSWORD = `new"pa\\ss'${tag}`;
 
-let lab: TestHosts | undefined;
 let host: TestHost;
 
 function run(...args: string[]): Promise<CliResult> {
   return startCli(['apply', PLAYBOOK, '-i', inventory, ...args], secrets).done;
 }
 
-beforeAll(async () => {
-  lab = await startTestHosts(['sec-1']);
-  host = lab.hosts[0];
-  writeFileSync(
-    inventory,
-    JSON.stringify({
-      defaults: { user: 'deploy', become: true, privateKey: host.privateKeyPath, knownHosts: host.knownHostsPath },
-      hosts: { [host.name]: { address: host.address, port: host.port } },
-      vars: {
-        templateSecret: { $env: 'REL_TEMPLATE_SECRET' },
-        copySecret: { $env: 'REL_COPY_SECRET' },
-        stdinSecret: { $env: 'REL_STDIN_SECRET' },
-        dbPassword: { $env: 'REL_DB_PASSWORD' },
-      },
-    }),
-  );
-  writeFileSync(
-    rotateInventory,
-    JSON.stringify({
-      defaults: { user: 'deploy', become: true, privateKey: host.privateKeyPath, knownHosts: host.knownHostsPath },
-      hosts: { [host.name]: { address: host.address, port: host.port } },
-      vars: { dbPassword: { $env: 'REL_ROTATE_PASSWORD' } },
-    }),
-  );
-});
-
-afterAll(async () => {
-  await lab?.stop();
-  rmSync(dir, { recursive: true, force: true });
+beforeAll(() => {
+  host = lab.host;
+  lab.writeInventory('inventory.json', {
+    templateSecret: { $env: 'REL_TEMPLATE_SECRET' },
+    copySecret: { $env: 'REL_COPY_SECRET' },
+    stdinSecret: { $env: 'REL_STDIN_SECRET' },
+    dbPassword: { $env: 'REL_DB_PASSWORD' },
+  });
+  lab.writeInventory('rotate-inventory.json', { dbPassword: { $env: 'REL_ROTATE_PASSWORD' } });
 });
 
 describe('secrets', () => {

@@ -7,21 +7,18 @@
  * The inventory is Ansible INI with names, addresses and a domain unlike the lab's, so nothing in
  * the playbook may assume them.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
+import { startCli } from './support/cli.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { siteInventoryIni } from './support/site-inventory.ts';
 import { canConnect, request } from './support/http.ts';
 import { CONFIG_TREES, expectSameHostState, snapshotHostState, type HostStateSpec } from './support/host-state.ts';
 import { HAPROXY_PEM } from '../../playbooks/roles/load-balancer.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('bin/shipshape.js');
 const SITE = path.resolve('playbooks/site.ts');
 const DOMAIN = 'shop.example.test';
 const SECRETS = { MYSQL_APP_PASSWORD: 'app-Pa55"word$!', MYSQL_REPLICATION_PASSWORD: "repl'Secret#42" };
@@ -35,20 +32,9 @@ let appB: TestHost;
 const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-site-test-'));
 const inventoryFile = path.join(dir, 'hosts.ini');
 
-async function shipshape(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      maxBuffer: 64 << 20,
-      // HOME of its own: --accept-new-host-keys records into ~/.ssh/known_hosts, and container
-      // addresses come back with new keys in later runs (a changed key is, rightly, refused).
-      env: { ...process.env, ...SECRETS, HOME: dir, NO_COLOR: '1' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real CLI; HOME of its own: --accept-new-host-keys records into ~/.ssh/known_hosts, and
+ * container addresses come back with new keys in later runs (a changed key is, rightly, refused). */
+const shipshape = (...args: string[]) => startCli(args, { ...SECRETS, HOME: dir }).done;
 
 async function sh(host: TestHost, cmd: string): Promise<string> {
   const result = await host.shell(cmd);

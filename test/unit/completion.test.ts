@@ -95,5 +95,77 @@ describe('shipshape completion bash', () => {
     expect(hosts!.sort()).toEqual(['web', 'web-01', 'web-02']);
     expect(files).toEqual([inventory]);
     expect(afterColon!.sort()).toEqual(['web-01', 'web-02']);
-  }, 60_000);
+  }, 180_000);
+});
+
+/** The script `shipshape completion SHELL` prints, written to a file. */
+async function completionScript(shell: 'zsh' | 'fish'): Promise<string> {
+  let script = '';
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    script += String(chunk);
+    return true;
+  });
+  try {
+    await main(['node', 'shipshape', 'completion', shell]);
+  } finally {
+    write.mockRestore();
+  }
+  const file = path.join(dir, `shipshape.${shell}`);
+  writeFileSync(file, script);
+  return file;
+}
+
+function installed(shell: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${shell}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The candidates a shell offers for a command line, one per line in its output. */
+const lines = (out: string) => out.split('\n').filter(Boolean);
+
+// Each shell asked as a user's Tab asks it: zsh interactively on a pseudo-terminal with compinit,
+// fish through its own `complete -C`. Both call the real bin, which runs from the bundle.
+describe('shipshape completion zsh', () => {
+  it('completes commands, hosts from -i, tags from the playbook and files in a real interactive zsh', async (context) => {
+    if (!installed('zsh')) context.skip('zsh is not installed on this machine (apt-get install zsh): the zsh script is untested here');
+    const script = await completionScript('zsh');
+    const setup = path.join(dir, 'zsh-setup.zsh');
+    writeFileSync(setup, `shipshape() { node ${CLI} "$@"; }\nsource ${script}\n`);
+    const tab = (line: string) =>
+      lines(execFileSync('zsh', ['-f', path.resolve('test/fixtures/completion/zsh-complete.zsh'), setup, line], { encoding: 'utf8', timeout: 120_000 }));
+    expect(tab('shipshape pl')).toEqual(['plan']);
+    expect(tab(`shipshape apply ${PLAYBOOK} -i ${inventory} -l we`).sort()).toEqual(['web', 'web-01', 'web-02']);
+    // Unquoted, `&` ends a zsh command: a union is what one types there.
+    expect(tab(`shipshape plan ${PLAYBOOK} -i ${inventory} -l web:d`)).toEqual(['web:db-01']);
+    expect(tab(`shipshape apply ${PLAYBOOK} -i ${inventory} --tags con`)).toEqual(['config']);
+    expect(tab(`shipshape apply -i ${path.join(dir, 'in')}`)).toEqual(['inv.yml']);
+  }, 600_000);
+});
+
+describe('shipshape completion fish', () => {
+  it('completes commands, hosts from -i, tags from the playbook and files in a real fish', async (context) => {
+    if (!installed('fish')) context.skip('fish is not installed on this machine (apt-get install fish): the fish script is untested here');
+    const script = await completionScript('fish');
+    const ask = (line: string) => `complete -C ${JSON.stringify(line)}; echo ==`;
+    const fish = [
+      `function shipshape; node ${CLI} $argv; end`,
+      `source ${script}`,
+      ask('shipshape pl'),
+      ask(`shipshape apply ${PLAYBOOK} -i ${inventory} -l we`),
+      ask(`shipshape plan ${PLAYBOOK} -i ${inventory} -l web:&d`),
+      ask(`shipshape apply ${PLAYBOOK} -i ${inventory} --tags con`),
+      ask(`shipshape apply -i ${path.join(dir, 'in')}`),
+    ].join('\n');
+    const out = execFileSync('fish', ['--no-config', '-c', fish], { encoding: 'utf8', timeout: 300_000 });
+    const [commands, hosts, intersection, tags, files] = out.split('==\n').map(lines);
+    expect(commands).toEqual(['plan']);
+    expect(hosts!.sort()).toEqual(['web', 'web-01', 'web-02']);
+    expect(intersection).toEqual(['web:&db-01']);
+    expect(tags).toEqual(['config']);
+    expect(files).toEqual([inventory]);
+  }, 600_000);
 });

@@ -54,6 +54,9 @@ describe('inventory: the local connection', () => {
     const grouped = await loadInventory(writeInventory('group.ini', '[here]\nctl\n[here:vars]\nansible_connection=ansible.builtin.local\n'));
     expect(grouped.hosts.get('ctl')!.connection.connection).toBe('local');
     await expect(loadInventory(writeInventory('docker.ini', 'box ansible_connection=winrm\n'))).rejects.toThrow(/box[\s\S]*connection/);
+    const containers = await loadInventory(writeInventory('containers.ini', 'c1 ansible_connection=community.docker.docker ansible_host=app-1\nc2 ansible_connection=docker\n'));
+    expect(containers.hosts.get('c1')!.connection).toMatchObject({ connection: 'docker', address: 'app-1' });
+    expect(containers.hosts.get('c2')!.connection).toMatchObject({ connection: 'docker', address: 'c2' });
   });
 });
 
