@@ -11,6 +11,7 @@ import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
 import { traceEvent } from '../util/trace.ts';
+import { errorInfo } from '../error-info.ts';
 import { assignPendingHandlers, type PendingHandlerStore } from './pending-handlers.ts';
 
 /** How the engine reaches hosts; the CLI passes SSH (C = its connection type). */
@@ -99,7 +100,7 @@ export async function runPlaybook<C extends HostConnection>(
       if (error instanceof RunLockError) {
         // Reachable but busy (another run holds its lock): a failure of this host, not unreachable.
         recap.hosts[name].failed = 1;
-        reporter.taskResult({ play: '(connect)', host: name, task: '(run lock)', result: { status: 'failed', changes: [], error: message, durationMs: 0 } });
+        reporter.taskResult({ play: '(connect)', host: name, task: '(run lock)', result: { status: 'failed', changes: [], error: message, errorInfo: errorInfo(error), durationMs: 0 } });
       } else {
         recap.hosts[name].unreachable = 1;
         reporter.hostUnreachable(name, message);
@@ -217,7 +218,7 @@ function buildTaskLists(
         play: play.name,
         host: name,
         task: '(building the task list)',
-        result: { status: 'failed', changes: [], error: message, durationMs: 0 },
+        result: { status: 'failed', changes: [], error: message, errorInfo: errorInfo(error), durationMs: 0 },
       });
       reporter.hostDone(play.name, name, { failed: true });
     }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { HostFacts } from '../facts/types.ts';
 import type { ExecOptions, ExecResult, HostConnection } from '../transport/types.ts';
 import type { Coalescable } from './coalesce.ts';
+import type { ErrorInfo } from '../error-info.ts';
 
 /** One thing a task would change. `--check` prints these; apply makes exactly these. */
 export interface Change {
@@ -67,7 +68,10 @@ export interface TaskResult {
   notes?: string[];
   /** Module-specific output (e.g. a command's stdout/exitCode). */
   output?: Record<string, unknown>;
+  /** A failure's message, as printed. */
   error?: string;
+  /** The same failure as data (class, command, exit code, stderr tail, cause chain): --json and -v read it. */
+  errorInfo?: ErrorInfo;
   /** A failure that `ignoreErrors` let the host carry on from. */
   ignored?: boolean;
   /** In check mode: the task could only plan as "would change, after earlier changes". */

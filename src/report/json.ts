@@ -3,6 +3,7 @@ import type { TaskResult } from '../modules/types.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
 import { mask, maskDeep } from './mask.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
+import { withoutStacks } from '../error-info.ts';
 
 /**
  * One JSON object per line, for machines. Every line is masked. A change carries its file's before
@@ -48,6 +49,8 @@ export class JsonReporter implements Reporter {
       ...(result.ignored ? { ignored: true } : {}),
       ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
       ...(result.error ? { error: result.error } : {}),
+      // The failure as data (class, command, exitCode, stderrTail, cause); stacks only with -v.
+      ...(result.errorInfo ? { errorInfo: withoutStacks(result.errorInfo) } : {}),
       ...(result.output ? { output: result.output } : {}),
       durationMs: result.durationMs,
     });

@@ -6,6 +6,7 @@ import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
 import { mask } from './mask.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
+import { stackLines } from '../error-info.ts';
 import type { TextOptions } from './plain.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -104,6 +105,7 @@ export class ListrReporter implements Reporter {
       for (const change of changes) live.pending.push(mask(`  ~ ${change.description}`));
       for (const note of notes) live.pending.push(mask(`  i ${note}`));
       if (result.error) live.pending.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
+      if (result.error && this.options.verbose && result.errorInfo) live.pending.push(...stackLines(result.errorInfo).map((l) => color.dim(mask(`  ${l}`))));
       this.refresh(live);
     }
     if (this.options.diff) {

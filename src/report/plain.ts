@@ -5,6 +5,7 @@ import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
 import { mask, maskDeep } from './mask.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
+import { stackLines } from '../error-info.ts';
 
 export interface TextOptions {
   check: boolean;
@@ -31,6 +32,7 @@ export function taskLines(event: TaskEvent & { result: TaskResult }, options: Te
   for (const note of result.notes ?? []) lines.push(`${' '.repeat(14)}${color.cyan('i')} ${note}`);
   if (result.status === 'failed' && result.error) {
     lines.push(result.error.split('\n').map((line) => `${' '.repeat(14)}${color.red(line)}`).join('\n'));
+    if (options.verbose && result.errorInfo) lines.push(stackLines(result.errorInfo).map((line) => color.dim(`${' '.repeat(14)}${line}`)).join('\n'));
   }
   if (options.verbose && result.output && result.status !== 'skipped') {
     lines.push(color.dim(`${' '.repeat(14)}${JSON.stringify(maskDeep(result.output))}`));

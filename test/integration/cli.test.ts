@@ -118,6 +118,13 @@ describe('shipshape CLI on three hosts', () => {
     const recap = jsonLines(result.stdout).at(-1)!;
     expect(recap.hosts['cli-02'].failed).toBe(1);
     expect(recap.hosts['cli-01'].failed).toBe(0);
+    // The failure as data: the write's command, its exit code and stderr, host and task named.
+    const failure = jsonLines(result.stdout).find((l) => l.type === 'task' && l.status === 'failed')!;
+    expect(failure.errorInfo).toMatchObject({ class: 'CommandError', host: 'cli-02', task: failure.task, exitCode: expect.any(Number) });
+    expect(failure.errorInfo.exitCode).not.toBe(0);
+    expect(failure.errorInfo.command).toContain('/srv/basic/motd');
+    expect(failure.errorInfo.stderrTail).toMatch(/directory/i);
+    expect(failure.errorInfo.stack).toBeUndefined();
     expect((await h1.shell('cat /srv/basic/built')).stdout).toBe('built\n');
     expect((await h3.shell('cat /srv/basic/built')).stdout).toBe('built\n');
     await h2.shell('rmdir /srv/basic/motd');

@@ -53,7 +53,7 @@ async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate
         ? { always: names, ifMissing: [] }
         : { always: pinned, ifMissing: names.filter((n) => !pinned.includes(n)) };
   const { result, policy } = await ctx.coalesce(aptProbe, { names, defaultRelease: args.defaultRelease, query });
-  throwIfFailed(result, { host: ctx.host.name, task: ctx.task });
+  throwIfFailed(result);
   return planPackages(args, specs, parseProbe(result.stdout, policy), { host: ctx.host.name, task: ctx.task }, afterUpdate);
 }
 
