@@ -12,6 +12,7 @@ import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
 import { traceEvent } from '../util/trace.ts';
 import { errorInfo } from '../error-info.ts';
+import type { TaskConflict } from './conflicts.ts';
 import { assignPendingHandlers, type PendingHandlerStore } from './pending-handlers.ts';
 
 /** How the engine reaches hosts; the CLI passes SSH (C = its connection type). */
@@ -36,6 +37,8 @@ export interface RunOptions {
   playbookName: string;
   /** Hosts each play targets, already intersected with --limit. */
   selectHosts(pattern: string): string[];
+  /** Found by the preflight (tasks that fight): reported right after the run starts, before any connection. */
+  warnings?: TaskConflict[];
 }
 
 /**
@@ -54,6 +57,7 @@ export async function runPlaybook<C extends HostConnection>(
   const targeted = new Set(playbook.plays.flatMap((play) => options.selectHosts(play.hosts)));
   const hostNames = [...inventory.hosts.keys()].filter((name) => targeted.has(name));
   reporter.runStart({ playbook: options.playbookName, check: options.check, hosts: hostNames });
+  for (const warning of options.warnings ?? []) reporter.warning?.(warning);
 
   const recap: Recap = { hosts: {}, durationMs: 0, check: options.check, interrupted: false };
   for (const name of hostNames) recap.hosts[name] = emptyTally();

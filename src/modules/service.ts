@@ -48,6 +48,12 @@ export const systemctlShow: Coalescable<string, ExecResult> = {
 
 export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[] }, z.input<typeof serviceSchema>> = {
   name: 'service',
+  manages: (args) => {
+    const unit = args.name.includes('.') ? args.name : `${args.name}.service`;
+    const running = args.state === undefined ? [] : [{ key: `unit:${unit}`, state: args.state === 'stopped' ? 'stopped' : 'running' }];
+    const enabled = args.enabled === undefined ? [] : [{ key: `unit-enablement:${unit}`, state: args.enabled ? 'enabled' : 'disabled' }];
+    return [...running, ...enabled];
+  },
   schema: serviceSchema,
   describe(args) {
     const parts = [args.state, args.enabled === undefined ? undefined : args.enabled ? 'enabled' : 'disabled'].filter(Boolean);

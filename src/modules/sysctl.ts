@@ -92,6 +92,7 @@ async function apply(ctx: TaskContext, args: SysctlArgs, planned: Plan<SysctlPla
 
 export const sysctlModule: Module<SysctlArgs, SysctlPlanData, z.input<typeof sysctlSchema>> = {
   name: 'sysctl',
+  manages: (args) => [{ key: `sysctl:${args.key}`, state: `= ${String(args.value)}` }],
   schema: sysctlSchema,
   describe: (args) => `sysctl ${args.key} = ${args.value}`,
   plan,

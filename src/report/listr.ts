@@ -2,6 +2,7 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Recap } from '../engine/result.ts';
 import type { TaskResult } from '../modules/types.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
 import { mask } from './mask.ts';
@@ -40,6 +41,9 @@ export class ListrReporter implements Reporter {
     this.options.write(color.bold(`${info.playbook}${mode}: ${info.hosts.length} host(s)`));
   }
 
+  warning(conflict: TaskConflict): void {
+    this.options.write(mask(color.yellow(`warning: ${conflict.message}`)));
+  }
   hostUnreachable(host: string, reason: string): void {
     this.options.write(mask(`${color.red('✖')} ${host}: unreachable: ${reason}`));
   }

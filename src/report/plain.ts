@@ -1,5 +1,6 @@
 import type { Recap } from '../engine/result.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 import type { TaskResult } from '../modules/types.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
@@ -47,6 +48,9 @@ export class PlainReporter implements Reporter {
   runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
     const mode = info.check ? ' (check: nothing will be changed)' : '';
     this.options.write(color.bold(`${info.playbook}${mode}: ${info.hosts.length} host(s)`));
+  }
+  warning(conflict: TaskConflict): void {
+    this.options.write(mask(color.yellow(`warning: ${conflict.message}`)));
   }
   hostUnreachable(host: string, reason: string): void {
     this.options.write(mask(`${host.padEnd(12)} ${color.red('unreachable')}  ${reason}`));
