@@ -15,6 +15,7 @@ import { apt, definePlaybook, file, play, service, user, type Playbook } from '.
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import type { Task } from '../../src/playbook/task.ts';
 import { JsonReporter } from '../../src/report/json.ts';
+import { PlainReporter } from '../../src/report/plain.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-conflicts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,6 +123,17 @@ describe('findConflicts on a playbook, before any host is contacted', () => {
         { play: 'tweaks', task: 'debug', state: 'line edits' },
       ],
     });
+  });
+
+  it('the text views show the warning as a line of its own', async () => {
+    const inventory = await inventoryFile('text.json', { hosts: { 'web-01': { address: '127.0.0.1', port: 1, user: 'x' } } });
+    const book = definePlaybook([play({ name: 'p', hosts: 'all', tasks: [apt.packages({ names: ['nginx'] }), apt.packages({ names: ['nginx'], state: 'absent' })] })]);
+    const text: string[] = [];
+    const warnings = findConflicts(book, inventory, select(inventory));
+    new PlainReporter({ check: true, diff: false, verbose: false, write: (t) => text.push(t) }).warning(warnings[0]);
+    expect(text).toEqual([
+      'warning: host web-01: play "p", task 1 "apt present: nginx" and play "p", task 2 "apt absent: nginx" both manage package:nginx (present vs absent): they undo each other on every run',
+    ]);
   });
 
   const SITE_VARS = {
