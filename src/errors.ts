@@ -72,3 +72,6 @@ export class TaskError extends ShipshapeError {}
 
 /** Decryption failed: wrong vault password or a tampered value. */
 export class VaultError extends ConfigError {}
+
+/** The local lab (containers, its image, its ACME server) could not be built, started or reached. */
+export class LabError extends ShipshapeError {}

@@ -8,9 +8,13 @@ export { moduleFunction, type Task, type TaskOptions, type RunContext } from './
 export { defineInventory, type InventoryInput } from './inventory/define.ts';
 export { secret } from './secrets/refs.ts';
 export { Secret } from './secrets/secret.ts';
-export type { Module, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView } from './modules/types.ts';
+export type { Module, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView, Managed } from './modules/types.ts';
+/** For a module's probe that several tasks of one host may run at once as one command (ctx.coalesce). */
+export type { Coalescable, Exec } from './modules/coalesce.ts';
+export type { ExecResult, ExecOptions } from './transport/types.ts';
+export type { ErrorInfo } from './error-info.ts';
 export type { HostFacts } from './facts/types.ts';
-export { ShipshapeError, ConfigError, TaskError, CommandError } from './errors.ts';
+export { ShipshapeError, ConfigError, TaskError, CommandError, LabError } from './errors.ts';
 export { sh, raw, quote } from './transport/quote.ts';
 /**
  * zod, the very copy shipshape validates inventories and module arguments with: a playbook that

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { runPlaybook } from '../engine/run.ts';
 import { exitCode } from '../engine/result.ts';
 import { preflightPlaybook } from '../engine/preflight.ts';
+import { findConflicts } from '../engine/conflicts.ts';
 import { loadPlaybook } from '../playbook/load.ts';
 import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, parsePositiveInt, type InventoryOptions } from './common.ts';
 import { sshConnector } from './connector.ts';
@@ -37,6 +38,7 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   const { playbook, baseDir } = await loadPlaybook(file);
   traceEvent({ event: 'playbook loaded' });
   preflightPlaybook(playbook, inventory, selectHosts, file);
+  const warnings = findConflicts(playbook, inventory, selectHosts);
   const check = options.check ?? false;
   const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard });
 
@@ -67,6 +69,7 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
       defaultTimeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
       playbookName: playbook.name ?? path.basename(file),
       selectHosts,
+      warnings,
     });
     return exitCode(recap);
   } finally {

@@ -20,7 +20,7 @@ export function describeCommandFailure(result: ExecResult): string {
 }
 
 /** The result when the command succeeded; else a CommandError describing it (ctx.run's rule). */
-export function throwIfFailed(result: ExecResult, context: ErrorContext): ExecResult {
+export function throwIfFailed(result: ExecResult, context: ErrorContext = {}): ExecResult {
   if (result.exitCode !== 0) throw new CommandError(describeCommandFailure(result), { ...result }, context);
   return result;
 }

@@ -9,6 +9,7 @@ import { count, type HostTally } from './result.ts';
 import { traceEvent } from '../util/trace.ts';
 import { selectedByTags, type TagFilter } from './tags.ts';
 import { runTask, startPlan, type PlanOutcome, type TaskEnv } from './task-run.ts';
+import { errorInfo } from '../error-info.ts';
 import type { PendingHandler, PendingHandlerStore } from './pending-handlers.ts';
 
 /**
@@ -153,7 +154,7 @@ export async function runHostPlay(
       await state.pendingStore.save(state.pending);
       return true;
     } catch (error) {
-      const result: TaskResult = { status: 'failed', changes: [], error: error instanceof Error ? error.message : String(error), durationMs: 0 };
+      const result: TaskResult = { status: 'failed', changes: [], error: error instanceof Error ? error.message : String(error), errorInfo: errorInfo(error), durationMs: 0 };
       count(state.tally, result);
       reporter.taskResult({ play: play.name, host: view.name, task: PENDING_TASK, handler: false, result });
       markFailed(PENDING_TASK);

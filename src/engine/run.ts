@@ -11,6 +11,8 @@ import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
 import { traceEvent } from '../util/trace.ts';
+import { errorInfo } from '../error-info.ts';
+import type { TaskConflict } from './conflicts.ts';
 import { assignPendingHandlers, type PendingHandlerStore } from './pending-handlers.ts';
 
 /** How the engine reaches hosts; the CLI passes SSH (C = its connection type). */
@@ -35,6 +37,8 @@ export interface RunOptions {
   playbookName: string;
   /** Hosts each play targets, already intersected with --limit. */
   selectHosts(pattern: string): string[];
+  /** Found by the preflight (tasks that fight): reported right after the run starts, before any connection. */
+  warnings?: TaskConflict[];
 }
 
 /**
@@ -53,6 +57,7 @@ export async function runPlaybook<C extends HostConnection>(
   const targeted = new Set(playbook.plays.flatMap((play) => options.selectHosts(play.hosts)));
   const hostNames = [...inventory.hosts.keys()].filter((name) => targeted.has(name));
   reporter.runStart({ playbook: options.playbookName, check: options.check, hosts: hostNames });
+  for (const warning of options.warnings ?? []) reporter.warning?.(warning);
 
   const recap: Recap = { hosts: {}, durationMs: 0, check: options.check, interrupted: false };
   for (const name of hostNames) recap.hosts[name] = emptyTally();
@@ -99,7 +104,7 @@ export async function runPlaybook<C extends HostConnection>(
       if (error instanceof RunLockError) {
         // Reachable but busy (another run holds its lock): a failure of this host, not unreachable.
         recap.hosts[name].failed = 1;
-        reporter.taskResult({ play: '(connect)', host: name, task: '(run lock)', result: { status: 'failed', changes: [], error: message, durationMs: 0 } });
+        reporter.taskResult({ play: '(connect)', host: name, task: '(run lock)', result: { status: 'failed', changes: [], error: message, errorInfo: errorInfo(error), durationMs: 0 } });
       } else {
         recap.hosts[name].unreachable = 1;
         reporter.hostUnreachable(name, message);
@@ -217,7 +222,7 @@ function buildTaskLists(
         play: play.name,
         host: name,
         task: '(building the task list)',
-        result: { status: 'failed', changes: [], error: message, durationMs: 0 },
+        result: { status: 'failed', changes: [], error: message, errorInfo: errorInfo(error), durationMs: 0 },
       });
       reporter.hostDone(play.name, name, { failed: true });
     }

@@ -4,6 +4,7 @@ import { validateArgs, type Task } from '../playbook/task.ts';
 import { coalesce } from '../modules/coalesce.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
 import { throwIfFailed } from './command-failure.ts';
+import { attachTaskContext, errorInfo } from '../error-info.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
 
 /** Everything one task needs to run on one host. */
@@ -56,7 +57,7 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
       return conn;
     },
     async run(command, options) {
-      return throwIfFailed(await exec(command, options), { host: env.host.name, task: task.name });
+      return throwIfFailed(await exec(command, options));
     },
   };
 }
@@ -102,7 +103,8 @@ export async function runTask(task: Task, env: TaskEnv, prefetched?: Promise<Pla
     await sleep((task.options.delay ?? 1) * 1000, env.signal);
   }
   if (task.options.until && result && result.status !== 'failed' && !task.options.until(result)) {
-    return { ...result, status: 'failed', error: `"until" condition still false after ${attempts} attempt(s)` };
+    const message = `"until" condition still false after ${attempts} attempt(s)`;
+    return { ...result, status: 'failed', error: message, errorInfo: { class: 'TaskError', message, host: env.host.name, task: task.name } };
   }
   return result!;
 }
@@ -111,6 +113,7 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const ctx = makeContext(task, env);
+  const where = { host: env.host.name, task: task.name };
   let args: unknown;
   let plan: Plan;
   try {
@@ -129,7 +132,7 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
         durationMs: elapsed(),
       };
     }
-    return failed(error, elapsed());
+    return failed(error, elapsed(), where);
   }
   const notes = plan.notes?.length ? { notes: plan.notes } : {};
   const upkeep = plan.upkeep === true && !env.check;
@@ -151,7 +154,7 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
     const status = changed ? 'changed' : 'ok';
     return { status, changes: status === 'ok' ? [] : changes, ...notes, output: output ?? planOutput(plan), durationMs: elapsed() };
   } catch (error) {
-    return { ...failed(error, elapsed()), changes, ...notes };
+    return { ...failed(error, elapsed(), where), changes, ...notes };
   }
 }
 
@@ -167,11 +170,8 @@ function errorMessage(error: unknown): string {
   return String(error);
 }
 
-function failed(error: unknown, durationMs: number): TaskResult {
-  const result: TaskResult = { status: 'failed', changes: [], error: errorMessage(error), durationMs };
-  if (!(error instanceof ShipshapeError) && error instanceof Error && error.stack) {
-    // Not a user mistake: keep the stack for -v.
-    (result as TaskResult & { stack?: string }).stack = error.stack;
-  }
-  return result;
+/** A failed result: the message for people, the structured error (host and task attached) for --json and -v. */
+function failed(error: unknown, durationMs: number, context: { host: string; task: string }): TaskResult {
+  attachTaskContext(error, context);
+  return { status: 'failed', changes: [], error: errorMessage(error), errorInfo: errorInfo(error), durationMs };
 }

@@ -5,7 +5,7 @@
  * pebble-challtestsrv's DNS gives for the site names (the load balancer's). Nothing leaves the lab
  * network: the names are test names answered only by that DNS.
  */
-import { TaskError } from '../errors.ts';
+import { LabError } from '../errors.ts';
 import { dockerExec, ensureNetwork, inspectContainer, removeContainers, type Labels } from './docker.ts';
 import { expectOk, httpPostJson, httpsGet } from './acme/http.ts';
 import { ensureAcmeImage } from './acme/image.ts';
@@ -89,7 +89,7 @@ export async function startAcmeServer(options: AcmeServerOptions): Promise<AcmeS
 export async function connectAcmeServer(containerId: string, network: string): Promise<AcmeServer> {
   const info = await inspectContainer(containerId);
   const address = info?.addresses[network];
-  if (!info?.running || !address) throw new TaskError(`ACME server container ${containerId.slice(0, 12)} is not running on network ${network}`);
+  if (!info?.running || !address) throw new LabError(`ACME server container ${containerId.slice(0, 12)} is not running on network ${network}`);
   const base = `https://${address}:${ACME_PORTS.acme}`;
   const caBundlePem = await waitForEndpointCa(containerId);
   await waitForDirectory(`${base}/dir`, caBundlePem, containerId);
@@ -120,7 +120,7 @@ async function waitForEndpointCa(containerId: string): Promise<string> {
     if (result.exitCode === 0 && result.stdout.includes('BEGIN CERTIFICATE')) return result.stdout;
     await delay(200);
   }
-  throw new TaskError(`ACME server: no endpoint CA in ${ACME_STATE_DIR} after ${READY_TIMEOUT_MS / 1000} s${await logTail(containerId)}`);
+  throw new LabError(`ACME server: no endpoint CA in ${ACME_STATE_DIR} after ${READY_TIMEOUT_MS / 1000} s${await logTail(containerId)}`);
 }
 
 async function waitForDirectory(url: string, ca: string, containerId: string): Promise<void> {
@@ -136,7 +136,7 @@ async function waitForDirectory(url: string, ca: string, containerId: string): P
     }
     await delay(200);
   }
-  throw new TaskError(`ACME server: ${url} did not answer within ${READY_TIMEOUT_MS / 1000} s (${last})${await logTail(containerId)}`);
+  throw new LabError(`ACME server: ${url} did not answer within ${READY_TIMEOUT_MS / 1000} s (${last})${await logTail(containerId)}`);
 }
 
 async function logTail(containerId: string): Promise<string> {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { TaskError } from '../errors.ts';
+import { LabError } from '../errors.ts';
 import { sh } from '../transport/quote.ts';
 import { dockerExec, ensureNetwork, type Labels } from './docker.ts';
 import { LAB_USER } from './image-recipe.ts';
@@ -99,11 +99,11 @@ export async function prepareHost(name: string, containerId: string, address: st
     sh`umask 077 && mkdir -p ${home}/.ssh && cat > ${home}/.ssh/authorized_keys && chown -R ${LAB_USER}:${LAB_USER} ${home}/.ssh`,
     `${publicKey}\n`,
   );
-  if (authorize.exitCode !== 0) throw new TaskError(`${name}: could not authorize the lab key: ${authorize.stderr.trim()}`, { host: name });
+  if (authorize.exitCode !== 0) throw new LabError(`${name}: could not authorize the lab key: ${authorize.stderr.trim()}`, { host: name });
   await waitForSystemd(name, containerId);
   await waitForSshBanner(name, address, SSH_PORT);
   const keyFile = await dockerExec(containerId, 'cat /etc/ssh/ssh_host_ed25519_key.pub');
-  if (keyFile.exitCode !== 0) throw new TaskError(`${name}: no ed25519 host key in /etc/ssh: ${keyFile.stderr.trim()}`, { host: name });
+  if (keyFile.exitCode !== 0) throw new LabError(`${name}: no ed25519 host key in /etc/ssh: ${keyFile.stderr.trim()}`, { host: name });
   const hostKey = parsePublicKeyFile(keyFile.stdout, `${name}:/etc/ssh/ssh_host_ed25519_key.pub`);
   return { name, containerId, address, port: SSH_PORT, user: LAB_USER, hostKey };
 }
@@ -124,7 +124,7 @@ async function waitForSystemd(name: string, containerId: string): Promise<void> 
     await delay(250);
   }
   const failed = await dockerExec(containerId, 'systemctl --failed --no-legend --plain 2>&1 | head -20');
-  throw new TaskError(`${name}: systemd did not finish booting (state: ${last || 'unknown'}); failed units:\n${failed.stdout.trim() || '(none)'}`, { host: name });
+  throw new LabError(`${name}: systemd did not finish booting (state: ${last || 'unknown'}); failed units:\n${failed.stdout.trim() || '(none)'}`, { host: name });
 }
 
 /** Waits until sshd sends its `SSH-2.0-` banner on address:port. */
@@ -139,7 +139,7 @@ async function waitForSshBanner(name: string, address: string, port: number): Pr
     if (banner.startsWith('SSH-2.0-')) return;
     await delay(250);
   }
-  throw new TaskError(`${name}: sshd did not answer on ${address}:${port} within ${READY_TIMEOUT_MS / 1000} s (${lastError || 'no banner'})`, { host: name });
+  throw new LabError(`${name}: sshd did not answer on ${address}:${port} within ${READY_TIMEOUT_MS / 1000} s (${lastError || 'no banner'})`, { host: name });
 }
 
 function readBanner(address: string, port: number): Promise<string> {

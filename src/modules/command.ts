@@ -45,7 +45,7 @@ async function runCommand(ctx: TaskContext, args: CommonArgs, program: string): 
   const failed = args.failedWhen ? args.failedWhen(output) : result.exitCode !== 0;
   if (failed) {
     const why = args.failedWhen ? 'failedWhen is true: ' : '';
-    throw new CommandError(`${why}${describeCommandFailure({ ...result, command: program })}`, result, { host: ctx.host.name, task: ctx.task });
+    throw new CommandError(`${why}${describeCommandFailure({ ...result, command: program })}`, result);
   }
   return { ...output, changed: args.changedWhen ? args.changedWhen(output) : true };
 }

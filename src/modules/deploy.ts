@@ -37,7 +37,7 @@ interface DeployData {
 async function plan(ctx: TaskContext, args: Args) {
   const bundle = await readBundle(path.resolve(ctx.baseDir, args.src), args.exclude);
   const probe = await ctx.exec(releaseStateCommand(args.dest, bundle.id));
-  if (probe.exitCode !== 0) throw new TaskError(`cannot read ${args.dest}: ${probe.stderr.trim()}`, { host: ctx.host.name, task: ctx.task });
+  if (probe.exitCode !== 0) throw new TaskError(`cannot read ${args.dest}: ${probe.stderr.trim()}`);
   const state = parseReleaseState(probe.stdout);
   const changes: Change[] = [];
   let upload = false;

@@ -75,6 +75,7 @@ async function apply(ctx: TaskContext, args: GroupArgs, planned: Plan<GroupPlanD
 
 export const groupModule: Module<GroupArgs, GroupPlanData, z.input<typeof groupSchema>> = {
   name: 'group',
+  manages: (args) => [{ key: `group:${args.name}`, state: args.state }],
   schema: groupSchema,
   describe: (args) => (args.state === 'absent' ? `group ${args.name} absent` : `group ${args.name}`),
   plan,

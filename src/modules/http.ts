@@ -36,7 +36,7 @@ export const httpCheckModule: Module<HttpCheckArgs, { output?: Record<string, un
     }
     const where = args.fromHost ? ` (from ${ctx.host.name})` : ' (from the controller)';
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    throw new TaskError(`${args.method} ${args.url}${where}: ${reason}${tries}`, { host: ctx.host.name, task: ctx.task });
+    throw new TaskError(`${args.method} ${args.url}${where}: ${reason}${tries}`);
   },
   async apply() {
     // plan() never returns changes, so the engine never calls this.

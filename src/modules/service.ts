@@ -48,6 +48,12 @@ export const systemctlShow: Coalescable<string, ExecResult> = {
 
 export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[] }, z.input<typeof serviceSchema>> = {
   name: 'service',
+  manages: (args) => {
+    const unit = args.name.includes('.') ? args.name : `${args.name}.service`;
+    const running = args.state === undefined ? [] : [{ key: `unit:${unit}`, state: args.state === 'stopped' ? 'stopped' : 'running' }];
+    const enabled = args.enabled === undefined ? [] : [{ key: `unit-enablement:${unit}`, state: args.enabled ? 'enabled' : 'disabled' }];
+    return [...running, ...enabled];
+  },
   schema: serviceSchema,
   describe(args) {
     const parts = [args.state, args.enabled === undefined ? undefined : args.enabled ? 'enabled' : 'disabled'].filter(Boolean);
@@ -55,13 +61,13 @@ export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[
   },
   async plan(ctx, args) {
     if (ctx.host.facts.init !== 'systemd') {
-      throw new TaskError(`${ctx.host.name} does not run systemd: the service module manages systemd units only`, { host: ctx.host.name, task: ctx.task });
+      throw new TaskError(`${ctx.host.name} does not run systemd: the service module manages systemd units only`);
     }
     const unit = unitName(args.name);
     const result = await ctx.coalesce(systemctlShow, unit);
-    throwIfFailed(result, { host: ctx.host.name, task: ctx.task });
+    throwIfFailed(result);
     const [state] = parseSystemctlShow(result.stdout);
-    if (!state) throw new TaskError(`systemctl show printed nothing for ${unit}`, { host: ctx.host.name, task: ctx.task });
+    if (!state) throw new TaskError(`systemctl show printed nothing for ${unit}`);
     const steps = planUnit(state, args, { host: ctx.host.name, task: ctx.task });
     return { changes: steps.map((s) => s.change), data: { unit, steps } };
   },

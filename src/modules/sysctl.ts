@@ -65,12 +65,12 @@ async function plan(ctx: TaskContext, args: SysctlArgs): Promise<Plan<SysctlPlan
   const liveStart = out.indexOf(`${LIVE}\n`) + LIVE.length + 1;
   const fileStart = out.indexOf(`${FILE}\n`);
   if (liveStart <= LIVE.length || fileStart < 0) {
-    throw new TaskError(`could not read sysctl ${args.key}: ${result.stderr.trim() || 'no output'}`, { host: ctx.host.name, task: ctx.task });
+    throw new TaskError(`could not read sysctl ${args.key}: ${result.stderr.trim() || 'no output'}`);
   }
   const liveText = out.slice(liveStart, fileStart);
   const live = liveText.trim() === '' ? undefined : liveText;
   if (live === undefined && args.live) {
-    throw new TaskError(`${args.key}: no such kernel parameter on ${ctx.host.name} (sysctl -n found nothing)`, { host: ctx.host.name, task: ctx.task });
+    throw new TaskError(`${args.key}: no such kernel parameter on ${ctx.host.name} (sysctl -n found nothing)`);
   }
   return planSysctl({ live, fileText: out.slice(fileStart + FILE.length + 1) }, args);
 }
@@ -85,13 +85,14 @@ async function apply(ctx: TaskContext, args: SysctlArgs, planned: Plan<SysctlPla
     const result = await ctx.exec(sh`sysctl -w ${`${args.key}=${args.value}`}`);
     if (result.exitCode !== 0) {
       const readOnly = /read-only|permission denied/i.test(result.stderr) ? ' (/proc/sys is read-only here: in a container, set it when the container starts)' : '';
-      throw new TaskError(`sysctl -w ${args.key}=${args.value} failed${readOnly}: ${result.stderr.trim()}`, { host: ctx.host.name, task: ctx.task });
+      throw new TaskError(`sysctl -w ${args.key}=${args.value} failed${readOnly}: ${result.stderr.trim()}`);
     }
   }
 }
 
 export const sysctlModule: Module<SysctlArgs, SysctlPlanData, z.input<typeof sysctlSchema>> = {
   name: 'sysctl',
+  manages: (args) => [{ key: `sysctl:${args.key}`, state: `= ${String(args.value)}` }],
   schema: sysctlSchema,
   describe: (args) => `sysctl ${args.key} = ${args.value}`,
   plan,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { HostFacts } from '../facts/types.ts';
 import type { ExecOptions, ExecResult, HostConnection } from '../transport/types.ts';
 import type { Coalescable } from './coalesce.ts';
+import type { ErrorInfo } from '../error-info.ts';
 
 /** One thing a task would change. `--check` prints these; apply makes exactly these. */
 export interface Change {
@@ -67,7 +68,10 @@ export interface TaskResult {
   notes?: string[];
   /** Module-specific output (e.g. a command's stdout/exitCode). */
   output?: Record<string, unknown>;
+  /** A failure's message, as printed. */
   error?: string;
+  /** The same failure as data (class, command, exit code, stderr tail, cause chain): --json and -v read it. */
+  errorInfo?: ErrorInfo;
   /** A failure that `ignoreErrors` let the host carry on from. */
   ignored?: boolean;
   /** In check mode: the task could only plan as "would change, after earlier changes". */
@@ -102,6 +106,17 @@ export interface TaskContext {
   coalesce<Item, Result>(kind: Coalescable<Item, Result>, item: Item): Promise<Result>;
 }
 
+/**
+ * Something a task manages on its host and the state it wants it in (Module.manages). Two tasks of
+ * one host that manage one key with different states undo each other on every run: preflight warns.
+ */
+export interface Managed {
+  /** What: `file:/etc/x`, `package:nginx`, `unit:nginx.service`, `user:deploy`, `mysql-db:app`. */
+  key: string;
+  /** The wanted state, in words (`present`, `absent`, `running`, `content from x.ejs`, `line edits`). */
+  state: string;
+}
+
 /** A module: argument schema and the plan/apply halves. */
 export interface Module<Args, Data = unknown, Input = Args> {
   /** `apt.packages`, `file.template`, ... */
@@ -110,6 +125,8 @@ export interface Module<Args, Data = unknown, Input = Args> {
   schema: z.ZodType<Args, Input>;
   /** The default task name when the user gives none. */
   describe(args: Args): string;
+  /** What the task manages on its host, for preflight's check of tasks that fight. Optional. */
+  manages?(args: Args): Managed[];
   /** Reads state and returns what would change. No writes. */
   plan(ctx: TaskContext, args: Args): Promise<Plan<Data>>;
   /** Makes exactly the planned changes. May return output for register. */

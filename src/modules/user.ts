@@ -317,6 +317,7 @@ async function apply(ctx: TaskContext, args: UserArgs, planned: Plan<UserPlanDat
 
 export const userModule: Module<UserArgs, UserPlanData, z.input<typeof userSchema>> = {
   name: 'user',
+  manages: (args) => [{ key: `user:${args.name}`, state: args.state }],
   schema: userSchema,
   describe: (args) => (args.state === 'absent' ? `user ${args.name} absent` : `user ${args.name}`),
   plan,

@@ -1,8 +1,10 @@
 import type { Recap } from '../engine/result.ts';
 import type { TaskResult } from '../modules/types.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 import { mask, maskDeep } from './mask.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
+import { withoutStacks } from '../error-info.ts';
 
 /**
  * One JSON object per line, for machines. Every line is masked. A change carries its file's before
@@ -24,6 +26,10 @@ export class JsonReporter implements Reporter {
   runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
     // The shard lets `recap merge` check that every job of a matrix is there.
     this.emit({ type: 'start', ...info, ...(this.options.shard ? { shard: this.options.shard } : {}) });
+  }
+  warning(conflict: TaskConflict): void {
+    const { first, second, ...rest } = conflict;
+    this.emit({ type: 'warning', kind: 'conflict', ...rest, tasks: [first, second] });
   }
   hostUnreachable(host: string, reason: string): void {
     this.emit({ type: 'unreachable', host, error: reason });
@@ -48,6 +54,8 @@ export class JsonReporter implements Reporter {
       ...(result.ignored ? { ignored: true } : {}),
       ...(result.afterEarlierChanges ? { afterEarlierChanges: true } : {}),
       ...(result.error ? { error: result.error } : {}),
+      // The failure as data (class, command, exitCode, stderrTail, cause); stacks only with -v.
+      ...(result.errorInfo ? { errorInfo: withoutStacks(result.errorInfo) } : {}),
       ...(result.output ? { output: result.output } : {}),
       durationMs: result.durationMs,
     });

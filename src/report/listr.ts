@@ -2,10 +2,12 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { Recap } from '../engine/result.ts';
 import type { TaskResult } from '../modules/types.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
 import { mask } from './mask.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
+import { stackLines } from '../error-info.ts';
 import type { TextOptions } from './plain.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -39,6 +41,9 @@ export class ListrReporter implements Reporter {
     this.options.write(color.bold(`${info.playbook}${mode}: ${info.hosts.length} host(s)`));
   }
 
+  warning(conflict: TaskConflict): void {
+    this.options.write(mask(color.yellow(`warning: ${conflict.message}`)));
+  }
   hostUnreachable(host: string, reason: string): void {
     this.options.write(mask(`${color.red('✖')} ${host}: unreachable: ${reason}`));
   }
@@ -104,6 +109,7 @@ export class ListrReporter implements Reporter {
       for (const change of changes) live.pending.push(mask(`  ~ ${change.description}`));
       for (const note of notes) live.pending.push(mask(`  i ${note}`));
       if (result.error) live.pending.push(...mask(result.error).split('\n').map((l) => color.red(`  ${l}`)));
+      if (result.error && this.options.verbose && result.errorInfo) live.pending.push(...stackLines(result.errorInfo).map((l) => color.dim(mask(`  ${l}`))));
       this.refresh(live);
     }
     if (this.options.diff) {

@@ -1,10 +1,12 @@
 import type { Recap } from '../engine/result.ts';
 import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 import type { TaskResult } from '../modules/types.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
 import { mask, maskDeep } from './mask.ts';
 import { sealSensitive } from '../modules/sensitive.ts';
+import { stackLines } from '../error-info.ts';
 
 export interface TextOptions {
   check: boolean;
@@ -31,6 +33,7 @@ export function taskLines(event: TaskEvent & { result: TaskResult }, options: Te
   for (const note of result.notes ?? []) lines.push(`${' '.repeat(14)}${color.cyan('i')} ${note}`);
   if (result.status === 'failed' && result.error) {
     lines.push(result.error.split('\n').map((line) => `${' '.repeat(14)}${color.red(line)}`).join('\n'));
+    if (options.verbose && result.errorInfo) lines.push(stackLines(result.errorInfo).map((line) => color.dim(`${' '.repeat(14)}${line}`)).join('\n'));
   }
   if (options.verbose && result.output && result.status !== 'skipped') {
     lines.push(color.dim(`${' '.repeat(14)}${JSON.stringify(maskDeep(result.output))}`));
@@ -45,6 +48,9 @@ export class PlainReporter implements Reporter {
   runStart(info: { playbook: string; check: boolean; hosts: string[] }): void {
     const mode = info.check ? ' (check: nothing will be changed)' : '';
     this.options.write(color.bold(`${info.playbook}${mode}: ${info.hosts.length} host(s)`));
+  }
+  warning(conflict: TaskConflict): void {
+    this.options.write(mask(color.yellow(`warning: ${conflict.message}`)));
   }
   hostUnreachable(host: string, reason: string): void {
     this.options.write(mask(`${host.padEnd(12)} ${color.red('unreachable')}  ${reason}`));

@@ -1,5 +1,6 @@
 import type { TaskResult } from '../modules/types.ts';
 import type { Recap } from '../engine/result.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 
 export interface TaskEvent {
   play: string;
@@ -12,6 +13,8 @@ export interface TaskEvent {
 /** What the engine tells the outside world, in order. Reporters render it (listr, plain lines, JSON). */
 export interface Reporter {
   runStart(info: { playbook: string; check: boolean; hosts: string[] }): void;
+  /** Found before any host is contacted, not an error (tasks that fight): shown, never counted. */
+  warning?(conflict: TaskConflict): void;
   hostUnreachable(host: string, reason: string): void;
   playStart(play: { name: string; hosts: string[] }): void;
   taskStart(event: TaskEvent): void;

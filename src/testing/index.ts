@@ -10,3 +10,11 @@
  */
 export { startLab, LabExpectationError, type TestLab, type ApplyOptions, type ApplyResult, type TaskOutcome, type StartLabOptions } from './lab.ts';
 export { startTestHosts, type TestHost, type TestHosts, type ShellResult } from './hosts.ts';
+export {
+  expectPlannerFixture,
+  planFromFixture,
+  readPlannerFixtures,
+  type PlannerFixture,
+  type Planned,
+  type RecordedCommand,
+} from './planner-fixture.ts';

@@ -118,6 +118,10 @@ describe('shipshape CLI on three hosts', () => {
     const recap = jsonLines(result.stdout).at(-1)!;
     expect(recap.hosts['cli-02'].failed).toBe(1);
     expect(recap.hosts['cli-01'].failed).toBe(0);
+    // The failure as data: its class and message, host and task named by the engine, no stack.
+    const failure = jsonLines(result.stdout).find((l) => l.type === 'task' && l.status === 'failed')!;
+    expect(failure.errorInfo).toEqual({ class: 'TaskError', message: failure.error, host: 'cli-02', task: failure.task });
+    expect(failure.errorInfo.stack).toBeUndefined();
     expect((await h1.shell('cat /srv/basic/built')).stdout).toBe('built\n');
     expect((await h3.shell('cat /srv/basic/built')).stdout).toBe('built\n');
     await h2.shell('rmdir /srv/basic/motd');

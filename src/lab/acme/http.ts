@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { TaskError } from '../../errors.ts';
+import { LabError } from '../../errors.ts';
 
 export interface HttpAnswer {
   status: number;
@@ -39,8 +39,8 @@ export function httpPostJson(url: string, payload: unknown): Promise<HttpAnswer>
   return collect(http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }), url, body);
 }
 
-/** An answer that must be 200, or a TaskError naming the request. */
+/** An answer that must be 200, or a LabError naming the request. */
 export function expectOk(answer: HttpAnswer, what: string): string {
-  if (answer.status !== 200) throw new TaskError(`${what}: HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
+  if (answer.status !== 200) throw new LabError(`${what}: HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
   return answer.body;
 }

@@ -53,7 +53,7 @@ async function probeAndPlan(ctx: TaskContext, args: AptPackagesArgs, afterUpdate
         ? { always: names, ifMissing: [] }
         : { always: pinned, ifMissing: names.filter((n) => !pinned.includes(n)) };
   const { result, policy } = await ctx.coalesce(aptProbe, { names, defaultRelease: args.defaultRelease, query });
-  throwIfFailed(result, { host: ctx.host.name, task: ctx.task });
+  throwIfFailed(result);
   return planPackages(args, specs, parseProbe(result.stdout, policy), { host: ctx.host.name, task: ctx.task }, afterUpdate);
 }
 
@@ -66,6 +66,8 @@ async function runApt(ctx: TaskContext, command: string, lockTimeout: number): P
 
 export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPackagesInput> = {
   name: 'apt.packages',
+  // `latest` is present too; a version pin or an architecture names the same package.
+  manages: (args) => args.names.map((spec) => ({ key: `package:${spec.split(/[=:]/)[0]}`, state: args.state === 'absent' ? 'absent' : 'present' })),
   schema: aptPackagesSchema,
   describe(args) {
     const what = args.names.length ? args.names.join(', ') : 'apt cache';

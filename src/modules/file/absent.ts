@@ -38,6 +38,7 @@ async function apply(ctx: TaskContext, args: AbsentArgs): Promise<void> {
 
 export const fileAbsentModule: Module<AbsentArgs, unknown, z.input<typeof absentSchema>> = {
   name: 'file.absent',
+  manages: (args) => [{ key: `file:${args.path}`, state: 'absent' }],
   schema: absentSchema,
   describe: (args) => `absent ${args.path}`,
   plan,

@@ -63,6 +63,7 @@ async function wanted(ctx: TaskContext, args: CopyArgs): Promise<WantedContent> 
 
 export const fileCopyModule: Module<CopyArgs, ContentPlanData, z.input<typeof copySchema>> = {
   name: 'file.copy',
+  manages: (args) => [{ key: `file:${args.dest}`, state: `content from ${args.src ?? 'inline content'}` }],
   schema: copySchema,
   describe: (args) => `copy ${args.src ?? 'content'} to ${args.dest}`,
   plan: async (ctx, args) => planContentOnHost(ctx, await wanted(ctx, args)),

@@ -89,6 +89,7 @@ async function apply(ctx: TaskContext, args: DirectoryArgs, planned: Plan<Direct
 
 export const fileDirectoryModule: Module<DirectoryArgs, DirectoryPlanData, z.input<typeof directorySchema>> = {
   name: 'file.directory',
+  manages: (args) => [{ key: `file:${args.path}`, state: 'directory' }],
   schema: directorySchema,
   describe: (args) => `directory ${args.path}`,
   plan,

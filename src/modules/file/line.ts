@@ -141,6 +141,8 @@ async function apply(ctx: TaskContext, args: LineArgs, planned: Plan<LinePlanDat
 
 export const fileLineModule: Module<LineArgs, LinePlanData, z.input<typeof lineSchema>> = {
   name: 'file.line',
+  // Line edits of one file coexist; a whole-content write of the same file undoes them.
+  manages: (args) => [{ key: `file:${args.path}`, state: 'line edits' }],
   schema: lineSchema,
   describe: (args) => (args.state === 'absent' ? `line absent in ${args.path}` : `line in ${args.path}`),
   plan,

@@ -50,6 +50,7 @@ async function apply(ctx: TaskContext, args: LinkArgs): Promise<void> {
 
 export const fileLinkModule: Module<LinkArgs, unknown, z.input<typeof linkSchema>> = {
   name: 'file.link',
+  manages: (args) => [{ key: `file:${args.dest}`, state: `link to ${args.src}` }],
   schema: linkSchema,
   describe: (args) => `link ${args.dest} → ${args.src}`,
   plan,

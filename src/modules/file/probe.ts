@@ -126,7 +126,7 @@ export async function probePathRaw(ctx: TaskContext, path: string, options: Prob
   const result = await ctx.exec(probeCommand(path, options));
   if (result.exitCode !== 0) {
     const reason = result.stderr.trim() || `exit ${result.exitCode}`;
-    throw new CommandError(`cannot read ${path}: ${reason}`, result, { host: ctx.host.name, task: ctx.task });
+    throw new CommandError(`cannot read ${path}: ${reason}`, result);
   }
   return { state: parseProbe(result.stdoutBytes), output: result.stdoutBytes };
 }

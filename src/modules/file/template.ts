@@ -41,6 +41,7 @@ function wanted(ctx: TaskContext, args: TemplateArgs): WantedContent {
 
 export const fileTemplateModule: Module<TemplateArgs, ContentPlanData, z.input<typeof templateSchema>> = {
   name: 'file.template',
+  manages: (args) => [{ key: `file:${args.dest}`, state: `content from ${args.src}` }],
   schema: templateSchema,
   describe: (args) => `template ${args.src} to ${args.dest}`,
   plan: (ctx, args) => planContentOnHost(ctx, wanted(ctx, args)),

@@ -27,7 +27,7 @@ export function runtimeApis(ctx: TaskContext, loadBalancers: string[], socket: s
             result.exitCode === 127 ? 'socat is not installed'
             : result.exitCode === 124 ? `no answer within ${SOCKET_TIMEOUT_S}s`
             : result.stderr.trim() || `exit ${result.exitCode}`;
-          throw new TaskError(`${name}: HAProxy admin socket ${socket}: "${line}" failed: ${why}`, { host: ctx.host.name, task: ctx.task });
+          throw new TaskError(`${name}: HAProxy admin socket ${socket}: "${line}" failed: ${why}`);
         }
         return result.stdout;
       },

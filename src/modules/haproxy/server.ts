@@ -22,12 +22,12 @@ async function readServer(ctx: TaskContext, api: RuntimeApi, args: HaproxyServer
   const answer = await api.send(`show servers state ${args.backend}`);
   const servers = parseServersState(answer);
   if (!servers) {
-    throw new TaskError(`${api.host}: HAProxy has no backend "${args.backend}" (runtime API said: ${answer.trim() || 'nothing'})`, { host: ctx.host.name, task: ctx.task });
+    throw new TaskError(`${api.host}: HAProxy has no backend "${args.backend}" (runtime API said: ${answer.trim() || 'nothing'})`);
   }
   const server = servers.find((s) => s.server === args.server);
   if (!server) {
     const known = servers.map((s) => s.server).join(', ') || 'none';
-    throw new TaskError(`${api.host}: backend "${args.backend}" has no server "${args.server}" (it has: ${known})`, { host: ctx.host.name, task: ctx.task });
+    throw new TaskError(`${api.host}: backend "${args.backend}" has no server "${args.server}" (it has: ${known})`);
   }
   return server;
 }
@@ -37,7 +37,7 @@ async function waitFor(what: string, timeoutS: number, ctx: TaskContext, check: 
   for (;;) {
     const pending = await check();
     if (pending === undefined) return;
-    if (Date.now() >= deadline) throw new TaskError(`${what}: still ${pending} after ${timeoutS}s`, { host: ctx.host.name, task: ctx.task });
+    if (Date.now() >= deadline) throw new TaskError(`${what}: still ${pending} after ${timeoutS}s`);
     await sleep(POLL_MS);
   }
 }
@@ -62,7 +62,7 @@ export const haproxyServerModule: Module<HaproxyServerArgs, Data, HaproxyServerI
     for (const api of apis) {
       const answer = (await api.send(`set server ${args.backend}/${args.server} state ${args.state}`)).trim();
       // Success is an empty answer; anything else is HAProxy's reason.
-      if (answer) throw new TaskError(`${api.host}: set server ${args.backend}/${args.server} state ${args.state}: ${answer}`, { host: ctx.host.name, task: ctx.task });
+      if (answer) throw new TaskError(`${api.host}: set server ${args.backend}/${args.server} state ${args.state}: ${answer}`);
     }
     // Wait on every load balancer the server is in, not only those just changed: a drain set by an
     // earlier, interrupted run may still have sessions.

@@ -90,7 +90,7 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
       } catch (error) {
         // 1238: "Variable ... is a read only variable": it changes only when mysqld restarts.
         if (error instanceof SqlError && error.code === 1238) needRestart.add(variable);
-        else throw new TaskError(`${sql} failed: ${(error as Error).message}`, { host: ctx.host.name, task: ctx.task, cause: error });
+        else throw new TaskError(`${sql} failed: ${(error as Error).message}`, { cause: error });
       }
     }
     return { restartRequired: needRestart.size > 0, restartFor: [...needRestart] };

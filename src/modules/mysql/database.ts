@@ -42,6 +42,7 @@ async function planDatabase(ctx: TaskContext, args: DatabaseArgs): Promise<Step[
 
 export const databaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typeof databaseSchema>> = {
   name: 'mysql.database',
+  manages: (args) => [{ key: `mysql-db:${args.name}`, state: args.state }],
   schema: databaseSchema,
   describe: (args) => `mysql database ${args.name}${args.state === 'absent' ? ' absent' : ''}`,
   async plan(ctx, args) {

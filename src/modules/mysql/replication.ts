@@ -134,11 +134,11 @@ async function waitRunning(ctx: TaskContext, client: MysqlClient, dialect: Diale
   for (;;) {
     const status = await readStatus(client, dialect);
     if (status && (status.lastIoError || status.lastSqlError)) {
-      throw new TaskError(`replication did not start: ${describeStatus(status)}`, { host: ctx.host.name, task: ctx.task });
+      throw new TaskError(`replication did not start: ${describeStatus(status)}`);
     }
     if (status && status.ioRunning === 'Yes' && status.sqlRunning === 'Yes') return status;
     if (Date.now() >= deadline) {
-      throw new TaskError(`replication threads not running after ${seconds} s: ${describeStatus(status)}`, { host: ctx.host.name, task: ctx.task });
+      throw new TaskError(`replication threads not running after ${seconds} s: ${describeStatus(status)}`);
     }
     await sleep(500);
   }
@@ -163,7 +163,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     const matches = status && status.host !== '' ? storedMatches : undefined;
     const histories = (!status || status.host === '') && args.seedFrom ? await readHistories(ctx, client, args.seedFrom) : undefined;
     const plan = planReplication(status, args, matches, histories);
-    if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
+    if (!plan.ok) throw new TaskError(plan.error);
     return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };
   },
   async apply(ctx, args, plan) {

@@ -46,5 +46,5 @@ export async function runUnitCommands(ctx: TaskContext, unit: string, commands: 
   if (result.exitCode === 0) return;
   const status = await ctx.exec(sh`systemctl status --no-pager --lines=15 ${unit} 2>&1 | tail -n 25`);
   const detail = [result.stderr.trim(), status.stdout.trim()].filter(Boolean).join('\n');
-  throw new CommandError(`systemctl failed for ${unit} (exit ${result.exitCode}):\n${detail}`, result, { host: ctx.host.name, task: ctx.task });
+  throw new CommandError(`systemctl failed for ${unit} (exit ${result.exitCode}):\n${detail}`, result);
 }

@@ -20,7 +20,7 @@ async function positionOf(ctx: TaskContext, target: UfwRule, family: 4 | 6): Pro
   const keys = (text: string, f: 4 | 6) => text.split('\n').map((line) => parseTupleLine(line, f)).filter((r) => r !== null).map((r) => ruleKey(r));
   const v4 = keys(files[0] ?? '', 4);
   const index = family === 4 ? v4.indexOf(ruleKey(target)) : keys(files[1] ?? '', 6).indexOf(ruleKey(target));
-  if (index === -1) throw new TaskError(`ufw: rule "${ruleKey(target)}" vanished while reordering`, { host: ctx.host.name, task: ctx.task });
+  if (index === -1) throw new TaskError(`ufw: rule "${ruleKey(target)}" vanished while reordering`);
   return (family === 4 ? 0 : v4.length) + index + 1;
 }
 
