@@ -82,6 +82,24 @@ describe('mysql.user', () => {
     expect(plan.changes.map((c) => c.description)).toEqual(["create user 'repl'@'10.0.0.%'", "grant REPLICATION SLAVE ON *.* to 'repl'@'10.0.0.%'"]);
   });
 
+  it('requireSsl: an account that takes plain-text logins is altered to REQUIRE SSL; one that requires it is left alone', async () => {
+    const tls = (require: boolean) => userModule.schema.parse({ name: 'app', host: '%', password: 'app-pass', requireSsl: require });
+    const { ctx, calls } = host();
+    const plan = await userModule.plan(ctx, tls(true));
+    expect(plan.changes.map((c) => c.description)).toEqual(["require TLS for 'app'@'%'"]);
+    await userModule.apply(ctx, tls(true), plan);
+    expect(calls.at(-1)!.stdin).toContain("ALTER USER 'app'@'%' REQUIRE SSL;");
+    expect((await userModule.plan(ctx, tls(false))).changes).toEqual([]);
+    const requiring = fakeHost((sql) => (sql.includes('FROM mysql.user') ? `plugin\tauth\tssl_type\n${authRows[1]}\tANY\n` : ''));
+    expect((await userModule.plan(requiring.ctx, tls(true))).changes).toEqual([]);
+    expect((await userModule.plan(requiring.ctx, tls(false))).changes.map((c) => c.description)).toEqual(["allow 'app'@'%' without TLS"]);
+    const fresh = fakeHost((sql) => (sql.includes('FROM mysql.user') ? 'plugin\tauth\tssl_type\n' : ''));
+    const create = await userModule.plan(fresh.ctx, tls(true));
+    expect(create.changes.map((c) => c.description)).toEqual(["create user 'app'@'%'"]);
+    await userModule.apply(fresh.ctx, tls(true), create);
+    expect(fresh.calls.at(-1)!.stdin).toMatch(/CREATE USER 'app'@'%' IDENTIFIED BY '.*' REQUIRE SSL;/);
+  });
+
   it('a failed statement reports the server error without the password', async () => {
     const secret = 'hunter2-secret';
     const { ctx } = fakeHost((sql) => {

@@ -55,4 +55,45 @@ describe('planReplication', () => {
     expect(planReplication(running, { ...want, ssl: false }, true)).toMatchObject({ lines: [expect.stringContaining('ssl was on'), 'start replica'] });
     expect(planReplication({ ...running, autoPosition: undefined, getSourcePublicKey: undefined }, want, undefined)).toMatchObject({ steps: [] });
   });
+
+  describe('TLS with the source pinned to its CA', () => {
+    const tls: WantedSource = { ...want, ssl: true, sslCa: '/etc/mysql/shipshape-source-ca.pem', sslCaFrom: 'db-1' };
+    const verified = { ...running, sslCaFile: '/etc/mysql/shipshape-source-ca.pem' };
+
+    it('an existing plain-text replica: CA written, reconfigured over TLS, restarted', () => {
+      expect(planReplication({ ...running, sslAllowed: false, sslCaFile: '' }, tls, true, false)).toEqual({
+        ok: true,
+        steps: [{ kind: 'trust' }, { kind: 'configure', reconfigure: true }, { kind: 'start' }],
+        lines: [
+          "trust db-1's MySQL CA for replication (/etc/mysql/shipshape-source-ca.pem)",
+          'reconfigure source 10.0.0.1:3306 as repl over TLS (ssl was off, the source was not verified against a CA)',
+          'start replica',
+        ],
+      });
+    });
+
+    it('TLS without the CA file named in the replica: reconfigured', () => {
+      expect(planReplication({ ...running, sslCaFile: '' }, tls, true, true)).toMatchObject({
+        steps: [{ kind: 'configure', reconfigure: true }, { kind: 'start' }],
+        lines: [expect.stringContaining('(the source was not verified against a CA)'), 'start replica'],
+      });
+    });
+
+    it('a new CA on the source (reinstalled): the file is rewritten and the IO thread reconnects', () => {
+      expect(planReplication(verified, tls, true, false)).toMatchObject({
+        steps: [{ kind: 'trust' }, { kind: 'configure', reconfigure: true }, { kind: 'start' }],
+        lines: [expect.stringContaining('trust db-1'), expect.stringContaining('(source CA changed)'), 'start replica'],
+      });
+    });
+
+    it('a fresh replica trusts the CA before its first connection', () => {
+      expect(planReplication(undefined, tls, undefined, false).ok && planReplication(undefined, tls, undefined, false)).toMatchObject({
+        steps: [{ kind: 'trust' }, { kind: 'configure', reconfigure: false }, { kind: 'start' }],
+      });
+    });
+
+    it('everything as wanted: nothing', () => {
+      expect(planReplication(verified, tls, true, true)).toEqual({ ok: true, steps: [], lines: [] });
+    });
+  });
 });

@@ -14,6 +14,10 @@ export interface WantedSource {
   autoPosition: boolean;
   getSourcePublicKey: boolean;
   ssl?: boolean;
+  /** The CA file on the replica that the source's certificate must chain to. */
+  sslCa?: string;
+  /** Inventory name of the host whose MySQL CA goes into sslCa. */
+  sslCaFrom?: string;
   seedFrom?: string;
   databases?: string[];
   users?: { name: string; host: string }[];
@@ -21,6 +25,7 @@ export interface WantedSource {
 
 export type ReplicationStep =
   | { kind: 'seed'; from: string; databases: string[]; users: { name: string; host: string }[] }
+  | { kind: 'trust' }
   | { kind: 'configure'; reconfigure: boolean }
   | { kind: 'start' };
 
@@ -30,14 +35,18 @@ export type ReplicationPlan =
 
 /**
  * `passwordMatches`: whether the stored source password equals the wanted one (undefined when the
- * server cannot tell us, e.g. MariaDB keeps it in master.info).
+ * server cannot tell us, e.g. MariaDB keeps it in master.info). `caCurrent`: whether the replica's
+ * sslCa file already holds the source's CA (false: it is written first, and a running replica is
+ * reconfigured, since the IO thread reads the file only when it connects).
  */
-export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined): ReplicationPlan {
+export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined, caCurrent = true): ReplicationPlan {
   const source = `${want.sourceHost}:${want.sourcePort}`;
-  const configureLine = (what: string) => `${what} source ${source} as ${want.user}`;
+  const configureLine = (what: string) => `${what} source ${source} as ${want.user}${want.ssl ? ' over TLS' : ''}`;
+  const trust: { steps: ReplicationStep[]; lines: string[] } =
+    want.sslCa && !caCurrent ? { steps: [{ kind: 'trust' }], lines: [`trust ${want.sslCaFrom ?? 'the source'}'s MySQL CA for replication (${want.sslCa})`] } : { steps: [], lines: [] };
   if (!status || status.host === '') {
-    const steps: ReplicationStep[] = [];
-    const lines: string[] = [];
+    const steps: ReplicationStep[] = [...trust.steps];
+    const lines: string[] = [...trust.lines];
     if (want.seedFrom) {
       const databases = want.databases ?? [];
       const users = want.users ?? [];
@@ -58,11 +67,15 @@ export function planReplication(status: ReplicaStatus | undefined, want: WantedS
     differences.push(`get-source-public-key was ${status.getSourcePublicKey ? 'on' : 'off'}`);
   }
   if (want.ssl !== undefined && status.sslAllowed !== undefined && status.sslAllowed !== want.ssl) differences.push(`ssl was ${status.sslAllowed ? 'on' : 'off'}`);
+  if (want.sslCa !== undefined && status.sslCaFile !== undefined && status.sslCaFile !== want.sslCa) {
+    differences.push(status.sslCaFile ? `CA file was ${status.sslCaFile}` : 'the source was not verified against a CA');
+  }
+  if (trust.steps.length && !differences.length) differences.push('source CA changed');
   if (differences.length) {
     return {
       ok: true,
-      steps: [{ kind: 'configure', reconfigure: true }, { kind: 'start' }],
-      lines: [`${configureLine('reconfigure')} (${differences.join(', ')})`, 'start replica'],
+      steps: [...trust.steps, { kind: 'configure', reconfigure: true }, { kind: 'start' }],
+      lines: [...trust.lines, `${configureLine('reconfigure')} (${differences.join(', ')})`, 'start replica'],
     };
   }
   const errors = [

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { registerSecretValue } from '../../report/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
+import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
@@ -27,7 +28,19 @@ const replicationSchema = z
     autoPosition: z.boolean().default(true),
     /** caching_sha2_password without TLS needs the source's RSA key. */
     getSourcePublicKey: z.boolean().default(true),
+    /** Replicate over TLS (SOURCE_SSL=1); pair it with an account that REQUIRE SSL on the source. */
     ssl: z.boolean().optional(),
+    /**
+     * Inventory name of the source host whose MySQL CA the replica pins: its CA certificate (public,
+     * read over SSH, so it comes from the host SSH authenticated) is written to `sslCa` on the
+     * replica and given as SOURCE_SSL_CA, so the replica refuses a source whose certificate does not
+     * chain to it. Needs `ssl`.
+     */
+    sslCaFrom: z.string().min(1).optional(),
+    /** Where the CA is on the source: MySQL's own, made at its first start, by default. */
+    sourceCaPath: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default('/var/lib/mysql/ca.pem'),
+    /** Where the replica keeps it. */
+    sslCa: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default('/etc/mysql/shipshape-source-ca.pem'),
     /** Inventory name of the primary: seed this replica from a dump of it while unconfigured. */
     seedFrom: z.string().min(1).optional(),
     /** What to seed. */
@@ -42,13 +55,28 @@ const replicationSchema = z
     login: loginSchema,
   })
   .refine((a) => !a.seedFrom || (a.databases?.length ?? 0) > 0, { message: 'seedFrom needs the databases to seed', path: ['databases'] })
-  .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] });
+  .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] })
+  .refine((a) => !a.sslCaFrom || a.ssl === true, { message: 'a pinned CA is for TLS: give ssl: true', path: ['sslCaFrom'] });
 
 export type ReplicationArgs = z.output<typeof replicationSchema>;
 
 interface Data {
   dialect: Dialect;
   steps: ReplicationStep[];
+  /** The source's CA, when the replica pins it. */
+  ca?: Buffer;
+}
+
+/** The source's CA certificate (read from the source host) and whether the replica's copy equals it. */
+async function readCa(ctx: TaskContext, args: ReplicationArgs): Promise<{ ca: Buffer; current: boolean }> {
+  const [source, local] = await Promise.all([readRemote(ctx.peer(args.sslCaFrom!), args.sourceCaPath, true), readRemote(ctx, args.sslCa, true)]);
+  if (!source.content || !source.content.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new TaskError(`no CA certificate at ${args.sourceCaPath} on ${args.sslCaFrom} (MySQL makes one at its first start; is it running?)`, {
+      host: ctx.host.name,
+      task: ctx.task,
+    });
+  }
+  return { ca: source.content, current: local.content !== null && local.content.equals(source.content) };
 }
 
 async function readDialect(client: MysqlClient): Promise<Dialect> {
@@ -143,22 +171,29 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     // statement depends on the version, so it is asked in the modern spelling and asked again only
     // when the server turns out to be older: one round trip where it would take two.
     const reads = Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
+    const caRead = args.sslCaFrom ? readCa(ctx, args) : undefined;
+    caRead?.catch(() => undefined); // awaited below
     const modernStatus = client.query(MODERN_SHOW_STATUS);
     modernStatus.catch(() => undefined); // an old server refuses it: then it is not used
     const [dialect, storedMatches] = await reads;
     const status = await readStatus(client, dialect, dialect.showStatus === MODERN_SHOW_STATUS ? modernStatus : undefined);
     const matches = status && status.host !== '' ? storedMatches : undefined;
-    const plan = planReplication(status, args, matches);
+    const ca = await caRead;
+    const want = { ...args, sslCa: args.sslCaFrom ? args.sslCa : undefined };
+    const plan = planReplication(status, want, matches, ca?.current ?? true);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
-    return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };
+    return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps, ca: ca?.ca } };
   },
   async apply(ctx, args, plan) {
-    const { dialect, steps } = plan.data!;
+    const { dialect, steps, ca } = plan.data!;
     const password = revealed(args.password);
     const client = clientFor(ctx, args.login);
     const output: Record<string, unknown> = {};
     for (const step of steps) {
-      if (step.kind === 'seed') {
+      if (step.kind === 'trust') {
+        // World-readable: mysqld reads it as the mysql user; a CA certificate is public.
+        await writeRemoteAtomic(ctx, args.sslCa, ca!, { owner: 'root', group: 'root', mode: '0644', become: true });
+      } else if (step.kind === 'seed') {
         output.seededBytes = (await seedReplica(ctx, client, dialect, step)).bytes;
       } else if (step.kind === 'configure') {
         const change = dialect.changeSource({
@@ -169,6 +204,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
           autoPosition: args.autoPosition,
           getSourcePublicKey: args.getSourcePublicKey,
           ssl: args.ssl,
+          sslCa: args.sslCaFrom ? args.sslCa : undefined,
         });
         await client.execute(`${step.reconfigure ? dialect.stop : ''}\n${change}`, { secrets: [password] });
       } else {
