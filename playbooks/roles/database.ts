@@ -40,6 +40,7 @@ export function mysqlServerRole(host: HostView): TaskList {
           skip_name_resolve: 'ON',
           read_only: replica ? 'ON' : 'OFF',
           super_read_only: replica ? 'ON' : 'OFF',
+          ...(vars.mysqlSemiSync ? mysql.semiSyncSettings(replica ? 'replica' : 'source', vars.mysqlSemiSyncTimeoutMs) : {}),
         },
       },
       { name: 'MySQL replication settings', notify: 'restart mysql', tags: ['mysql'] },
@@ -59,7 +60,7 @@ export function mysqlPrimaryRole(host: HostView): TaskList {
       { name: 'application user', tags: ['mysql'] },
     ),
     mysql.user(
-      { name: vars.mysqlReplicationUser, host: '%', password: vars.mysqlReplicationPassword, privileges: ['REPLICATION SLAVE ON *.*'] },
+      { name: vars.mysqlReplicationUser, host: '%', password: vars.mysqlReplicationPassword, privileges: ['REPLICATION SLAVE ON *.*'], requireSsl: true },
       { name: 'replication user', tags: ['mysql'] },
     ),
   ];
@@ -78,6 +79,9 @@ export function mysqlReplicaRole(host: HostView): TaskList {
         password: vars.mysqlReplicationPassword,
         autoPosition: true,
         getSourcePublicKey: true,
+        // TLS, and the source's certificate must chain to its own MySQL CA (read over SSH).
+        ssl: true,
+        sslCaFrom: vars.mysqlPrimary,
         seedFrom: vars.mysqlPrimary,
         databases: [vars.appDatabase],
         users: [{ name: vars.appDbUser, host: '%' }],

@@ -27,6 +27,13 @@ export const siteVarsSchema = z.object({
   mysqlAppPassword: secretish,
   mysqlReplicationPassword: secretish,
   /**
+   * Semi-synchronous replication: the primary's commit waits until a replica has the transaction,
+   * so an acknowledged write survives the primary's death. Both plugins load on every db host.
+   */
+  mysqlSemiSync: z.boolean().default(false),
+  /** How long (ms) the primary waits for that acknowledgement before it goes on asynchronously. */
+  mysqlSemiSyncTimeoutMs: z.coerce.number().int().min(1).default(10000),
+  /**
    * The site's public address, floating between the two `lb` hosts (keepalived VRRP), e.g.
    * `203.0.113.10` or `203.0.113.10/24`. Used only when the lb group has exactly two hosts.
    */

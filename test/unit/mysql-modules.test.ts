@@ -8,6 +8,8 @@ import { TaskError } from '../../src/errors.ts';
 import { coalesce } from '../../src/modules/coalesce.ts';
 import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
+import { semiSyncSettings } from '../../src/modules/mysql/semisync.ts';
+import { renderConfig } from '../../src/modules/mysql/settings.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 import { storedPasswordDigest } from '../../src/modules/mysql/replication.ts';
@@ -277,6 +279,35 @@ describe('mysql.config', () => {
   it('other client failures still fail the plan', async () => {
     const { ctx } = fakeHost(() => ({ exitCode: 1, stderr: 'ERROR 1045 (28000): Access denied for user' }));
     await expect(configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }))).rejects.toThrow(/Access denied/);
+  });
+
+  describe('semi-sync settings: the fallback to async is a plan note, not a change', () => {
+    const settings = semiSyncSettings('source', 2000);
+    const rendered = renderConfig(settings);
+    const state = (status: 'ON' | 'OFF') =>
+      `name\tvalue\nrpl_semi_sync_source_status\t${status}\nrpl_semi_sync_source_clients\t0\nrpl_semi_sync_source_yes_tx\t4\nrpl_semi_sync_source_no_tx\t3\nrpl_semi_sync_replica_status\tOFF\n` +
+      'rpl_semi_sync_source_enabled\tON\nrpl_semi_sync_replica_enabled\tOFF\nrpl_semi_sync_source_timeout\t2000\n';
+    const variables = 'Variable_name\tValue\nrpl_semi_sync_source_enabled\tON\nrpl_semi_sync_replica_enabled\tOFF\nrpl_semi_sync_source_timeout\t2000\n';
+    const host = (status: 'ON' | 'OFF') =>
+      fakeHost((sql, command) => (!command.startsWith('mysql ') ? remoteFile(rendered) : sql.includes('global_status') ? state(status) : variables));
+
+    it('enabled and waiting for acknowledgements: nothing, no note', async () => {
+      const plan = await configModule.plan(host('ON').ctx, configModule.schema.parse({ settings }));
+      expect(plan).toMatchObject({ changes: [] });
+      expect(plan.notes).toBeUndefined();
+    });
+
+    it('enabled but fallen back to async (timeout): a note with the counts, still no change', async () => {
+      const plan = await configModule.plan(host('OFF').ctx, configModule.schema.parse({ settings }));
+      expect(plan.changes).toEqual([]);
+      expect(plan.notes).toEqual([expect.stringMatching(/^semi-sync fell back to async: .*0 semi-sync replica\(s\) connected, 3 commit\(s\) without a replica's acknowledgement, timeout 2000 ms/)]);
+    });
+
+    it('both plugins load on every node; the role decides which side is on', () => {
+      expect(rendered).toContain('plugin-load-add = "semisync_source.so;semisync_replica.so"\n');
+      expect(semiSyncSettings('replica', 2000)).toMatchObject({ rpl_semi_sync_source_enabled: 'OFF', rpl_semi_sync_replica_enabled: 'ON', rpl_semi_sync_source_timeout: 2000 });
+      expect(settings).toMatchObject({ rpl_semi_sync_source_enabled: 'ON', rpl_semi_sync_replica_enabled: 'OFF' });
+    });
   });
 
   it('refuses option names and values that could break the file', () => {
