@@ -1,4 +1,5 @@
 import { apt, mysql, service, type HostView, type TaskList } from 'shipshape';
+import { mysqlSemiSyncConfig } from './semisync.ts';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
@@ -40,11 +41,11 @@ export function mysqlServerRole(host: HostView): TaskList {
           skip_name_resolve: 'ON',
           read_only: replica ? 'ON' : 'OFF',
           super_read_only: replica ? 'ON' : 'OFF',
-          ...(vars.mysqlSemiSync ? mysql.semiSyncSettings(replica ? 'replica' : 'source', vars.mysqlSemiSyncTimeoutMs) : {}),
         },
       },
       { name: 'MySQL replication settings', notify: 'restart mysql', tags: ['mysql'] },
     ),
+    ...mysqlSemiSyncConfig(host, replica ? 'replica' : 'source'),
     service({ name: 'mysql', state: 'started', enabled: true }, { name: 'MySQL running', tags: ['mysql'] }),
   ];
 }

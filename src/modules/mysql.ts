@@ -10,8 +10,8 @@ import { replicationModule } from './mysql/replication.ts';
 import { userModule } from './mysql/user.ts';
 
 export { configModule, databaseModule, replicationModule, userModule };
-/** Semi-sync settings per role (`mysql.config({ settings: { ...semiSyncSettings('source') } })`) and its live state. */
-export { semiSyncSettings, readSemiSync, semiSyncFallbackNote, type SemiSyncRole, type SemiSyncState } from './mysql/semisync.ts';
+/** Semi-sync settings (`mysql.config({ settings: { ...semiSyncSettings('source') } })`; plugins and role side apart) and its live state. */
+export { semiSyncSettings, semiSyncPluginSettings, semiSyncRoleSettings, readSemiSync, semiSyncFallbackNote, type SemiSyncRole, type SemiSyncState } from './mysql/semisync.ts';
 
 /** `mysql.config({ settings: { 'server-id': 1, log_bin: true, gtid_mode: 'ON' } })`: output `{ restartRequired }`. */
 export const config = moduleFunction(configModule);

@@ -18,6 +18,11 @@ export interface WantedSource {
   sslCa?: string;
   /** Inventory name of the host whose MySQL CA goes into sslCa. */
   sslCaFrom?: string;
+  /**
+   * Whether the replica's sslCa file already holds the source's CA (false: it is written first, and
+   * a running replica is reconfigured: the IO thread reads the file only when it connects).
+   */
+  sslCaCurrent?: boolean;
   seedFrom?: string;
   databases?: string[];
   users?: { name: string; host: string }[];
@@ -35,18 +40,14 @@ export type ReplicationPlan =
 
 /**
  * `passwordMatches`: whether the stored source password equals the wanted one (undefined when the
- * server cannot tell us, e.g. MariaDB keeps it in master.info). `caCurrent`: whether the replica's
- * sslCa file already holds the source's CA (false: it is written first, and a running replica is
- * reconfigured, since the IO thread reads the file only when it connects).
+ * server cannot tell us, e.g. MariaDB keeps it in master.info).
  */
-export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined, caCurrent = true): ReplicationPlan {
+export function planReplication(status: ReplicaStatus | undefined, want: WantedSource, passwordMatches: boolean | undefined): ReplicationPlan {
   const source = `${want.sourceHost}:${want.sourcePort}`;
-  const configureLine = (what: string) => `${what} source ${source} as ${want.user}${want.ssl ? ' over TLS' : ''}`;
-  const trust: { steps: ReplicationStep[]; lines: string[] } =
-    want.sslCa && !caCurrent ? { steps: [{ kind: 'trust' }], lines: [`trust ${want.sslCaFrom ?? 'the source'}'s MySQL CA for replication (${want.sslCa})`] } : { steps: [], lines: [] };
+  const configureLine = (what: string) => `${what} source ${source} as ${want.user}`;
   if (!status || status.host === '') {
-    const steps: ReplicationStep[] = [...trust.steps];
-    const lines: string[] = [...trust.lines];
+    const steps: ReplicationStep[] = [];
+    const lines: string[] = [];
     if (want.seedFrom) {
       const databases = want.databases ?? [];
       const users = want.users ?? [];
@@ -70,12 +71,12 @@ export function planReplication(status: ReplicaStatus | undefined, want: WantedS
   if (want.sslCa !== undefined && status.sslCaFile !== undefined && status.sslCaFile !== want.sslCa) {
     differences.push(status.sslCaFile ? `CA file was ${status.sslCaFile}` : 'the source was not verified against a CA');
   }
-  if (trust.steps.length && !differences.length) differences.push('source CA changed');
+  if (want.sslCa !== undefined && want.sslCaCurrent === false && !differences.length) differences.push('source CA changed');
   if (differences.length) {
     return {
       ok: true,
-      steps: [...trust.steps, { kind: 'configure', reconfigure: true }, { kind: 'start' }],
-      lines: [...trust.lines, `${configureLine('reconfigure')} (${differences.join(', ')})`, 'start replica'],
+      steps: [{ kind: 'configure', reconfigure: true }, { kind: 'start' }],
+      lines: [`${configureLine('reconfigure')} (${differences.join(', ')})`, 'start replica'],
     };
   }
   const errors = [
@@ -87,4 +88,19 @@ export function planReplication(status: ReplicaStatus | undefined, want: WantedS
   const stopped = [status.ioRunning === 'No' && 'IO', status.sqlRunning === 'No' && 'SQL'].filter(Boolean);
   if (stopped.length) return { ok: true, steps: [{ kind: 'start' }], lines: [`start replica threads (${stopped.join(' and ')} stopped)`] };
   return { ok: true, steps: [], lines: [] };
+}
+
+/**
+ * TLS words for a plan: configuring says "over TLS", and a CA the replica does not hold yet is
+ * written before the (re)configuration that names it.
+ */
+export function withTls(plan: ReplicationPlan, want: WantedSource): ReplicationPlan {
+  if (!plan.ok || !want.ssl) return plan;
+  const lines = plan.lines.map((line) => line.replace(/^((?:re)?configure source \S+ as \S+)/, '$1 over TLS'));
+  if (want.sslCa === undefined || want.sslCaCurrent !== false || !plan.steps.some((step) => step.kind === 'configure')) return { ...plan, lines };
+  return {
+    ok: true,
+    steps: [{ kind: 'trust' }, ...plan.steps],
+    lines: [`trust ${want.sslCaFrom ?? 'the source'}'s MySQL CA for replication (${want.sslCa})`, ...lines],
+  };
 }

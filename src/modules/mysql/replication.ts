@@ -13,7 +13,7 @@ import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
-import { planReplication, type ReplicationStep } from './replication-plan.ts';
+import { planReplication, withTls, type ReplicationStep } from './replication-plan.ts';
 import { seedReplica } from './seed.ts';
 import { sqlString } from './sql.ts';
 
@@ -179,8 +179,8 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     const status = await readStatus(client, dialect, dialect.showStatus === MODERN_SHOW_STATUS ? modernStatus : undefined);
     const matches = status && status.host !== '' ? storedMatches : undefined;
     const ca = await caRead;
-    const want = { ...args, sslCa: args.sslCaFrom ? args.sslCa : undefined };
-    const plan = planReplication(status, want, matches, ca?.current ?? true);
+    const want = { ...args, sslCa: args.sslCaFrom ? args.sslCa : undefined, sslCaCurrent: ca?.current };
+    const plan = withTls(planReplication(status, want, matches), want);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
     return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps, ca: ca?.ca } };
   },

@@ -18,17 +18,26 @@ export const SEMISYNC_PLUGINS = 'semisync_source.so;semisync_replica.so';
 /** Default wait for a replica's acknowledgement before the source commits without it (ms, MySQL's default). */
 export const DEFAULT_SEMISYNC_TIMEOUT_MS = 10_000;
 
+/** The plugins, for every node whatever its role (a change here needs a restart). */
+export function semiSyncPluginSettings(): Settings {
+  return { 'plugin-load-add': SEMISYNC_PLUGINS };
+}
+
 /**
- * mysql.config settings for a node in `role`. The timeout is set on every node, so a promoted
- * replica waits as long as its old primary did.
+ * The side of `role`, all dynamic (a role swap SETs them live, no restart). The timeout is set on
+ * every node, so a promoted replica waits as long as its old primary did.
  */
-export function semiSyncSettings(role: SemiSyncRole, timeoutMs = DEFAULT_SEMISYNC_TIMEOUT_MS): Settings {
+export function semiSyncRoleSettings(role: SemiSyncRole, timeoutMs = DEFAULT_SEMISYNC_TIMEOUT_MS): Settings {
   return {
-    'plugin-load-add': SEMISYNC_PLUGINS,
     rpl_semi_sync_source_enabled: role === 'source' ? 'ON' : 'OFF',
     rpl_semi_sync_source_timeout: timeoutMs,
     rpl_semi_sync_replica_enabled: role === 'replica' ? 'ON' : 'OFF',
   };
+}
+
+/** Both in one settings map (one mysql.config file). */
+export function semiSyncSettings(role: SemiSyncRole, timeoutMs = DEFAULT_SEMISYNC_TIMEOUT_MS): Settings {
+  return { ...semiSyncPluginSettings(), ...semiSyncRoleSettings(role, timeoutMs) };
 }
 
 /** Whether a settings map manages semi-sync (then mysql.config reads its live state). */
