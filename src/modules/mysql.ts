@@ -11,7 +11,7 @@ import { userModule } from './mysql/user.ts';
 
 export { configModule, databaseModule, replicationModule, userModule };
 /** Semi-sync settings (`mysql.config({ settings: { ...semiSyncSettings('source') } })`; plugins and role side apart) and its live state. */
-export { semiSyncSettings, semiSyncPluginSettings, semiSyncRoleSettings, readSemiSync, semiSyncFallbackNote, type SemiSyncRole, type SemiSyncState } from './mysql/semisync.ts';
+export { semiSyncSettings, semiSyncPluginSettings, semiSyncRoleSettings, semiSyncRoleSql, reconnectReplicaIo, readSemiSync, semiSyncFallbackNote, type SemiSyncRole, type SemiSyncState } from './mysql/semisync.ts';
 
 /** `mysql.config({ settings: { 'server-id': 1, log_bin: true, gtid_mode: 'ON' } })`: output `{ restartRequired }`. */
 export const config = moduleFunction(configModule);

@@ -64,3 +64,11 @@ describe('site database tasks', () => {
     expect(primarySide.args.path).not.toBe(primaryPlugins.args.path);
   });
 });
+
+describe('semiSyncRoleSql (for a switchover or failover)', () => {
+  it('flips both sides at runtime', async () => {
+    const { semiSyncRoleSql } = await import('../../src/modules/mysql/semisync.ts');
+    expect(semiSyncRoleSql('source')).toBe('SET GLOBAL rpl_semi_sync_source_enabled = ON;\nSET GLOBAL rpl_semi_sync_replica_enabled = OFF;');
+    expect(semiSyncRoleSql('replica')).toBe('SET GLOBAL rpl_semi_sync_source_enabled = OFF;\nSET GLOBAL rpl_semi_sync_replica_enabled = ON;');
+  });
+});

@@ -106,3 +106,14 @@ export async function reconnectReplicaIo(client: MysqlClient): Promise<boolean> 
   await client.execute('STOP REPLICA IO_THREAD;\nSTART REPLICA IO_THREAD;');
   return true;
 }
+
+/**
+ * The statements that put a running node on `role`'s side (for a switchover or failover module):
+ * the new primary waits for acknowledgements, a new replica gives them from its next connection
+ * (follow with reconnectReplicaIo, or run them before START REPLICA). Only where the plugins are
+ * loaded: the variables exist only then.
+ */
+export function semiSyncRoleSql(role: SemiSyncRole): string {
+  const settings = semiSyncRoleSettings(role);
+  return ['rpl_semi_sync_source_enabled', 'rpl_semi_sync_replica_enabled'].map((name) => `SET GLOBAL ${name} = ${settings[name]};`).join('\n');
+}
