@@ -9,12 +9,12 @@ import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { registerSecretValue } from '../../report/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
-import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
 import { planReplication, withTls, type ReplicationStep } from './replication-plan.ts';
 import { seedReplica } from './seed.ts';
+import { DEFAULT_REPLICA_CA_PATH, DEFAULT_SOURCE_CA_PATH, readSourceCa, writeSourceCa } from './source-ca.ts';
 import { sqlString } from './sql.ts';
 
 const databaseName = z.string().regex(/^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/, 'a database name to seed (letters, digits, _ $ -)');
@@ -38,9 +38,9 @@ const replicationSchema = z
      */
     sslCaFrom: z.string().min(1).optional(),
     /** Where the CA is on the source: MySQL's own, made at its first start, by default. */
-    sourceCaPath: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default('/var/lib/mysql/ca.pem'),
+    sourceCaPath: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default(DEFAULT_SOURCE_CA_PATH),
     /** Where the replica keeps it. */
-    sslCa: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default('/etc/mysql/shipshape-source-ca.pem'),
+    sslCa: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default(DEFAULT_REPLICA_CA_PATH),
     /** Inventory name of the primary: seed this replica from a dump of it while unconfigured. */
     seedFrom: z.string().min(1).optional(),
     /** What to seed. */
@@ -65,18 +65,6 @@ interface Data {
   steps: ReplicationStep[];
   /** The source's CA, when the replica pins it. */
   ca?: Buffer;
-}
-
-/** The source's CA certificate (read from the source host) and whether the replica's copy equals it. */
-async function readCa(ctx: TaskContext, args: ReplicationArgs): Promise<{ ca: Buffer; current: boolean }> {
-  const [source, local] = await Promise.all([readRemote(ctx.peer(args.sslCaFrom!), args.sourceCaPath, true), readRemote(ctx, args.sslCa, true)]);
-  if (!source.content || !source.content.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new TaskError(`no CA certificate at ${args.sourceCaPath} on ${args.sslCaFrom} (MySQL makes one at its first start; is it running?)`, {
-      host: ctx.host.name,
-      task: ctx.task,
-    });
-  }
-  return { ca: source.content, current: local.content !== null && local.content.equals(source.content) };
 }
 
 async function readDialect(client: MysqlClient): Promise<Dialect> {
@@ -171,7 +159,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     // statement depends on the version, so it is asked in the modern spelling and asked again only
     // when the server turns out to be older: one round trip where it would take two.
     const reads = Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
-    const caRead = args.sslCaFrom ? readCa(ctx, args) : undefined;
+    const caRead = args.sslCaFrom ? readSourceCa(ctx, args.sslCaFrom!, args.sourceCaPath, args.sslCa) : undefined;
     caRead?.catch(() => undefined); // awaited below
     const modernStatus = client.query(MODERN_SHOW_STATUS);
     modernStatus.catch(() => undefined); // an old server refuses it: then it is not used
@@ -191,8 +179,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     const output: Record<string, unknown> = {};
     for (const step of steps) {
       if (step.kind === 'trust') {
-        // World-readable: mysqld reads it as the mysql user; a CA certificate is public.
-        await writeRemoteAtomic(ctx, args.sslCa, ca!, { owner: 'root', group: 'root', mode: '0644', become: true });
+        await writeSourceCa(ctx, ca!, args.sslCa);
       } else if (step.kind === 'seed') {
         output.seededBytes = (await seedReplica(ctx, client, dialect, step)).bytes;
       } else if (step.kind === 'configure') {
