@@ -388,6 +388,43 @@ describe('mysql.replication', () => {
     expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['configure source 127.0.0.1:3307 as repl', 'start replica']);
   });
 
+  it('TLS pinned to the source CA: the CA is read from the source host, written on the replica before the CHANGE that names it', async () => {
+    const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const a = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password: 's3cret', ssl: true, sslCaFrom: 'db-1', waitSeconds: 1 });
+    let configured = false;
+    const { ctx, calls } = fakeHost((sql, command) => {
+      if (!command.startsWith('mysql ')) return command.includes('mktemp') || command.includes('mv ') ? '' : remoteFile(undefined);
+      if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
+      if (sql.includes('CHANGE REPLICATION SOURCE')) configured = true;
+      if (sql.includes('SHOW REPLICA STATUS')) return configured ? 'Source_Host\tReplica_IO_Running\tReplica_SQL_Running\n127.0.0.1\tYes\tYes\n' : '';
+      return '';
+    });
+    const peerCalls: string[] = [];
+    ctx.peer = (name: string) => ({
+      host: name,
+      exec: async (command: string) => {
+        peerCalls.push(command);
+        const stdout = remoteFile(CA_PEM);
+        return { command, exitCode: 0, stdout, stderr: '', stdoutBytes: Buffer.from(stdout), durationMs: 1 };
+      },
+    }) as unknown as ReturnType<TaskContext['peer']>;
+    const plan = await replicationModule.plan(ctx, a);
+    expect(plan.changes.map((c) => c.description)).toEqual([
+      "trust db-1's MySQL CA for replication (/etc/mysql/shipshape-source-ca.pem)",
+      'configure source 127.0.0.1:3307 as repl over TLS',
+      'start replica',
+    ]);
+    expect(peerCalls.join('\n')).toContain('/var/lib/mysql/ca.pem');
+    const planned = calls.length;
+    await replicationModule.apply(ctx, a, plan);
+    const applied = calls.slice(planned);
+    const write = applied.findIndex((c) => c.command.includes('/etc/mysql/shipshape-source-ca.pem') && c.stdin.includes('BEGIN CERTIFICATE'));
+    const change = applied.findIndex((c) => c.stdin.includes('CHANGE REPLICATION SOURCE'));
+    expect(write).toBeGreaterThanOrEqual(0);
+    expect(change).toBeGreaterThan(write);
+    expect(applied[change].stdin).toContain("SOURCE_SSL = 1, SOURCE_SSL_CA = '/etc/mysql/shipshape-source-ca.pem';");
+  });
+
   it('a failed parallel worker is reported with its own error, not the coordinator summary', async () => {
     const [header, row] = fixture('replica-status-stopped.tsv').trimEnd().split('\n');
     const columns = header.split('\t');
