@@ -114,6 +114,7 @@ const configFor = (host: TestHost, role: mysql.SemiSyncRole) =>
     },
   });
 const replUser = (requireSsl?: boolean) => mysql.user({ name: 'repl', host: '%', password: REPL_PASSWORD, privileges: ['REPLICATION SLAVE ON *.*'], requireSsl });
+/** Plain: SOURCE_SSL=0 said explicitly (9.7 would try TLS by default, unverified), as sites had it. */
 const replication = (tls: boolean) =>
   mysql.replication({
     sourceHost: primary.address,
@@ -121,7 +122,7 @@ const replication = (tls: boolean) =>
     password: new Secret(REPL_PASSWORD, 'test'),
     seedFrom: primary.name,
     databases: ['app'],
-    ...(tls ? { ssl: true, sslCaFrom: primary.name } : {}),
+    ...(tls ? { ssl: true, sslCaFrom: primary.name } : { ssl: false }),
   });
 
 /** Logs in as repl over TCP from the replica host, with or without TLS. */

@@ -90,7 +90,7 @@ describe('mysql.user', () => {
     const plan = await userModule.plan(ctx, tls(true));
     expect(plan.changes.map((c) => c.description)).toEqual(["require TLS for 'app'@'%'"]);
     await userModule.apply(ctx, tls(true), plan);
-    expect(calls.at(-1)!.stdin).toContain("ALTER USER 'app'@'%' REQUIRE SSL;");
+    expect(calls.at(-1)!.stdin).toContain("ALTER USER IF EXISTS 'app'@'%' REQUIRE SSL;");
     expect((await userModule.plan(ctx, tls(false))).changes).toEqual([]);
     const requiring = fakeHost((sql) => (sql.includes('FROM mysql.user') ? `plugin\tauth\tssl_type\n${authRows[1]}\tANY\n` : ''));
     expect((await userModule.plan(requiring.ctx, tls(true))).changes).toEqual([]);

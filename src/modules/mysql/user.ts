@@ -200,7 +200,9 @@ function stepSql(step: Step, args: UserArgs): string {
     case 'drop':
       return `DROP USER ${account};`;
     case 'tls':
-      return `ALTER USER ${account} REQUIRE ${step.require ? 'SSL' : 'NONE'};`;
+      // IF EXISTS: the statement replicates, and a replica seeded without this account (the
+      // replication account usually is) must take it as a note, not stop on error 1396.
+      return `ALTER USER IF EXISTS ${account} REQUIRE ${step.require ? 'SSL' : 'NONE'};`;
     default:
       return grantStepSql(step, account);
   }
