@@ -1,5 +1,6 @@
 import { apt, file, mysql, service, type HostView, type TaskList } from 'shipshape';
 import { monitoringSeedUsers } from './monitoring.ts';
+import { mysqlSemiSyncConfig } from './semisync.ts';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 
 export const MYSQL_CONF = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
@@ -56,6 +57,7 @@ export function mysqlServerRole(host: HostView): TaskList {
       { name: 'MySQL replication settings', notify: 'restart mysql', tags: ['mysql'] },
     ),
     file.copy({ dest: MYSQL_FENCE_CONF, content: FENCE, mode: '0644' }, { name: 'MySQL starts read-only (fencing)', notify: 'restart mysql', tags: ['mysql'] }),
+    ...mysqlSemiSyncConfig(host, isMysqlPrimary(host) ? 'source' : 'replica'),
     service({ name: 'mysql', state: 'started', enabled: true }, { name: 'MySQL running', tags: ['mysql'] }),
   ];
 }
@@ -77,7 +79,7 @@ export function mysqlPrimaryRole(host: HostView): TaskList {
       { name: 'application user', tags: ['mysql'] },
     ),
     mysql.user(
-      { name: vars.mysqlReplicationUser, host: '%', password: vars.mysqlReplicationPassword, privileges: ['REPLICATION SLAVE ON *.*'] },
+      { name: vars.mysqlReplicationUser, host: '%', password: vars.mysqlReplicationPassword, privileges: ['REPLICATION SLAVE ON *.*'], requireSsl: true },
       { name: 'replication user', tags: ['mysql'] },
     ),
   ];
@@ -96,6 +98,9 @@ export function mysqlReplicaRole(host: HostView): TaskList {
         password: vars.mysqlReplicationPassword,
         autoPosition: true,
         getSourcePublicKey: true,
+        // TLS, and the source's certificate must chain to its own MySQL CA (read over SSH).
+        ssl: true,
+        sslCaFrom: vars.mysqlPrimary,
         seedFrom: vars.mysqlPrimary,
         databases: [vars.appDatabase],
         // The replication account too: a replica promoted by a switchover or failover is the source

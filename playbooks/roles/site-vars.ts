@@ -28,6 +28,13 @@ export const siteVarsSchema = z.object({
   mysqlAppPassword: secretish,
   mysqlReplicationPassword: secretish,
   /**
+   * Semi-synchronous replication: the primary's commit waits until a replica has the transaction,
+   * so an acknowledged write survives the primary's death. Both plugins load on every db host.
+   */
+  mysqlSemiSync: z.boolean().default(false),
+  /** How long (ms) the primary waits for that acknowledgement before it goes on asynchronously. */
+  mysqlSemiSyncTimeoutMs: z.coerce.number().int().min(1).default(10000),
+  /**
    * The site's public address, floating between the two `lb` hosts (keepalived VRRP), e.g.
    * `203.0.113.10` or `203.0.113.10/24`. Used only when the lb group has exactly two hosts.
    */
@@ -73,8 +80,6 @@ export const siteVarsSchema = z.object({
   alertFor: z.partialRecord(z.enum(ALERT_NAMES), z.string().regex(/^\d+[smh]$|^0s$/, 'a duration like 30s, 5m, 1h')).default({}),
   /** Days before a served certificate expires that CertificateExpiringSoon fires. */
   alertCertificateDays: z.coerce.number().positive().default(14),
-  /** Semi-synchronous replication is enabled: alert when the primary falls back to async. */
-  mysqlSemiSync: z.boolean().default(false),
   /** keepalived's floating address (probed, and watched for one holder); defaults to virtualAddress with two lb hosts. */
   floatingAddress: z.string().optional(),
   monitoringScrapeInterval: z.string().default('15s'),

@@ -14,6 +14,8 @@ import { topologyModule, writableModule } from './mysql/topology.ts';
 import { userModule } from './mysql/user.ts';
 
 export { configModule, databaseModule, failoverModule, replicationModule, switchoverModule, topologyModule, userModule, writableModule };
+/** Semi-sync settings (`mysql.config({ settings: { ...semiSyncSettings('source') } })`; plugins and role side apart) and its live state. */
+export { semiSyncSettings, semiSyncPluginSettings, semiSyncRoleSettings, semiSyncRoleSql, reconnectReplicaIo, readSemiSync, semiSyncFallbackNote, type SemiSyncRole, type SemiSyncState } from './mysql/semisync.ts';
 
 /** `mysql.config({ settings: { 'server-id': 1, log_bin: true, gtid_mode: 'ON' } })`: output `{ restartRequired }`. */
 export const config = moduleFunction(configModule);

@@ -24,6 +24,7 @@ describe('modern MySQL (>= 8.0.23)', () => {
       "CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'db-1', SOURCE_PORT = 3306, SOURCE_USER = 'repl', SOURCE_PASSWORD = 'pw''x', SOURCE_AUTO_POSITION = 1, GET_SOURCE_PUBLIC_KEY = 1;",
     );
     expect(d.changeSource({ ...source, ssl: true, getSourcePublicKey: false })).toContain('GET_SOURCE_PUBLIC_KEY = 0, SOURCE_SSL = 1;');
+    expect(d.changeSource({ ...source, ssl: true, sslCa: "/etc/mysql/ca'x.pem" })).toMatch(/, SOURCE_SSL = 1, SOURCE_SSL_CA = '\/etc\/mysql\/ca''x\.pem';$/);
   });
 
   it('maps the recorded SHOW REPLICA STATUS (IO thread failing to connect)', () => {
@@ -38,6 +39,7 @@ describe('modern MySQL (>= 8.0.23)', () => {
       autoPosition: true,
       getSourcePublicKey: true,
       sslAllowed: true,
+      sslCaFile: '',
     });
   });
 

@@ -8,6 +8,8 @@ import { TaskError } from '../../src/errors.ts';
 import { coalesce } from '../../src/modules/coalesce.ts';
 import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
+import { semiSyncSettings } from '../../src/modules/mysql/semisync.ts';
+import { renderConfig } from '../../src/modules/mysql/settings.ts';
 import type { TaskContext } from '../../src/modules/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 import { storedPasswordDigest } from '../../src/modules/mysql/replication.ts';
@@ -80,6 +82,24 @@ describe('mysql.user', () => {
     const { ctx } = fakeHost((sql) => (sql.includes('FROM mysql.user') ? 'plugin\tauth\n' : ''));
     const plan = await userModule.plan(ctx, userModule.schema.parse({ name: 'repl', host: '10.0.0.%', password: 'x', privileges: ['REPLICATION SLAVE ON *.*'] }));
     expect(plan.changes.map((c) => c.description)).toEqual(["create user 'repl'@'10.0.0.%'", "grant REPLICATION SLAVE ON *.* to 'repl'@'10.0.0.%'"]);
+  });
+
+  it('requireSsl: an account that takes plain-text logins is altered to REQUIRE SSL; one that requires it is left alone', async () => {
+    const tls = (require: boolean) => userModule.schema.parse({ name: 'app', host: '%', password: 'app-pass', requireSsl: require });
+    const { ctx, calls } = host();
+    const plan = await userModule.plan(ctx, tls(true));
+    expect(plan.changes.map((c) => c.description)).toEqual(["require TLS for 'app'@'%'"]);
+    await userModule.apply(ctx, tls(true), plan);
+    expect(calls.at(-1)!.stdin).toContain("ALTER USER IF EXISTS 'app'@'%' REQUIRE SSL;");
+    expect((await userModule.plan(ctx, tls(false))).changes).toEqual([]);
+    const requiring = fakeHost((sql) => (sql.includes('FROM mysql.user') ? `plugin\tauth\tssl_type\n${authRows[1]}\tANY\n` : ''));
+    expect((await userModule.plan(requiring.ctx, tls(true))).changes).toEqual([]);
+    expect((await userModule.plan(requiring.ctx, tls(false))).changes.map((c) => c.description)).toEqual(["allow 'app'@'%' without TLS"]);
+    const fresh = fakeHost((sql) => (sql.includes('FROM mysql.user') ? 'plugin\tauth\tssl_type\n' : ''));
+    const create = await userModule.plan(fresh.ctx, tls(true));
+    expect(create.changes.map((c) => c.description)).toEqual(["create user 'app'@'%'"]);
+    await userModule.apply(fresh.ctx, tls(true), create);
+    expect(fresh.calls.at(-1)!.stdin).toMatch(/CREATE USER 'app'@'%' IDENTIFIED BY '.*' REQUIRE SSL;/);
   });
 
   it('a failed statement reports the server error without the password', async () => {
@@ -261,6 +281,35 @@ describe('mysql.config', () => {
     await expect(configModule.plan(ctx, configModule.schema.parse({ settings: { 'server-id': 1 } }))).rejects.toThrow(/Access denied/);
   });
 
+  describe('semi-sync settings: the fallback to async is a plan note, not a change', () => {
+    const settings = semiSyncSettings('source', 2000);
+    const rendered = renderConfig(settings);
+    const state = (status: 'ON' | 'OFF') =>
+      `name\tvalue\nrpl_semi_sync_source_status\t${status}\nrpl_semi_sync_source_clients\t0\nrpl_semi_sync_source_yes_tx\t4\nrpl_semi_sync_source_no_tx\t3\nrpl_semi_sync_replica_status\tOFF\n` +
+      'rpl_semi_sync_source_enabled\tON\nrpl_semi_sync_replica_enabled\tOFF\nrpl_semi_sync_source_timeout\t2000\n';
+    const variables = 'Variable_name\tValue\nrpl_semi_sync_source_enabled\tON\nrpl_semi_sync_replica_enabled\tOFF\nrpl_semi_sync_source_timeout\t2000\n';
+    const host = (status: 'ON' | 'OFF') =>
+      fakeHost((sql, command) => (!command.startsWith('mysql ') ? remoteFile(rendered) : sql.includes('global_status') ? state(status) : variables));
+
+    it('enabled and waiting for acknowledgements: nothing, no note', async () => {
+      const plan = await configModule.plan(host('ON').ctx, configModule.schema.parse({ settings }));
+      expect(plan).toMatchObject({ changes: [] });
+      expect(plan.notes).toBeUndefined();
+    });
+
+    it('enabled but fallen back to async (timeout): a note with the counts, still no change', async () => {
+      const plan = await configModule.plan(host('OFF').ctx, configModule.schema.parse({ settings }));
+      expect(plan.changes).toEqual([]);
+      expect(plan.notes).toEqual([expect.stringMatching(/^semi-sync fell back to async: .*0 semi-sync replica\(s\) connected, 3 commit\(s\) without a replica's acknowledgement, timeout 2000 ms/)]);
+    });
+
+    it('both plugins load on every node; the role decides which side is on', () => {
+      expect(rendered).toContain('plugin-load-add = "semisync_source.so;semisync_replica.so"\n');
+      expect(semiSyncSettings('replica', 2000)).toMatchObject({ rpl_semi_sync_source_enabled: 'OFF', rpl_semi_sync_replica_enabled: 'ON', rpl_semi_sync_source_timeout: 2000 });
+      expect(settings).toMatchObject({ rpl_semi_sync_source_enabled: 'ON', rpl_semi_sync_replica_enabled: 'OFF' });
+    });
+  });
+
   it('refuses option names and values that could break the file', () => {
     expect(configModule.schema.safeParse({ settings: { 'a b': 1 } }).success).toBe(false);
     expect(configModule.schema.safeParse({ settings: { x: 'a\n[client]' } }).success).toBe(false);
@@ -337,6 +386,43 @@ describe('mysql.replication', () => {
   it('unconfigured: configure and start', async () => {
     const { ctx } = host('');
     expect((await replicationModule.plan(ctx, args)).changes.map((c) => c.description)).toEqual(['configure source 127.0.0.1:3307 as repl', 'start replica']);
+  });
+
+  it('TLS pinned to the source CA: the CA is read from the source host, written on the replica before the CHANGE that names it', async () => {
+    const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const a = replicationModule.schema.parse({ sourceHost: '127.0.0.1', sourcePort: 3307, user: 'repl', password: 's3cret', ssl: true, sslCaFrom: 'db-1', waitSeconds: 1 });
+    let configured = false;
+    const { ctx, calls } = fakeHost((sql, command) => {
+      if (!command.startsWith('mysql ')) return command.includes('mktemp') || command.includes('mv ') ? '' : remoteFile(undefined);
+      if (sql.includes('VERSION()')) return fixture('version.tsv').replace('VERSION()', 'version');
+      if (sql.includes('CHANGE REPLICATION SOURCE')) configured = true;
+      if (sql.includes('SHOW REPLICA STATUS')) return configured ? 'Source_Host\tReplica_IO_Running\tReplica_SQL_Running\n127.0.0.1\tYes\tYes\n' : '';
+      return '';
+    });
+    const peerCalls: string[] = [];
+    ctx.peer = (name: string) => ({
+      host: name,
+      exec: async (command: string) => {
+        peerCalls.push(command);
+        const stdout = remoteFile(CA_PEM);
+        return { command, exitCode: 0, stdout, stderr: '', stdoutBytes: Buffer.from(stdout), durationMs: 1 };
+      },
+    }) as unknown as ReturnType<TaskContext['peer']>;
+    const plan = await replicationModule.plan(ctx, a);
+    expect(plan.changes.map((c) => c.description)).toEqual([
+      "trust db-1's MySQL CA for replication (/etc/mysql/shipshape-source-ca.pem)",
+      'configure source 127.0.0.1:3307 as repl over TLS',
+      'start replica',
+    ]);
+    expect(peerCalls.join('\n')).toContain('/var/lib/mysql/ca.pem');
+    const planned = calls.length;
+    await replicationModule.apply(ctx, a, plan);
+    const applied = calls.slice(planned);
+    const write = applied.findIndex((c) => c.command.includes('/etc/mysql/shipshape-source-ca.pem') && c.stdin.includes('BEGIN CERTIFICATE'));
+    const change = applied.findIndex((c) => c.stdin.includes('CHANGE REPLICATION SOURCE'));
+    expect(write).toBeGreaterThanOrEqual(0);
+    expect(change).toBeGreaterThan(write);
+    expect(applied[change].stdin).toContain("SOURCE_SSL = 1, SOURCE_SSL_CA = '/etc/mysql/shipshape-source-ca.pem';");
   });
 
   it('a failed parallel worker is reported with its own error, not the coordinator summary', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplicaStatus } from '../../src/modules/mysql/dialect.ts';
-import { planReplication, type WantedSource } from '../../src/modules/mysql/replication-plan.ts';
+import { planReplication, withTls, type WantedSource } from '../../src/modules/mysql/replication-plan.ts';
 
 const want: WantedSource = { sourceHost: '10.0.0.1', sourcePort: 3306, user: 'repl', autoPosition: true, getSourcePublicKey: true };
 const running: ReplicaStatus = {
@@ -54,5 +54,51 @@ describe('planReplication', () => {
     expect(planReplication({ ...running, getSourcePublicKey: false }, want, true)).toMatchObject({ lines: [expect.stringContaining('get-source-public-key was off'), 'start replica'] });
     expect(planReplication(running, { ...want, ssl: false }, true)).toMatchObject({ lines: [expect.stringContaining('ssl was on'), 'start replica'] });
     expect(planReplication({ ...running, autoPosition: undefined, getSourcePublicKey: undefined }, want, undefined)).toMatchObject({ steps: [] });
+  });
+
+  describe('TLS with the source pinned to its CA', () => {
+    const tls: WantedSource = { ...want, ssl: true, sslCa: '/etc/mysql/shipshape-source-ca.pem', sslCaFrom: 'db-1' };
+    const plan = (status: ReplicaStatus | undefined, current: boolean) => {
+      const w = { ...tls, sslCaCurrent: current };
+      return withTls(planReplication(status, w, status ? true : undefined), w);
+    };
+    const verified = { ...running, sslCaFile: '/etc/mysql/shipshape-source-ca.pem' };
+
+    it('an existing plain-text replica: CA written, reconfigured over TLS, restarted', () => {
+      expect(plan({ ...running, sslAllowed: false, sslCaFile: '' }, false)).toEqual({
+        ok: true,
+        steps: [{ kind: 'trust' }, { kind: 'configure', reconfigure: true }, { kind: 'start' }],
+        lines: [
+          "trust db-1's MySQL CA for replication (/etc/mysql/shipshape-source-ca.pem)",
+          'reconfigure source 10.0.0.1:3306 as repl over TLS (ssl was off, the source was not verified against a CA)',
+          'start replica',
+        ],
+      });
+    });
+
+    it('TLS without the CA file named in the replica: reconfigured', () => {
+      expect(plan({ ...running, sslCaFile: '' }, true)).toMatchObject({
+        steps: [{ kind: 'configure', reconfigure: true }, { kind: 'start' }],
+        lines: [expect.stringContaining('(the source was not verified against a CA)'), 'start replica'],
+      });
+    });
+
+    it('a new CA on the source (reinstalled): the file is rewritten and the IO thread reconnects', () => {
+      expect(plan(verified, false)).toMatchObject({
+        steps: [{ kind: 'trust' }, { kind: 'configure', reconfigure: true }, { kind: 'start' }],
+        lines: [expect.stringContaining('trust db-1'), expect.stringContaining('(source CA changed)'), 'start replica'],
+      });
+    });
+
+    it('a fresh replica trusts the CA before its first connection', () => {
+      expect(plan(undefined, false)).toMatchObject({
+        lines: [expect.stringContaining('trust db-1'), 'configure source 10.0.0.1:3306 as repl over TLS', 'start replica'],
+        steps: [{ kind: 'trust' }, { kind: 'configure', reconfigure: false }, { kind: 'start' }],
+      });
+    });
+
+    it('everything as wanted: nothing', () => {
+      expect(plan(verified, true)).toEqual({ ok: true, steps: [], lines: [] });
+    });
   });
 });

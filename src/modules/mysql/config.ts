@@ -12,6 +12,7 @@ import type { Change, Module, TaskContext } from '../types.ts';
 import { clientFor, isServerDown, loginSchema, SqlError } from './client.ts';
 import { expectedLive, isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
 import { sqlString } from './sql.ts';
+import { managesSemiSync, readSemiSync, reconnectReplicaIo, semiSyncFallbackNote, type SemiSyncState } from './semisync.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/mysql/mysql.conf.d/zz-shipshape.cnf';
 
@@ -35,11 +36,14 @@ interface ConfigData {
   drift: LiveDrift[];
 }
 
-async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string>; serverDown: boolean }> {
+async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: string; live: Map<string, string>; serverDown: boolean; semiSync?: SemiSyncState }> {
   const variables = [...new Set(Object.entries(args.settings).map(([option, value]) => expectedLive(option, value).variable))];
   const sql = `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${variables.map(sqlString).join(', ')});`;
-  // Both at once: the query joins the host's other MySQL reads in one client run (coalesced).
+  // All at once: the queries join the host's other MySQL reads in one client run (coalesced).
+  const semiSyncRead = managesSemiSync(args.settings) ? settle(readSemiSync(clientFor(ctx, args.login))) : undefined;
   const [current, rows] = await Promise.all([readRemote(ctx, args.path, true), settle(clientFor(ctx, args.login).query(sql))]);
+  const semiSyncResult = await semiSyncRead;
+  const semiSync = semiSyncResult && 'value' in semiSyncResult ? semiSyncResult.value : undefined;
   let serverDown = false;
   let live = new Map<string, string>();
   if ('error' in rows) {
@@ -50,7 +54,7 @@ async function readState(ctx: TaskContext, args: ConfigArgs): Promise<{ file?: s
   } else {
     live = new Map(rows.value.map((row) => [row.Variable_name.toLowerCase(), row.Value]));
   }
-  return { file: current.content?.toString('utf8'), live, serverDown };
+  return { file: current.content?.toString('utf8'), live, serverDown, semiSync };
 }
 
 function driftLine(d: LiveDrift): string {
@@ -64,7 +68,7 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
   schema: configSchema,
   describe: (args) => `mysql config ${args.path}`,
   async plan(ctx, args) {
-    const { file, live, serverDown } = await readState(ctx, args);
+    const { file, live, serverDown, semiSync } = await readState(ctx, args);
     const content = renderConfig(args.settings);
     const changes: Change[] = [];
     const writeFile = file !== content;
@@ -76,7 +80,8 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
     }
     const drift = serverDown ? [] : liveDrift(args.settings, live);
     changes.push(...drift.map((d) => ({ description: driftLine(d) })));
-    return { changes, data: { writeFile, content, drift } };
+    const fallback = semiSyncFallbackNote(semiSync);
+    return { changes, notes: fallback ? [fallback] : undefined, data: { writeFile, content, drift } };
   },
   async apply(ctx, args, plan) {
     const { writeFile, content, drift } = plan.data!;
@@ -93,6 +98,8 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
         else throw new TaskError(`${sql} failed: ${(error as Error).message}`, { cause: error });
       }
     }
+    // A replica acknowledges (or stops acknowledging) only from its next connection to the source.
+    if (drift.some((d) => d.variable === 'rpl_semi_sync_replica_enabled' && !needRestart.has(d.variable))) await reconnectReplicaIo(client);
     return { restartRequired: needRestart.size > 0, restartFor: [...needRestart] };
   },
 };

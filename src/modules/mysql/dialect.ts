@@ -40,6 +40,8 @@ export interface SourceSettings {
   autoPosition: boolean;
   getSourcePublicKey: boolean;
   ssl?: boolean;
+  /** A CA file on the replica: the source's certificate must chain to it (TLS that authenticates). */
+  sslCa?: string;
 }
 
 /** Replica status with the dialect's column names already mapped. */
@@ -54,6 +56,8 @@ export interface ReplicaStatus {
   autoPosition?: boolean;
   getSourcePublicKey?: boolean;
   sslAllowed?: boolean;
+  /** The CA file the replica verifies its source against ('' when none). */
+  sslCaFile?: string;
 }
 
 export interface Dialect {
@@ -108,6 +112,7 @@ export function dialectFor(version: ServerVersion): Dialect {
         if (atLeast(version, 8, 0, 4)) parts.push(`GET_${opt}_PUBLIC_KEY = ${s.getSourcePublicKey ? 1 : 0}`);
       }
       if (s.ssl !== undefined) parts.push(`${opt}_SSL = ${s.ssl ? 1 : 0}`);
+      if (s.sslCa !== undefined) parts.push(`${opt}_SSL_CA = ${sqlString(s.sslCa)}`);
       return `CHANGE ${modern ? 'REPLICATION SOURCE' : 'MASTER'} TO ${parts.join(', ')};`;
     },
     parseStatus(row) {
@@ -123,6 +128,7 @@ export function dialectFor(version: ServerVersion): Dialect {
           version.flavor === 'mariadb' ? (row.Using_Gtid === undefined ? undefined : row.Using_Gtid !== 'No') : yes(row.Auto_Position),
         getSourcePublicKey: yes(row[`Get_${modern ? 'Source' : 'master'}_public_key`]),
         sslAllowed: yes(row[`${S}_SSL_Allowed`]),
+        sslCaFile: row[`${S}_SSL_CA_File`],
       };
     },
   };

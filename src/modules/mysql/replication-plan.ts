@@ -21,6 +21,15 @@ export interface WantedSource {
   autoPosition: boolean;
   getSourcePublicKey: boolean;
   ssl?: boolean;
+  /** The CA file on the replica that the source's certificate must chain to. */
+  sslCa?: string;
+  /** Inventory name of the host whose MySQL CA goes into sslCa. */
+  sslCaFrom?: string;
+  /**
+   * Whether the replica's sslCa file already holds the source's CA (false: it is written first, and
+   * a running replica is reconfigured: the IO thread reads the file only when it connects).
+   */
+  sslCaCurrent?: boolean;
   seedFrom?: string;
   databases?: string[];
   users?: { name: string; host: string }[];
@@ -28,6 +37,7 @@ export interface WantedSource {
 
 export type ReplicationStep =
   | { kind: 'seed'; from: string; databases: string[]; users: { name: string; host: string }[] }
+  | { kind: 'trust' }
   | { kind: 'configure'; reconfigure: boolean }
   | { kind: 'start' };
 
@@ -79,6 +89,10 @@ export function planReplication(status: ReplicaStatus | undefined, want: WantedS
     differences.push(`get-source-public-key was ${status.getSourcePublicKey ? 'on' : 'off'}`);
   }
   if (want.ssl !== undefined && status.sslAllowed !== undefined && status.sslAllowed !== want.ssl) differences.push(`ssl was ${status.sslAllowed ? 'on' : 'off'}`);
+  if (want.sslCa !== undefined && status.sslCaFile !== undefined && status.sslCaFile !== want.sslCa) {
+    differences.push(status.sslCaFile ? `CA file was ${status.sslCaFile}` : 'the source was not verified against a CA');
+  }
+  if (want.sslCa !== undefined && want.sslCaCurrent === false && !differences.length) differences.push('source CA changed');
   if (differences.length) {
     return {
       ok: true,
@@ -95,4 +109,19 @@ export function planReplication(status: ReplicaStatus | undefined, want: WantedS
   const stopped = [status.ioRunning === 'No' && 'IO', status.sqlRunning === 'No' && 'SQL'].filter(Boolean);
   if (stopped.length) return { ok: true, steps: [{ kind: 'start' }], lines: [`start replica threads (${stopped.join(' and ')} stopped)`] };
   return { ok: true, steps: [], lines: [] };
+}
+
+/**
+ * TLS words for a plan: configuring says "over TLS", and a CA the replica does not hold yet is
+ * written before the (re)configuration that names it.
+ */
+export function withTls(plan: ReplicationPlan, want: WantedSource): ReplicationPlan {
+  if (!plan.ok || !want.ssl) return plan;
+  const lines = plan.lines.map((line) => line.replace(/^((?:re)?configure source \S+ as \S+)/, '$1 over TLS'));
+  if (want.sslCa === undefined || want.sslCaCurrent !== false || !plan.steps.some((step) => step.kind === 'configure')) return { ...plan, lines };
+  return {
+    ok: true,
+    steps: [{ kind: 'trust' }, ...plan.steps],
+    lines: [`trust ${want.sslCaFrom ?? 'the source'}'s MySQL CA for replication (${want.sslCa})`, ...lines],
+  };
 }

@@ -12,9 +12,10 @@ import { Secret, revealed } from '../../secrets/secret.ts';
 import type { Module, TaskContext } from '../types.ts';
 import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
-import { planReplication, type Histories, type ReplicationStep } from './replication-plan.ts';
+import { planReplication, withTls, type Histories, type ReplicationStep } from './replication-plan.ts';
 import { peerClient } from './topology.ts';
 import { seedReplica } from './seed.ts';
+import { DEFAULT_REPLICA_CA_PATH, DEFAULT_SOURCE_CA_PATH, readSourceCa, writeSourceCa } from './source-ca.ts';
 import { sqlString } from './sql.ts';
 
 const databaseName = z.string().regex(/^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/, 'a database name to seed (letters, digits, _ $ -)');
@@ -28,7 +29,19 @@ const replicationSchema = z
     autoPosition: z.boolean().default(true),
     /** caching_sha2_password without TLS needs the source's RSA key. */
     getSourcePublicKey: z.boolean().default(true),
+    /** Replicate over TLS (SOURCE_SSL=1); pair it with an account that REQUIRE SSL on the source. */
     ssl: z.boolean().optional(),
+    /**
+     * Inventory name of the source host whose MySQL CA the replica pins: its CA certificate (public,
+     * read over SSH, so it comes from the host SSH authenticated) is written to `sslCa` on the
+     * replica and given as SOURCE_SSL_CA, so the replica refuses a source whose certificate does not
+     * chain to it. Needs `ssl`.
+     */
+    sslCaFrom: z.string().min(1).optional(),
+    /** Where the CA is on the source: MySQL's own, made at its first start, by default. */
+    sourceCaPath: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default(DEFAULT_SOURCE_CA_PATH),
+    /** Where the replica keeps it. */
+    sslCa: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default(DEFAULT_REPLICA_CA_PATH),
     /** Inventory name of the primary: seed this replica from a dump of it while unconfigured. */
     seedFrom: z.string().min(1).optional(),
     /** What to seed. */
@@ -43,13 +56,16 @@ const replicationSchema = z
     login: loginSchema,
   })
   .refine((a) => !a.seedFrom || (a.databases?.length ?? 0) > 0, { message: 'seedFrom needs the databases to seed', path: ['databases'] })
-  .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] });
+  .refine((a) => a.seedFrom || !a.users, { message: 'users are copied while seeding: give seedFrom', path: ['users'] })
+  .refine((a) => !a.sslCaFrom || a.ssl === true, { message: 'a pinned CA is for TLS: give ssl: true', path: ['sslCaFrom'] });
 
 export type ReplicationArgs = z.output<typeof replicationSchema>;
 
 interface Data {
   dialect: Dialect;
   steps: ReplicationStep[];
+  /** The source's CA, when the replica pins it. */
+  ca?: Buffer;
 }
 
 async function readDialect(client: MysqlClient): Promise<Dialect> {
@@ -156,23 +172,29 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     // statement depends on the version, so it is asked in the modern spelling and asked again only
     // when the server turns out to be older: one round trip where it would take two.
     const reads = Promise.all([readDialect(client), storedPasswordMatches(client, password)]);
+    const caRead = args.sslCaFrom ? readSourceCa(ctx, args.sslCaFrom!, args.sourceCaPath, args.sslCa) : undefined;
+    caRead?.catch(() => undefined); // awaited below
     const modernStatus = client.query(MODERN_SHOW_STATUS);
     modernStatus.catch(() => undefined); // an old server refuses it: then it is not used
     const [dialect, storedMatches] = await reads;
     const status = await readStatus(client, dialect, dialect.showStatus === MODERN_SHOW_STATUS ? modernStatus : undefined);
     const matches = status && status.host !== '' ? storedMatches : undefined;
     const histories = (!status || status.host === '') && args.seedFrom ? await readHistories(ctx, client, args.seedFrom) : undefined;
-    const plan = planReplication(status, args, matches, histories);
+    const ca = await caRead;
+    const want = { ...args, sslCa: args.sslCaFrom ? args.sslCa : undefined, sslCaCurrent: ca?.current };
+    const plan = withTls(planReplication(status, want, matches, histories), want);
     if (!plan.ok) throw new TaskError(plan.error);
-    return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };
+    return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps, ca: ca?.ca } };
   },
   async apply(ctx, args, plan) {
-    const { dialect, steps } = plan.data!;
+    const { dialect, steps, ca } = plan.data!;
     const password = revealed(args.password);
     const client = clientFor(ctx, args.login);
     const output: Record<string, unknown> = {};
     for (const step of steps) {
-      if (step.kind === 'seed') {
+      if (step.kind === 'trust') {
+        await writeSourceCa(ctx, ca!, args.sslCa);
+      } else if (step.kind === 'seed') {
         output.seededBytes = (await seedReplica(ctx, client, dialect, step)).bytes;
       } else if (step.kind === 'configure') {
         const change = dialect.changeSource({
@@ -183,6 +205,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
           autoPosition: args.autoPosition,
           getSourcePublicKey: args.getSourcePublicKey,
           ssl: args.ssl,
+          sslCa: args.sslCaFrom ? args.sslCa : undefined,
         });
         await client.execute(`${step.reconfigure ? dialect.stop : ''}\n${change}`, { secrets: [password] });
       } else {

@@ -49,6 +49,8 @@ export const userSchema = z
     plugin: z.enum(USER_PLUGINS).optional(),
     /** Exactly these (others are revoked): `['ALL PRIVILEGES ON app.*', 'REPLICATION SLAVE ON *.*']`. Omitted: not managed. */
     privileges: z.array(privilegeSpec).optional(),
+    /** true: the account may only log in over TLS (REQUIRE SSL); false: REQUIRE NONE. Omitted: not managed. */
+    requireSsl: z.boolean().optional(),
     state: z.enum(['present', 'absent']).default('present'),
     login: loginSchema,
   })
@@ -65,20 +67,23 @@ type Step =
   | { kind: 'password'; plugin: string }
   | { kind: 'plugin'; from: string }
   | { kind: 'drop' }
+  | { kind: 'tls'; require: boolean }
   | GrantStep;
 
 interface Current {
   exists: boolean;
   plugin: string;
   authString: Buffer;
+  /** mysql.user.ssl_type: '' (none), ANY (REQUIRE SSL), X509, SPECIFIED. */
+  sslType: string;
 }
 
 async function readUser(ctx: TaskContext, args: UserArgs): Promise<Current> {
   const rows = await clientFor(ctx, args.login).query(
-    `SELECT plugin, HEX(authentication_string) AS auth FROM mysql.user WHERE User = ${sqlString(args.name)} AND Host = ${sqlString(args.host)};`,
+    `SELECT plugin, HEX(authentication_string) AS auth, ssl_type FROM mysql.user WHERE User = ${sqlString(args.name)} AND Host = ${sqlString(args.host)};`,
   );
-  if (rows.length === 0) return { exists: false, plugin: '', authString: Buffer.alloc(0) };
-  return { exists: true, plugin: rows[0].plugin, authString: Buffer.from(rows[0].auth, 'hex') };
+  if (rows.length === 0) return { exists: false, plugin: '', authString: Buffer.alloc(0), sslType: '' };
+  return { exists: true, plugin: rows[0].plugin, authString: Buffer.from(rows[0].auth, 'hex'), sslType: rows[0].ssl_type ?? '' };
 }
 
 async function readGrants(ctx: TaskContext, args: UserArgs) {
@@ -139,6 +144,11 @@ export async function planUser(ctx: TaskContext, args: UserArgs): Promise<Step[]
     }
     if (passwordMatches(current.plugin, current.authString, revealed(args.password!)) !== true) steps.push({ kind: 'password', plugin: current.plugin });
   }
+  if (args.requireSsl !== undefined && current.exists) {
+    // X509 and SPECIFIED demand TLS too (and more): only '' lets a plain-text login in.
+    const requires = current.sslType !== '';
+    if (requires !== args.requireSsl) steps.push({ kind: 'tls', require: args.requireSsl });
+  }
   if (args.privileges) {
     const wantedGrants = args.privileges.map(parseWantedGrant);
     let have: ReturnType<typeof parseShowGrants> = [];
@@ -163,6 +173,8 @@ function describeStep(step: Step, args: UserArgs): string {
       return `change authentication of ${account} from ${step.from} to ${args.plugin}`;
     case 'drop':
       return `drop user ${account}`;
+    case 'tls':
+      return step.require ? `require TLS for ${account}` : `allow ${account} without TLS`;
     default:
       return grantStepLabel(step, account);
   }
@@ -179,7 +191,7 @@ function stepSql(step: Step, args: UserArgs): string {
   const account = sqlAccount(args.name, args.host);
   switch (step.kind) {
     case 'create':
-      return `CREATE USER ${account} ${identified(args, args.plugin)};`;
+      return `CREATE USER ${account} ${identified(args, args.plugin)}${args.requireSsl ? ' REQUIRE SSL' : ''};`;
     case 'password':
       // The account's own plugin, named: a bare IDENTIFIED BY may mean the server's default.
       return `ALTER USER ${account} ${identified(args, step.plugin)};`;
@@ -187,6 +199,10 @@ function stepSql(step: Step, args: UserArgs): string {
       return `ALTER USER ${account} ${identified(args, args.plugin)};`;
     case 'drop':
       return `DROP USER ${account};`;
+    case 'tls':
+      // IF EXISTS: the statement replicates, and a replica seeded without this account (the
+      // replication account usually is) must take it as a note, not stop on error 1396.
+      return `ALTER USER IF EXISTS ${account} REQUIRE ${step.require ? 'SSL' : 'NONE'};`;
     default:
       return grantStepSql(step, account);
   }
