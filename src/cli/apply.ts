@@ -8,6 +8,7 @@ import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, p
 import { sshConnector } from './connector.ts';
 import { chooseReporter } from './reporter.ts';
 import { traceEvent } from '../util/trace.ts';
+import { checkOpenFilesLimit } from '../util/open-files.ts';
 
 interface ApplyOptions extends InventoryOptions {
   check?: boolean;
@@ -37,6 +38,8 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   const { playbook, baseDir } = await loadPlaybook(file);
   traceEvent({ event: 'playbook loaded' });
   preflightPlaybook(playbook, inventory, selectHosts, file);
+  const targeted = new Set(playbook.plays.flatMap((play) => selectHosts(play.hosts)));
+  checkOpenFilesLimit([...inventory.hosts.values()].filter((host) => targeted.has(host.name)));
   const check = options.check ?? false;
   const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard });
 
