@@ -50,7 +50,7 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   const targeted = new Set(playbook.plays.flatMap((play) => selectHosts(play.hosts)));
   checkOpenFilesLimit([...inventory.hosts.values()].filter((host) => targeted.has(host.name)));
   const check = options.check ?? false;
-  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard });
+  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard, hosts: targeted.size });
 
   const abort = new AbortController();
   const onSigint = () => {
