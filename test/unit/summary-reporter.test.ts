@@ -6,13 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emptyTally, type Recap } from '../../src/engine/result.ts';
 import { chooseReporter } from '../../src/cli/reporter.ts';
 import { ListrReporter } from '../../src/report/listr.ts';
+import type { Reporter } from '../../src/report/reporter.ts';
 import { SummaryReporter } from '../../src/report/summary.ts';
 
 const hosts = Array.from({ length: 200 }, (_, i) => `node-${String(i + 1).padStart(3, '0')}`);
 const failing = new Set(['node-007', 'node-150']);
 const changing = new Set(['node-001', 'node-002', 'node-003']);
 
-function drive(reporter: SummaryReporter): Recap {
+function drive(reporter: Reporter): Recap {
   const recap: Recap = { hosts: {}, durationMs: 1234, check: false, interrupted: false };
   reporter.runStart({ playbook: 'scale', check: false, hosts });
   reporter.playStart({ name: 'twenty tasks', hosts });
@@ -32,7 +33,7 @@ function drive(reporter: SummaryReporter): Recap {
     }
     reporter.hostDone('twenty tasks', host, { failed: failing.has(host) });
   }
-  reporter.playEnd();
+  reporter.playEnd({ name: 'twenty tasks' });
   reporter.recap(recap);
   return recap;
 }
