@@ -78,7 +78,7 @@ export async function startLightHosts(workDir: string, image: string, count: num
   const started = await mapLimit(groups.map((size, c) => ({ size, c })), 6, async ({ size, c }) => {
     const run = await runLocal('docker', [
       'run', '-d', '--name', `shipshape-bench-scale-${String(c + 1).padStart(3, '0')}`, '--hostname', `scale-${c + 1}`,
-      '--label', `${BENCH_LABEL}=run`, '--network', BENCH_NETWORK,
+      '--label', `${BENCH_LABEL}=scale`, '--network', BENCH_NETWORK,
       // unshare + mount of the per-host tmpfs (nothing else: no --privileged).
       '--cap-add', 'SYS_ADMIN',
       '-v', `${authorized}:/home/deploy/.ssh/authorized_keys:ro`,

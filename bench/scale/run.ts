@@ -71,7 +71,7 @@ async function applyOnce(lab: LightLab, count: number, workDir: string, profile 
 
 async function main(): Promise<void> {
   const started = new Date();
-  await removeBenchContainers();
+  await removeBenchContainers('scale');
   const workDir = join(tmpdir(), `shipshape-bench-scale-${process.pid}`);
   const image = (await ensureLabImage(log)).tag;
   const max = Math.max(...counts);
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     writeResults(started, rows, means);
   } finally {
     if (argv.includes('--keep')) log(`kept the hosts; inventories in ${workDir}`);
-    else await removeBenchContainers();
+    else await removeBenchContainers('scale');
   }
 }
 
