@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale -- [--hosts 1,10,50,100] [--reps 3] [--forks N] [--per-container 25] [--no-means] [--cpu-prof DIR] [--keep]`:
+ * `npm run bench:scale -- [--hosts 1,10,50,100] [--reps 3] [--forks N] [--per-container 25] [--connect-timeout 60] [--no-means] [--cpu-prof DIR] [--keep]`:
  * a no-op run of a 20-task playbook (bench/scale/playbook.ts) on growing numbers of light hosts
  * (several per container: hosts.ts), with default settings unless --forks is given. Reports wall
  * time, engine time, the controller's peak RSS (GNU time's %M) and peak open descriptors (sampled
@@ -23,6 +23,9 @@ const reps = Number(get('--reps') ?? 3);
 const forks = get('--forks');
 const cpuProf = get('--cpu-prof');
 const perContainer = Number(get('--per-container') ?? 25);
+// Hundreds of handshakes on a 2-core machine whose hosts share its CPU: sshd itself can take more
+// than the default 10 s to answer under that load (seen at load 90 with 300 hosts).
+const connectTimeout = get('--connect-timeout') ?? '60';
 const log = (line: string) => console.log(`bench: ${line}`);
 
 interface Run {
@@ -48,7 +51,7 @@ async function applyOnce(lab: LightLab, count: number, workDir: string, profile 
     }),
   );
   const node = [...(profile && cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []), join(PROJECT_ROOT, 'bin/shipshape.js')];
-  const args = ['apply', join(PROJECT_ROOT, 'bench/scale/playbook.ts'), '-i', inventory, '--json', ...((forksOverride ?? forks) ? ['--forks', (forksOverride ?? forks)!] : [])];
+  const args = ['apply', join(PROJECT_ROOT, 'bench/scale/playbook.ts'), '-i', inventory, '--json', '--connect-timeout', connectTimeout, ...((forksOverride ?? forks) ? ['--forks', (forksOverride ?? forks)!] : [])];
   const run = await timedWithFds('/usr/bin/time', ['-f', '@@rss %M', process.execPath, ...node, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } });
   const recap = run.stdout.split('\n').filter((l) => l.includes('"type":"recap"')).map((l) => JSON.parse(l))[0];
   const tallies = Object.values((recap?.hosts ?? {}) as Record<string, { changed: number; failed: number; unreachable: number }>);
