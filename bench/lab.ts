@@ -24,9 +24,12 @@ export interface BenchLab {
   hosts: Record<string, StartedHost[]>;
 }
 
-/** Removes every container any bench run labelled (only one bench runs at a time on a machine). */
-export async function removeBenchContainers(): Promise<number> {
-  const ids = await containersWithLabels({ [BENCH_LABEL]: 'run' });
+/**
+ * Removes every container a bench of this kind labelled (`run`: npm run bench; `scale`: bench:scale),
+ * so the two benches can run at once without removing each other's hosts.
+ */
+export async function removeBenchContainers(kind: 'run' | 'scale' = 'run'): Promise<number> {
+  const ids = await containersWithLabels({ [BENCH_LABEL]: kind });
   await removeContainers(ids);
   return ids.length;
 }

@@ -4,6 +4,8 @@ export interface Row {
   phase: string;
   shipshape: number;
   ansible: number;
+  /** Ansible with Mitogen (strategy mitogen_linear), or the best plain setting when Mitogen does not run. */
+  mitogen?: number;
   floor?: number;
 }
 
@@ -13,16 +15,20 @@ export function median(runs: RunResult[] | number[]): number {
   return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }
 
-/** Seconds, then how many times faster shipshape is than Ansible, and shipshape / floor. */
-export function printTable(rows: Row[]): void {
-  const header = ['phase', 'shipshape s', 'ansible s', 'floor s', 'ansible/shipshape', 'shipshape/floor'];
+/** Seconds, then how many times faster shipshape is than Ansible (and Ansible + Mitogen), and shipshape / floor. */
+export function printTable(rows: Row[], mitogenLabel = 'ansible+mitogen'): void {
+  const withMitogen = rows.some((row) => row.mitogen !== undefined);
+  const header = ['phase', 'shipshape s', 'ansible s', ...(withMitogen ? [`${mitogenLabel} s`] : []), 'floor s', 'ansible/shipshape', ...(withMitogen ? [`${mitogenLabel}/shipshape`] : []), 'shipshape/floor'];
+  const opt = (value: number | undefined, text: (v: number) => string) => (value === undefined ? '-' : text(value));
   const body = rows.map((row) => [
     row.phase,
     row.shipshape.toFixed(2),
     row.ansible.toFixed(2),
-    row.floor === undefined ? '-' : row.floor.toFixed(2),
+    ...(withMitogen ? [opt(row.mitogen, (v) => v.toFixed(2))] : []),
+    opt(row.floor, (v) => v.toFixed(2)),
     `${(row.ansible / row.shipshape).toFixed(1)}×`,
-    row.floor === undefined ? '-' : `${(row.shipshape / row.floor).toFixed(2)}×`,
+    ...(withMitogen ? [opt(row.mitogen, (v) => `${(v / row.shipshape).toFixed(1)}×`)] : []),
+    opt(row.floor, (v) => `${(row.shipshape / v).toFixed(2)}×`),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;

@@ -73,9 +73,25 @@ export async function runShipshape(playbook: string, inventory: string, extra: s
   };
 }
 
-/** `ansible-playbook` with the bench's ansible.cfg (pipelining on, forks 5, facts once). */
-export async function runAnsible(ansibleDir: string, inventory: string, extra: string[] = []): Promise<RunResult> {
-  const env = { ...process.env, ANSIBLE_CONFIG: join(ansibleDir, 'ansible.cfg'), ANSIBLE_FORCE_COLOR: '0', ANSIBLE_HOST_KEY_CHECKING: 'True' };
+/**
+ * The Ansible settings the bench compares: `plain` is the bench's ansible.cfg (pipelining on, forks
+ * 5, facts once); `mitogen` adds Mitogen's `mitogen_linear` strategy (Debian's ansible-mitogen), the
+ * setting Ansible users pick for speed; `tuned` is the best plain setting, for when Mitogen cannot
+ * run: strategy free, forks 20, facts cached in a JSON file between runs.
+ */
+export type AnsibleSetting = 'plain' | 'mitogen' | 'tuned';
+
+export function ansibleSettingEnv(setting: AnsibleSetting, cacheDir: string): NodeJS.ProcessEnv {
+  if (setting === 'mitogen') return { ANSIBLE_STRATEGY: 'mitogen_linear' };
+  if (setting === 'tuned') {
+    return { ANSIBLE_STRATEGY: 'free', ANSIBLE_FORKS: '20', ANSIBLE_GATHERING: 'smart', ANSIBLE_CACHE_PLUGIN: 'jsonfile', ANSIBLE_CACHE_PLUGIN_CONNECTION: cacheDir };
+  }
+  return {};
+}
+
+/** `ansible-playbook` with the bench's ansible.cfg (pipelining on, forks 5, facts once), and `env` on top. */
+export async function runAnsible(ansibleDir: string, inventory: string, extra: string[] = [], settingEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const env = { ...process.env, ANSIBLE_CONFIG: join(ansibleDir, 'ansible.cfg'), ANSIBLE_FORCE_COLOR: '0', ANSIBLE_HOST_KEY_CHECKING: 'True', ...settingEnv };
   const run = await timed('ansible-playbook', ['-i', inventory, join(ansibleDir, 'site.yml'), ...extra], { cwd: ansibleDir, env });
   let changed = 0;
   let failed = 0;

@@ -22,7 +22,7 @@ async function samples(n: number, fn: () => Promise<unknown>): Promise<number> {
 export async function sessionVsChannel(lab: LightLab, host: LightHost) {
   const conn = await connect(host.name, {
     address: host.address,
-    port: 22,
+    port: host.port,
     user: 'deploy',
     privateKey: lab.privateKey,
     knownHosts: lab.knownHosts,
@@ -41,7 +41,7 @@ export async function sessionVsChannel(lab: LightLab, host: LightHost) {
     const together20 = await samples(5, () => Promise.all(Array.from({ length: 20 }, () => conn.exec(probe))));
     const facts = await samples(10, () => gatherFacts(conn));
     const connectMs = await samples(5, async () => {
-      const c = await connect(host.name, { address: host.address, port: 22, user: 'deploy', privateKey: lab.privateKey, knownHosts: lab.knownHosts, connectTimeout: 10, become: false } as never, { sshConfigPath: false });
+      const c = await connect(host.name, { address: host.address, port: host.port, user: 'deploy', privateKey: lab.privateKey, knownHosts: lab.knownHosts, connectTimeout: 10, become: false } as never, { sshConfigPath: false });
       await c.exec('true');
       await c.close();
     });

@@ -9,6 +9,7 @@ import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, p
 import { sshConnector } from './connector.ts';
 import { chooseReporter } from './reporter.ts';
 import { traceEvent } from '../util/trace.ts';
+import { checkOpenFilesLimit } from '../util/open-files.ts';
 
 interface ApplyOptions extends InventoryOptions {
   check?: boolean;
@@ -21,6 +22,7 @@ interface ApplyOptions extends InventoryOptions {
   acceptNewHostKeys?: boolean;
   timeout?: number;
   lockTimeout: number;
+  connectTimeout?: number;
 }
 
 function splitTags(values: string[] | undefined): string[] | undefined {
@@ -34,13 +36,23 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   traceEvent({ event: 'cli start' });
   const inventory = await loadInventoryFromOptions(options);
   traceEvent({ event: 'inventory loaded' });
+  if (options.connectTimeout !== undefined) {
+    // The command line wins over the inventory and ssh_config: a big fleet on a loaded controller
+    // may need longer handshakes than the hosts' usual setting.
+    for (const host of inventory.hosts.values()) {
+      host.connection.connectTimeout = options.connectTimeout;
+      host.connection.setByInventory = [...new Set([...(host.connection.setByInventory ?? []), 'connectTimeout' as const])];
+    }
+  }
   const selectHosts = hostSelector(inventory, options);
   const { playbook, baseDir } = await loadPlaybook(file);
   traceEvent({ event: 'playbook loaded' });
   preflightPlaybook(playbook, inventory, selectHosts, file);
   const warnings = findConflicts(playbook, inventory, selectHosts);
+  const targeted = new Set(playbook.plays.flatMap((play) => selectHosts(play.hosts)));
+  checkOpenFilesLimit([...inventory.hosts.values()].filter((host) => targeted.has(host.name)));
   const check = options.check ?? false;
-  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard });
+  const reporter = await chooseReporter({ json: options.json, check, diff: options.diff ?? false, verbose: options.verbose ?? false, shard: options.shard, hosts: targeted.size });
 
   const abort = new AbortController();
   const onSigint = () => {
@@ -84,6 +96,7 @@ function addRunOptions(command: Command): Command {
     .option('-f, --forks <n>', 'hosts in parallel', parsePositiveInt('--forks'), 20)
     .option('--json', 'one JSON object per line')
     .option('--timeout <seconds>', 'fail (and kill) any remote command of a task without its own timeout after this long', parsePositiveInt('--timeout'))
+    .option('--connect-timeout <seconds>', "how long one host's SSH connection (TCP, key exchange, login) may take before it is unreachable; overrides the inventory's connectTimeout (default 10)", parsePositiveInt('--connect-timeout'))
     .option('--lock-timeout <seconds>', "how long to wait for another run's lock on a host before failing it", parsePositiveInt('--lock-timeout'), 60)
     .option('--accept-new-host-keys', "record unknown host keys (OpenSSH's accept-new); a changed key is always refused")
     .option('-v, --verbose', 'module output and stack traces');

@@ -16,6 +16,8 @@ export interface Recap {
   interrupted: boolean;
   /** After SIGINT: per host, the tasks (and plays) that were not started. */
   notStarted?: Record<string, string[]>;
+  /** Per host, connections its sshd dropped before the banner (MaxStartups) that were retried; only hosts with any. */
+  connectRetries?: Record<string, number>;
 }
 
 export function emptyTally(): HostTally {

@@ -72,6 +72,8 @@ export async function runPlaybook<C extends HostConnection>(
       traceEvent({ host: name, event: 'connect' });
       const conn = await connector.connect(host);
       traceEvent({ host: name, event: 'connected' });
+      // Retried drops are counted, not failures: the host was reached.
+      if (conn.connectRetries) (recap.connectRetries ??= {})[name] = conn.connectRetries;
       let facts: HostFacts;
       let pending: PendingHandlerStore | undefined;
       try {

@@ -34,6 +34,12 @@ export function recapText(recap: Recap): string {
     lines.push(color.red('interrupted: no new tasks were started after SIGINT'));
     for (const [host, tasks] of Object.entries(recap.notStarted ?? {})) lines.push(`  ${host}: not started: ${tasks.join('; ')}`);
   }
+  const retried = Object.entries(recap.connectRetries ?? {});
+  if (retried.length > 0) {
+    const total = retried.reduce((sum, [, n]) => sum + n, 0);
+    const some = retried.slice(0, 5).map(([host, n]) => `${host} ${n}`).join(', ');
+    lines.push(color.dim(`connections retried after sshd dropped them (MaxStartups): ${total} on ${retried.length} host(s): ${some}${retried.length > 5 ? ', …' : ''}`));
+  }
   lines.push(color.dim(`${(recap.durationMs / 1000).toFixed(2)} s`));
   return lines.join('\n');
 }

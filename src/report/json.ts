@@ -63,6 +63,6 @@ export class JsonReporter implements Reporter {
   hostDone(): void {}
   playEnd(): void {}
   recap(recap: Recap): void {
-    this.emit({ type: 'recap', hosts: recap.hosts, durationMs: recap.durationMs, check: recap.check, interrupted: recap.interrupted, ...(recap.notStarted ? { notStarted: recap.notStarted } : {}) });
+    this.emit({ type: 'recap', hosts: recap.hosts, durationMs: recap.durationMs, check: recap.check, interrupted: recap.interrupted, ...(recap.notStarted ? { notStarted: recap.notStarted } : {}), ...(recap.connectRetries ? { connectRetries: recap.connectRetries } : {}) });
   }
 }

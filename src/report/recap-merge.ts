@@ -57,6 +57,7 @@ export function mergeRecaps(inputs: RunLines[]): MergedRecap {
   let interrupted = false;
   const checks = new Set<boolean>();
   const notStarted: Record<string, string[]> = {};
+  const connectRetries: Record<string, number> = {};
 
   for (const run of runs) {
     if (!run.recap) {
@@ -76,6 +77,7 @@ export function mergeRecaps(inputs: RunLines[]): MergedRecap {
       hosts[host] = addTallies(hosts[host], tally);
     }
     Object.assign(notStarted, recap.notStarted ?? {});
+    for (const [host, n] of Object.entries(recap.connectRetries ?? {})) connectRetries[host] = (connectRetries[host] ?? 0) + n;
   }
   if (checks.size > 1) problems.push('the runs mix check (plan) and apply');
   problems.push(...shardProblems(runs));
@@ -86,6 +88,7 @@ export function mergeRecaps(inputs: RunLines[]): MergedRecap {
     check: checks.has(true) && checks.size === 1,
     interrupted,
     ...(Object.keys(notStarted).length > 0 ? { notStarted } : {}),
+    ...(Object.keys(connectRetries).length > 0 ? { connectRetries } : {}),
   };
   return { recap, problems };
 }

@@ -13,6 +13,7 @@ import type { ConnectionSettings } from '../inventory/types.ts';
 import { revealed } from '../secrets/secret.ts';
 import { defaultKnownHostsPath, knownHostName, preferredHostKeyAlgorithms, readKnownHosts, verifyHostKey } from './known-hosts.ts';
 import { applySshConfig, parseProxyJump, readSshConfig, type JumpHost } from './ssh-config.ts';
+import { withConnectRetries, type RetryPolicy } from './connect-retry.ts';
 
 /** ssh2's host key algorithms, ed25519 first (ssh2 1.x defaults). */
 const HOST_KEY_ALGORITHMS = [
@@ -31,6 +32,8 @@ export interface ClientOptions {
   sshConfigPath?: string | false;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
+  /** How connections sshd drops before its banner (MaxStartups) are retried (connect-retry.ts). */
+  retryPolicy?: RetryPolicy;
 }
 
 export interface OpenedClient {
@@ -40,6 +43,8 @@ export interface OpenedClient {
   settings: ConnectionSettings;
   /** Jump host clients to close after the target. */
   jumps: NodeSSH[];
+  /** Connections sshd dropped before its banner and that were made again (MaxStartups). */
+  connectRetries: number;
 }
 
 function resolveSettings(settings: ConnectionSettings, options: ClientOptions): ConnectionSettings {
@@ -141,6 +146,7 @@ async function openOne(
   settings: ConnectionSettings,
   options: ClientOptions,
   sock?: Duplex,
+  onRetry: () => void = () => undefined,
 ): Promise<NodeSSH> {
   const knownHosts = settings.knownHosts ?? defaultKnownHostsPath();
   const entries = await readKnownHosts(knownHosts);
@@ -180,15 +186,23 @@ async function openOne(
   if (settings.password) config.password = revealed(settings.password);
   config.authHandler = authMethods(config);
   if (sock) config.sock = sock as never;
-  const ssh = new NodeSSH();
+  const attempt = async (): Promise<NodeSSH> => {
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect(config);
+      return ssh;
+    } catch (error) {
+      ssh.dispose();
+      throw error;
+    }
+  };
   try {
-    await ssh.connect(config);
+    // A stream through a jump host is used once: only a direct connection can be made again.
+    return sock ? await attempt() : await withConnectRetries(attempt, onRetry, options.retryPolicy);
   } catch (error) {
-    ssh.dispose();
     if (hostKeyError) throw hostKeyError;
     throw describeFailure(host, settings.address, settings.port, settings.user, error as Error, settings.connectTimeout);
   }
-  return ssh;
 }
 
 /**
@@ -237,12 +251,14 @@ export async function openClient(host: string, given: ConnectionSettings, option
   const settings = resolveSettings(given, options);
   const jumps: NodeSSH[] = [];
   let sock: Duplex | undefined;
+  let retries = 0;
+  const onRetry = () => void retries++;
   try {
     if (settings.proxyJump) {
       for (const hop of parseProxyJump(settings.proxyJump)) {
         const hopSettings = resolveSettings(jumpHostSettings(settings, hop), options);
         const label = `${host} (jump host ${hop.address})`;
-        const jump = await openOne(label, hopSettings, options, sock);
+        const jump = await openOne(label, hopSettings, options, sock, onRetry);
         jumps.push(jump);
         jump.connection!.on('error', () => undefined);
         sock = undefined;
@@ -252,8 +268,8 @@ export async function openClient(host: string, given: ConnectionSettings, option
         sock = await forwardOut(jump.connection!, label, target.address, target.port);
       }
     }
-    const ssh = await openOne(host, settings, options, sock);
-    return { ssh, client: ssh.connection!, settings, jumps };
+    const ssh = await openOne(host, settings, options, sock, onRetry);
+    return { ssh, client: ssh.connection!, settings, jumps, connectRetries: retries };
   } catch (error) {
     for (const jump of jumps.reverse()) jump.dispose();
     throw error;

@@ -13,6 +13,7 @@ import { SUDO_PROMPT, sudoPasswordLine, viaSudo } from './sudo.ts';
 import { traceEvent } from '../util/trace.ts';
 import { ShellSession, type KillSignal } from './session.ts';
 import { openClient, type OpenedClient } from './ssh-connect.ts';
+import type { RetryPolicy } from './connect-retry.ts';
 import { runStreamed, streamWrapper } from './stream-exec.ts';
 import type { ExecOptions, ExecResult, HostConnection, StreamedCommand, StreamOptions } from './types.ts';
 
@@ -28,6 +29,8 @@ export interface ConnectOptions {
   killGraceMs?: number;
   /** Most bytes one command may print per stream (default 64 MiB); more fails that task. */
   maxOutputBytes?: number;
+  /** How connections sshd drops before its banner are retried (default: connect-retry.ts). */
+  retryPolicy?: RetryPolicy;
 }
 
 type Role = 'user' | 'root';
@@ -62,6 +65,11 @@ export class SshConnection implements HostConnection {
 
   get channelsOpened(): number {
     return this.#channelsOpened;
+  }
+
+  /** Connections sshd dropped before its banner (MaxStartups) and that were made again. */
+  get connectRetries(): number {
+    return this.#opened.connectRetries;
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -251,6 +259,7 @@ export async function connect(hostName: string, settings: ConnectionSettings, op
     sshConfigPath: options.sshConfigPath,
     keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5000,
     keepaliveCountMax: options.keepaliveCountMax ?? 3,
+    retryPolicy: options.retryPolicy,
   });
   return new SshConnection(hostName, opened, options);
 }

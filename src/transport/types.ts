@@ -33,6 +33,8 @@ export interface HostConnection {
   stream?(command: string, options?: StreamOptions): Promise<StreamedCommand>;
   /** How many SSH channels this connection has opened (for benchmarks). */
   readonly channelsOpened: number;
+  /** Connections the server dropped before its banner (MaxStartups) and that were made again. */
+  readonly connectRetries?: number;
   close(): Promise<void>;
 }
 
