@@ -4,11 +4,11 @@
  */
 export { definePlaybook, play, type Play, type Playbook, type TaskList, type Handlers } from './playbook/define.ts';
 export { flushHandlers } from './playbook/flush-handlers.ts';
-export { moduleFunction, type Task, type TaskOptions, type RunContext } from './playbook/task.ts';
+export { moduleFunction, type Task, type TaskOptions, type RunContext } from './task/task.ts';
 export { defineInventory, type InventoryInput } from './inventory/define.ts';
 export { secret } from './secrets/refs.ts';
 export { Secret } from './secrets/secret.ts';
-export type { Module, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView } from './modules/types.ts';
+export type { Module, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView } from './task/types.ts';
 export type { HostFacts } from './facts/types.ts';
 export { ShipshapeError, ConfigError, TaskError, CommandError } from './errors.ts';
 export { sh, raw, quote } from './transport/quote.ts';

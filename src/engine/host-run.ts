@@ -1,9 +1,9 @@
 import { ConfigError } from '../errors.ts';
-import type { HostView, TaskResult } from '../modules/types.ts';
+import type { HostView, TaskResult } from '../task/types.ts';
 import { flattenTasks, handlersFor, type Play } from '../playbook/define.ts';
 import { isFlushHandlers } from '../playbook/flush-handlers.ts';
-import type { Task } from '../playbook/task.ts';
-import type { Reporter } from '../report/reporter.ts';
+import type { Task } from '../task/task.ts';
+import type { Reporter } from './reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { count, type HostTally } from './result.ts';
 import { traceEvent } from '../util/trace.ts';

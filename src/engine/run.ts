@@ -1,9 +1,9 @@
 import type { HostFacts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
-import type { HostView, InventoryView } from '../modules/types.ts';
+import type { HostView, InventoryView } from '../task/types.ts';
 import type { Play, Playbook } from '../playbook/define.ts';
-import type { Task } from '../playbook/task.ts';
-import type { Reporter } from '../report/reporter.ts';
+import type { Task } from '../task/task.ts';
+import type { Reporter } from './reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { RunLockError, ShipshapeError } from '../errors.ts';
 import { expandTasks, runHostPlay, type HostState } from './host-run.ts';

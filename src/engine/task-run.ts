@@ -1,9 +1,9 @@
 import { ShipshapeError, TaskError } from '../errors.ts';
-import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
-import { validateArgs, type Task } from '../playbook/task.ts';
-import { coalesce } from '../modules/coalesce.ts';
-import { sealSensitive } from '../modules/sensitive.ts';
-import { throwIfFailed } from './command-failure.ts';
+import type { HostView, Plan, TaskContext, TaskResult } from '../task/types.ts';
+import { validateArgs, type Task } from '../task/task.ts';
+import { coalesce } from '../task/coalesce.ts';
+import { sealSensitive } from '../task/sensitive.ts';
+import { throwIfFailed } from '../transport/command-failure.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
 
 /** Everything one task needs to run on one host. */

@@ -1,5 +1,5 @@
 /** apt: packages and repositories on Debian and Ubuntu hosts. */
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { aptPackagesModule } from './apt/packages.ts';
 import { aptRepositoryModule } from './apt/repository.ts';
 

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { writeRemoteAtomic } from '../transport/remote-files.ts';
 import { sh } from '../transport/quote.ts';
 import { caBundleDropIn, deployHookScript } from './certbot/files.ts';
@@ -21,7 +21,7 @@ import {
   type CertificateInput,
   type CertificatePaths,
 } from './certbot/schema.ts';
-import type { Module, TaskContext } from './types.ts';
+import type { Module, TaskContext } from '../task/types.ts';
 
 /** An ACME order with real validation takes seconds; a stuck one should not hold the run forever. */
 const CERTONLY_TIMEOUT_MS = 5 * 60_000;

@@ -2,7 +2,7 @@
  * The file modules, as playbooks call them: `file.template({ src, dest, mode: '0644' })`.
  * Each lives in src/modules/file/ with its pure planner next to it.
  */
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { fileAbsentModule } from './file/absent.ts';
 import { fileCopyModule } from './file/copy.ts';
 import { fileDirectoryModule } from './file/directory.ts';

@@ -1,5 +1,5 @@
 /** haproxy: HAProxy's runtime state, through its admin socket. */
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { haproxyServerModule } from './haproxy/server.ts';
 
 export { haproxyServerModule };

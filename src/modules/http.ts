@@ -4,12 +4,12 @@
  * (a firewall between controller and host does not make a healthy service look broken).
  */
 import { TaskError } from '../errors.ts';
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { requestFromController } from './http/controller.ts';
 import { requestFromHost } from './http/curl.ts';
 import { httpCheckSchema, type HttpCheckArgs, type HttpCheckInput } from './http/schema.ts';
 import { judgeAnswer } from './http/verdict.ts';
-import type { Module } from './types.ts';
+import type { Module } from '../task/types.ts';
 
 // Methods that change nothing on the server: under --check only these are sent.
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -3,7 +3,7 @@
  * replica (`replication`). Everything runs through the `mysql` client as root over the local
  * socket with the SQL on stdin; see mysql/client.ts.
  */
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { configModule } from './mysql/config.ts';
 import { databaseModule } from './mysql/database.ts';
 import { replicationModule } from './mysql/replication.ts';

@@ -1,5 +1,5 @@
 /** ufw: the host firewall (Debian/Ubuntu's uncomplicated firewall). */
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { ufwFirewallModule } from './ufw/firewall.ts';
 
 export { ufwFirewallModule };

@@ -13,7 +13,7 @@
 import { TaskError } from '../errors.ts';
 import { raw, sh, type RawShell } from '../transport/quote.ts';
 import { writeScript } from '../transport/remote-files.ts';
-import type { TaskContext } from './types.ts';
+import type { TaskContext } from '../task/types.ts';
 
 /** Exit status of a key script that refused a path (its reason is on stderr). */
 const REFUSED = 96;

@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../errors.ts';
-import { moduleFunction } from '../playbook/task.ts';
+import { moduleFunction } from '../task/task.ts';
 import { revealed, Secret } from '../secrets/secret.ts';
 import { sh } from '../transport/quote.ts';
 import { attributeChanges, normalizeMode, type CurrentAttributes } from './file/attributes.ts';
 import { accountName } from './group.ts';
-import type { Change, Module, Plan, TaskContext } from './types.ts';
+import type { Change, Module, Plan, TaskContext } from '../task/types.ts';
 import { keysProbe, refusal, writeKeys } from './user-keys.ts';
 
 export const userSchema = z

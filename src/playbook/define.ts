@@ -1,5 +1,5 @@
-import type { HostView } from '../modules/types.ts';
-import type { Task } from './task.ts';
+import type { HostView } from '../task/types.ts';
+import type { Task } from '../task/task.ts';
 
 export type Handlers = Record<string, Task | TaskList>;
 

@@ -6,8 +6,8 @@
  * it run at the end of the play as usual. It is not a module: the engine runs it (host-run.ts).
  */
 import { z } from 'zod';
-import type { Module } from '../modules/types.ts';
-import type { Task } from './task.ts';
+import type { Module } from '../task/types.ts';
+import type { Task } from '../task/task.ts';
 
 const flushHandlersModule: Module<Record<string, never>> = {
   name: 'flushHandlers',

@@ -1,8 +1,8 @@
 import type { Recap } from '../engine/result.ts';
-import type { TaskResult } from '../modules/types.ts';
-import type { Reporter, TaskEvent } from './reporter.ts';
-import { mask, maskDeep } from './mask.ts';
-import { sealSensitive } from '../modules/sensitive.ts';
+import type { TaskResult } from '../task/types.ts';
+import type { Reporter, TaskEvent } from '../engine/reporter.ts';
+import { mask, maskDeep } from '../secrets/mask.ts';
+import { sealSensitive } from '../task/sensitive.ts';
 
 /**
  * One JSON object per line, for machines. Every line is masked. A change carries its file's before

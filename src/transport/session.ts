@@ -9,7 +9,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, TaskError, TimeoutError } from '../errors.ts';
-import { mask } from '../report/mask.ts';
+import { mask } from '../secrets/mask.ts';
 import { traceEvent, traceFullCommands, tracing } from '../util/trace.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { AWAITING_NONCE, SESSION_SETUP, frameCommand, markers, newNonce, nonceLine, parseMarker, type Markers } from './framing.ts';

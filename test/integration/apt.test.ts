@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as apt from '../../src/modules/apt.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('apt-01');

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { service } from '../../src/modules/service.ts';
 import * as systemd from '../../src/modules/systemd.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('svc-01');

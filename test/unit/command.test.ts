@@ -3,7 +3,7 @@ import { guardsCommand, guardVerdict } from '../../src/modules/command/guards.ts
 import { runSchema, shellSchema, type CommandOutput } from '../../src/modules/command/schema.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { runModule, shellModule } from '../../src/modules/command.ts';
-import type { TaskContext } from '../../src/modules/types.ts';
+import type { TaskContext } from '../../src/task/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 
 /** A context that records commands and answers with canned results (planners run on recorded output). */

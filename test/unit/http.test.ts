@@ -6,7 +6,7 @@ import { curlCommand, curlConfig, parseCurlOutput } from '../../src/modules/http
 import { httpCheckSchema } from '../../src/modules/http/schema.ts';
 import { judgeAnswer } from '../../src/modules/http/verdict.ts';
 import { httpCheckModule } from '../../src/modules/http.ts';
-import type { TaskContext } from '../../src/modules/types.ts';
+import type { TaskContext } from '../../src/task/types.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 
 const args = (input: Record<string, unknown>) => httpCheckSchema.parse(input);

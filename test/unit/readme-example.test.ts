@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandTasks } from '../../src/engine/host-run.ts';
 import type { HostFacts } from '../../src/facts/types.ts';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import example from '../fixtures/playbooks/readme-example.ts';
 
 describe("the README's playbook example", () => {

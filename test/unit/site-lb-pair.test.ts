@@ -5,7 +5,7 @@
 import ejs from 'ejs';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import { flattenTasks, type Play } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import { renderTemplateFile } from '../../src/template/render.ts';

@@ -1,13 +1,13 @@
 import { CommandError } from '../../errors.ts';
-import { describeCommandFailure, throwIfFailed } from '../../engine/command-failure.ts';
+import { describeCommandFailure, throwIfFailed } from '../../transport/command-failure.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { explainAptFailure, transactionCommand, updateCommand } from './apt-get.ts';
 import { DPKG_LOCKS, LISTS_LOCKS, LockBudget, waitForCloudInit, waitForLocks } from './locks.ts';
 import { parsePackageSpec } from './package-spec.ts';
 import { planPackages, type AptPackagesPlan } from './packages-plan.ts';
 import { parseProbe, probeCommand, type PolicyQuery } from './packages-probe.ts';
-import type { Coalescable } from '../coalesce.ts';
+import type { Coalescable } from '../../task/coalesce.ts';
 import { aptPackagesSchema, type AptPackagesArgs, type AptPackagesInput } from './packages-schema.ts';
 
 interface ProbeRequest {

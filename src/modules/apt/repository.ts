@@ -1,5 +1,5 @@
 import { TaskError } from '../../errors.ts';
-import type { Change, Module, TaskContext } from '../types.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { parseFiles, readFilesScript } from '../../facts/file-contents.ts';
 import { writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { sh } from '../../transport/quote.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
 import { Secret } from '../../secrets/secret.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { applyContent, planContentOnHost, type ContentPlanData, type WantedContent } from './content.ts';
 

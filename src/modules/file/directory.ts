@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
-import type { Change, Module, Plan, TaskContext } from '../types.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributeChanges, attributesShape, differingAttributes, setAttributesCommand, type Attributes } from './attributes.ts';
 import { probeField, probePathRaw, type PathState } from './probe.ts';
 

@@ -8,12 +8,12 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import type { Change, Module, Plan, TaskContext } from '../types.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { asText, applyContent, planContent, type ContentPlanData, type WantedContent } from './content.ts';
 import { validateSchema } from './copy.ts';
 import { probePath, type PathState } from './probe.ts';
-import { sensitiveChange } from '../sensitive.ts';
+import { sensitiveChange } from '../../task/sensitive.ts';
 
 const regexSource = z.string().refine((source) => {
   try {

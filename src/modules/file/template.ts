@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { renderTemplateFileReadingSecrets, templateData } from '../../template/render.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { applyContent, planContentOnHost, type ContentPlanData, type WantedContent } from './content.ts';
 import { validateSchema } from './copy.ts';

@@ -5,7 +5,7 @@
  * (ready).
  */
 import { TaskError } from '../../errors.ts';
-import type { Change, Module, TaskContext } from '../types.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { adminStateOf, currentSessions, parseServersState, type ServerState } from './probe.ts';
 import { runtimeApis, type RuntimeApi } from './runtime.ts';
 import { haproxyServerSchema, type HaproxyServerArgs, type HaproxyServerInput } from './schema.ts';

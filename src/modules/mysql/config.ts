@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { settle } from '../../util/settle.ts';
-import type { Change, Module, TaskContext } from '../types.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { clientFor, isServerDown, loginSchema, SqlError } from './client.ts';
 import { expectedLive, isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
 import { sqlString } from './sql.ts';

@@ -1,6 +1,6 @@
 /** `mysql.database`: a schema, its default character set and collation, or its absence. */
 import { z } from 'zod';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { clientFor, loginSchema } from './client.ts';
 import { sqlIdent, sqlString } from './sql.ts';
 

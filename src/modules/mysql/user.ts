@@ -12,9 +12,9 @@
  * `login` that will still work afterwards.
  */
 import { z } from 'zod';
-import { registerSecretValue } from '../../report/mask.ts';
+import { registerSecretValue } from '../../secrets/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { TaskError } from '../../errors.ts';
 import { clientFor, loginAccount, loginSchema } from './client.ts';
 import { diffGrants, GrantSyntaxError, grantStepLabel, grantStepSql, parseShowGrants, parseWantedGrant, type GrantStep } from './grants.ts';

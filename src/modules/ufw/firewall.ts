@@ -4,7 +4,7 @@
  */
 import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { planFirewall, type FirewallPlan } from './plan.ts';
 import { addRuleCommand, deleteRuleCommand, insertRuleCommand } from './rules.ts';
 import { firewallSchema, type FirewallArgs, type FirewallInput } from './schema.ts';

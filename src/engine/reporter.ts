@@ -1,5 +1,5 @@
-import type { TaskResult } from '../modules/types.ts';
-import type { Recap } from '../engine/result.ts';
+import type { TaskResult } from '../task/types.ts';
+import type { Recap } from './result.ts';
 
 export interface TaskEvent {
   play: string;

@@ -4,7 +4,7 @@
  *
  * Masking knows only the values of this run: an old value that a host still holds (a rotated
  * password) is unknown here. That is why a file change whose content holds a secret carries no
- * text at all (src/modules/sensitive.ts); masking is the second line of defence.
+ * text at all (src/task/sensitive.ts); masking is the second line of defence.
  */
 const secretValues = new Set<string>();
 let pattern: RegExp | null = null;

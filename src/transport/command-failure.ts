@@ -1,5 +1,5 @@
 import { CommandError, type ErrorContext } from '../errors.ts';
-import type { ExecResult } from '../transport/types.ts';
+import type { ExecResult } from './types.ts';
 
 const TAIL_LINES = 20;
 

@@ -11,7 +11,7 @@ export interface Change {
   diff?: { path: string; before: string; after: string };
   /**
    * The file's content holds a secret: the change carries no text (no `diff`), and every output
-   * says "content differs, sensitive" instead (src/modules/sensitive.ts).
+   * says "content differs, sensitive" instead (src/task/sensitive.ts).
    */
   sensitive?: boolean;
 }

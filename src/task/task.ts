@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.ts';
-import type { Module, TaskContext, TaskResult } from '../modules/types.ts';
+import type { Module, TaskContext, TaskResult } from './types.ts';
 import { formatZodIssues } from '../util/zod-issues.ts';
 
 /** Options every task accepts, next to its module's arguments (Ansible's task keywords). */

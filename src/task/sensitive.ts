@@ -4,7 +4,7 @@
  * Masking is not enough for such files: it knows only this run's values, and the old content on
  * the host may hold an old, still valid password (a rotated one) that no mask would catch.
  */
-import { containsSecretValue } from '../report/mask.ts';
+import { containsSecretValue } from '../secrets/mask.ts';
 import type { Change } from './types.ts';
 
 export const SENSITIVE_CONTENT = 'content differs, sensitive';
