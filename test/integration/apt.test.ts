@@ -4,7 +4,7 @@
  * and changes nothing → apply fixes it. Small packages only (hello, tree).
  */
 import { describe, expect, it } from 'vitest';
-import * as apt from '../../src/modules/apt.ts';
+import * as apt from '../../src/modules/apt/index.ts';
 import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';
 

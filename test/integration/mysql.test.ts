@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../src/engine/task-run.ts';
-import * as mysql from '../../src/modules/mysql.ts';
+import * as mysql from '../../src/modules/mysql/index.ts';
 import { MYSQL_COMMAND, MysqlClient } from '../../src/modules/mysql/client.ts';
 import { sqlIdent, sqlString } from '../../src/modules/mysql/sql.ts';
 import type { HostView, TaskResult } from '../../src/task/types.ts';

@@ -5,7 +5,7 @@ import { requestFromController } from '../../src/modules/http/controller.ts';
 import { curlCommand, curlConfig, parseCurlOutput } from '../../src/modules/http/curl.ts';
 import { httpCheckSchema } from '../../src/modules/http/schema.ts';
 import { judgeAnswer } from '../../src/modules/http/verdict.ts';
-import { httpCheckModule } from '../../src/modules/http.ts';
+import { httpCheckModule } from '../../src/modules/http/check.ts';
 import type { TaskContext } from '../../src/task/types.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../../src/errors.ts';
 import { coalesce } from '../../src/task/coalesce.ts';
-import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
+import { configModule, replicationModule, userModule } from '../../src/modules/mysql/index.ts';
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
 import type { TaskContext } from '../../src/task/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planSysctl, sysctlSchema } from '../../src/modules/sysctl.ts';
+import { planSysctl, sysctlSchema } from '../../src/modules/sysctl/sysctl.ts';
 import { normalizeValue, parseSysctlFile, setSysctlLine } from '../../src/modules/sysctl/parse.ts';
 
 const args = (input: Record<string, unknown>) => sysctlSchema.parse({ key: 'net.ipv4.ip_nonlocal_bind', value: 1, ...input });

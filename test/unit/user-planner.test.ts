@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { groupSchema, parseGroupLine, planGroup } from '../../src/modules/group.ts';
-import { parseUserState, planUser, userSchema, wantedKeysText } from '../../src/modules/user.ts';
+import { groupSchema, parseGroupLine, planGroup } from '../../src/modules/group/group.ts';
+import { parseUserState, planUser, userSchema, wantedKeysText } from '../../src/modules/user/user.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 
 const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ann@laptop';

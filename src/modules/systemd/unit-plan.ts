@@ -1,5 +1,5 @@
 import { TaskError } from '../../errors.ts';
-import type { UnitState } from '../../facts/systemd.ts';
+import type { UnitState } from './probe.ts';
 import { sh } from '../../transport/quote.ts';
 import type { Change } from '../../task/types.ts';
 

@@ -1,7 +1,7 @@
 /** apt: packages and repositories on Debian and Ubuntu hosts. */
-import { moduleFunction } from '../task/task.ts';
-import { aptPackagesModule } from './apt/packages.ts';
-import { aptRepositoryModule } from './apt/repository.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { aptPackagesModule } from './packages.ts';
+import { aptRepositoryModule } from './repository.ts';
 
 export { aptPackagesModule, aptRepositoryModule };
 

@@ -1,9 +1,9 @@
 /** haproxy: HAProxy's runtime state, through its admin socket. */
-import { moduleFunction } from '../task/task.ts';
-import { haproxyServerModule } from './haproxy/server.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { haproxyServerModule } from './server.ts';
 
 export { haproxyServerModule };
-export type { HaproxyServerArgs, HaproxyServerInput } from './haproxy/schema.ts';
+export type { HaproxyServerArgs, HaproxyServerInput } from './schema.ts';
 
 /**
  * `haproxy.server({ backend: 'web', server: 'web-1', state: 'drain', loadBalancers: ['lb-1'] })`:

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { TaskError } from '../errors.ts';
-import { moduleFunction } from '../task/task.ts';
-import { raw, sh } from '../transport/quote.ts';
-import type { Change, Module, TaskContext } from '../task/types.ts';
-import { excludedBy, readBundle, tarBundle, type Bundle } from './deploy/bundle.ts';
-import { describeTreeDrift, MANIFEST, parseReleaseState, releaseStateCommand, TREE, treeListingCommand, type ReleaseState } from './deploy/state.ts';
+import { TaskError } from '../../errors.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { raw, sh } from '../../transport/quote.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
+import { excludedBy, readBundle, tarBundle, type Bundle } from './bundle.ts';
+import { describeTreeDrift, MANIFEST, parseReleaseState, releaseStateCommand, TREE, treeListingCommand, type ReleaseState } from './state.ts';
 
 const schema = z
   .object({

@@ -1,9 +1,9 @@
 /** ufw: the host firewall (Debian/Ubuntu's uncomplicated firewall). */
-import { moduleFunction } from '../task/task.ts';
-import { ufwFirewallModule } from './ufw/firewall.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { ufwFirewallModule } from './firewall.ts';
 
 export { ufwFirewallModule };
-export type { FirewallInput, FirewallArgs, FirewallRule } from './ufw/schema.ts';
+export type { FirewallInput, FirewallArgs, FirewallRule } from './schema.ts';
 
 /**
  * `ufw.firewall({ defaults: { incoming: 'deny' }, rules: [{ rule: 'allow', port: 22, proto: 'tcp' }] })`.

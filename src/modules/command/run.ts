@@ -4,14 +4,14 @@
  * running them; with creates/removes/unless/onlyIf saying the work is done they are ok and skipped.
  */
 import type { z } from 'zod';
-import { CommandError } from '../errors.ts';
-import { describeCommandFailure } from '../transport/command-failure.ts';
-import { moduleFunction } from '../task/task.ts';
-import { revealed } from '../secrets/secret.ts';
-import { sh } from '../transport/quote.ts';
-import { guardsCommand, guardVerdict, hasGuards, preamble } from './command/guards.ts';
-import { runSchema, shellSchema, type CommandOutput, type CommonArgs, type RunArgs, type ShellArgs } from './command/schema.ts';
-import type { Module, TaskContext } from '../task/types.ts';
+import { CommandError } from '../../errors.ts';
+import { describeCommandFailure } from '../../transport/command-failure.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { revealed } from '../../secrets/secret.ts';
+import { sh } from '../../transport/quote.ts';
+import { guardsCommand, guardVerdict, hasGuards, preamble } from './guards.ts';
+import { runSchema, shellSchema, type CommandOutput, type CommonArgs, type RunArgs, type ShellArgs } from './schema.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 
 interface CommandPlanData {
   output?: Record<string, unknown>;

@@ -1,15 +1,15 @@
 /** `service`: a systemd unit's run state and enablement (started/stopped/restarted/reloaded, enabled). */
 import { z } from 'zod';
-import { parseSystemctlShow, UNIT_PROPERTIES, unitName } from '../facts/systemd.ts';
-import { TaskError } from '../errors.ts';
-import { throwIfFailed } from '../transport/command-failure.ts';
-import type { ExecResult } from '../transport/types.ts';
-import type { Coalescable } from '../task/coalesce.ts';
-import { moduleFunction } from '../task/task.ts';
-import { sh } from '../transport/quote.ts';
-import { planUnit, type UnitStep } from './systemd/unit-plan.ts';
-import { runUnitCommands } from './systemd/unit-apply.ts';
-import type { Module } from '../task/types.ts';
+import { parseSystemctlShow, UNIT_PROPERTIES, unitName } from '../systemd/probe.ts';
+import { TaskError } from '../../errors.ts';
+import { throwIfFailed } from '../../transport/command-failure.ts';
+import type { ExecResult } from '../../transport/types.ts';
+import type { Coalescable } from '../../task/coalesce.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { sh } from '../../transport/quote.ts';
+import { planUnit, type UnitStep } from '../systemd/unit-plan.ts';
+import { runUnitCommands } from '../systemd/unit-apply.ts';
+import type { Module } from '../../task/types.ts';
 
 const serviceSchema = z
   .strictObject({

@@ -2,13 +2,13 @@
  * The file modules, as playbooks call them: `file.template({ src, dest, mode: '0644' })`.
  * Each lives in src/modules/file/ with its pure planner next to it.
  */
-import { moduleFunction } from '../task/task.ts';
-import { fileAbsentModule } from './file/absent.ts';
-import { fileCopyModule } from './file/copy.ts';
-import { fileDirectoryModule } from './file/directory.ts';
-import { fileLineModule } from './file/line.ts';
-import { fileLinkModule } from './file/link.ts';
-import { fileTemplateModule } from './file/template.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { fileAbsentModule } from './absent.ts';
+import { fileCopyModule } from './copy.ts';
+import { fileDirectoryModule } from './directory.ts';
+import { fileLineModule } from './line.ts';
+import { fileLinkModule } from './link.ts';
+import { fileTemplateModule } from './template.ts';
 
 export { fileAbsentModule, fileCopyModule, fileDirectoryModule, fileLineModule, fileLinkModule, fileTemplateModule };
 

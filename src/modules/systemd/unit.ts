@@ -4,16 +4,16 @@
  * restarted (restartOnChange), since systemd keeps running the old definition otherwise.
  */
 import { z } from 'zod';
-import { parseFiles, readFilesScript } from '../facts/file-contents.ts';
-import { section, splitSections } from '../facts/sections.ts';
-import { parseSystemctlShow, UNIT_PROPERTIES, unitName, type UnitState } from '../facts/systemd.ts';
-import { TaskError } from '../errors.ts';
-import { moduleFunction } from '../task/task.ts';
-import { sh } from '../transport/quote.ts';
-import { writeRemoteAtomic } from '../transport/remote-files.ts';
-import { runUnitCommands } from './systemd/unit-apply.ts';
-import { planUnit, type UnitStep } from './systemd/unit-plan.ts';
-import type { Change, Module } from '../task/types.ts';
+import { parseFiles, readFilesScript } from '../../facts/file-contents.ts';
+import { section, splitSections } from '../../facts/sections.ts';
+import { parseSystemctlShow, UNIT_PROPERTIES, unitName, type UnitState } from './probe.ts';
+import { TaskError } from '../../errors.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { sh } from '../../transport/quote.ts';
+import { writeRemoteAtomic } from '../../transport/remote-files.ts';
+import { runUnitCommands } from './unit-apply.ts';
+import { planUnit, type UnitStep } from './unit-plan.ts';
+import type { Change, Module } from '../../task/types.ts';
 
 const UNIT_DIR = '/etc/systemd/system';
 

@@ -3,11 +3,11 @@
  * replica (`replication`). Everything runs through the `mysql` client as root over the local
  * socket with the SQL on stdin; see mysql/client.ts.
  */
-import { moduleFunction } from '../task/task.ts';
-import { configModule } from './mysql/config.ts';
-import { databaseModule } from './mysql/database.ts';
-import { replicationModule } from './mysql/replication.ts';
-import { userModule } from './mysql/user.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { configModule } from './config.ts';
+import { databaseModule } from './database.ts';
+import { replicationModule } from './replication.ts';
+import { userModule } from './user.ts';
 
 export { configModule, databaseModule, replicationModule, userModule };
 

@@ -10,10 +10,10 @@
  * a clear message instead of an obscure "Permission denied" (or, for a file the account may read,
  * instead of silently adopting it).
  */
-import { TaskError } from '../errors.ts';
-import { raw, sh, type RawShell } from '../transport/quote.ts';
-import { writeScript } from '../transport/remote-files.ts';
-import type { TaskContext } from '../task/types.ts';
+import { TaskError } from '../../errors.ts';
+import { raw, sh, type RawShell } from '../../transport/quote.ts';
+import { writeScript } from '../../transport/remote-files.ts';
+import type { TaskContext } from '../../task/types.ts';
 
 /** Exit status of a key script that refused a path (its reason is on stderr). */
 const REFUSED = 96;

@@ -3,13 +3,13 @@
  * ok or failed. By default curl runs on the target host, so it checks from where the service lives
  * (a firewall between controller and host does not make a healthy service look broken).
  */
-import { TaskError } from '../errors.ts';
-import { moduleFunction } from '../task/task.ts';
-import { requestFromController } from './http/controller.ts';
-import { requestFromHost } from './http/curl.ts';
-import { httpCheckSchema, type HttpCheckArgs, type HttpCheckInput } from './http/schema.ts';
-import { judgeAnswer } from './http/verdict.ts';
-import type { Module } from '../task/types.ts';
+import { TaskError } from '../../errors.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { requestFromController } from './controller.ts';
+import { requestFromHost } from './curl.ts';
+import { httpCheckSchema, type HttpCheckArgs, type HttpCheckInput } from './schema.ts';
+import { judgeAnswer } from './verdict.ts';
+import type { Module } from '../../task/types.ts';
 
 // Methods that change nothing on the server: under --check only these are sent.
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -1,8 +1,8 @@
 /** Module `group`: a local group (groupadd/groupmod/groupdel), planned from `getent group`. */
 import { z } from 'zod';
-import { moduleFunction } from '../task/task.ts';
-import { sh } from '../transport/quote.ts';
-import type { Change, Module, Plan, TaskContext } from '../task/types.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { sh } from '../../transport/quote.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 
 /** Debian's NAME_REGEX with the system-account `$` allowed, as useradd/groupadd accept. */
 export const accountName = z.string().regex(/^[a-z_][a-z0-9_-]*\$?$/, 'must be a valid user or group name (lowercase, digits, _ or -)').max(32);

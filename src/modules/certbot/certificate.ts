@@ -6,13 +6,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../errors.ts';
-import { moduleFunction } from '../task/task.ts';
-import { writeRemoteAtomic } from '../transport/remote-files.ts';
-import { sh } from '../transport/quote.ts';
-import { caBundleDropIn, deployHookScript } from './certbot/files.ts';
-import { planCertificate, type CertbotPlanData, type WantedFiles } from './certbot/plan.ts';
-import { parseProbe, probeCommand } from './certbot/probe.ts';
+import { ConfigError } from '../../errors.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { writeRemoteAtomic } from '../../transport/remote-files.ts';
+import { sh } from '../../transport/quote.ts';
+import { caBundleDropIn, deployHookScript } from './files.ts';
+import { planCertificate, type CertbotPlanData, type WantedFiles } from './plan.ts';
+import { parseProbe, probeCommand } from './probe.ts';
 import {
   certificatePaths,
   certificateSchema,
@@ -20,8 +20,8 @@ import {
   type CertificateArgs,
   type CertificateInput,
   type CertificatePaths,
-} from './certbot/schema.ts';
-import type { Module, TaskContext } from '../task/types.ts';
+} from './schema.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 
 /** An ACME order with real validation takes seconds; a stuck one should not hold the run forever. */
 const CERTONLY_TIMEOUT_MS = 5 * 60_000;

@@ -4,11 +4,11 @@
  * and the file's line; apply changes only the one that differs.
  */
 import { z } from 'zod';
-import { moduleFunction } from '../task/task.ts';
-import { sh } from '../transport/quote.ts';
-import { TaskError } from '../errors.ts';
-import { normalizeValue, parseSysctlFile, setSysctlLine } from './sysctl/parse.ts';
-import type { Change, Module, Plan, TaskContext } from '../task/types.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { sh } from '../../transport/quote.ts';
+import { TaskError } from '../../errors.ts';
+import { normalizeValue, parseSysctlFile, setSysctlLine } from './parse.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 
 export const sysctlSchema = z
   .strictObject({

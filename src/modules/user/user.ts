@@ -4,14 +4,14 @@
  * authorized_keys file with its directory in ONE remote command.
  */
 import { z } from 'zod';
-import { TaskError } from '../errors.ts';
-import { moduleFunction } from '../task/task.ts';
-import { revealed, Secret } from '../secrets/secret.ts';
-import { sh } from '../transport/quote.ts';
-import { attributeChanges, normalizeMode, type CurrentAttributes } from './file/attributes.ts';
-import { accountName } from './group.ts';
-import type { Change, Module, Plan, TaskContext } from '../task/types.ts';
-import { keysProbe, refusal, writeKeys } from './user-keys.ts';
+import { TaskError } from '../../errors.ts';
+import { moduleFunction } from '../../task/task.ts';
+import { revealed, Secret } from '../../secrets/secret.ts';
+import { sh } from '../../transport/quote.ts';
+import { attributeChanges, normalizeMode, type CurrentAttributes } from '../file/attributes.ts';
+import { accountName } from '../group/group.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
+import { keysProbe, refusal, writeKeys } from './keys.ts';
 
 export const userSchema = z
   .object({
