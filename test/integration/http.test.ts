@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as apt from '../../src/modules/apt/index.ts';
-import * as http from '../../src/modules/http/check.ts';
+import * as http from '../../src/modules/http/index.ts';
 import * as systemd from '../../src/modules/systemd/index.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { useModuleHost } from './support/module-host.ts';

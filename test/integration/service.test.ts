@@ -4,7 +4,7 @@
  * --check reports it and changes nothing → apply fixes it.
  */
 import { describe, expect, it } from 'vitest';
-import { service } from '../../src/modules/service/service.ts';
+import { service } from '../../src/modules/service/index.ts';
 import * as systemd from '../../src/modules/systemd/index.ts';
 import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskResult } from '../../src/task/types.ts';
-import { sysctl } from '../../src/modules/sysctl/sysctl.ts';
+import { sysctl } from '../../src/modules/sysctl/index.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { guardsCommand, guardVerdict } from '../../src/modules/command/guards.ts';
 import { runSchema, shellSchema, type CommandOutput } from '../../src/modules/command/schema.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { runModule, shellModule } from '../../src/modules/command/run.ts';
+import { runModule, shellModule } from '../../src/modules/command/index.ts';
 import type { TaskContext } from '../../src/task/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 

@@ -16,7 +16,7 @@ import { runPlaybook } from '../../src/engine/run.ts';
 import { exitCode } from '../../src/engine/result.ts';
 import { loadInventory } from '../../src/inventory/load.ts';
 import * as apt from '../../src/modules/apt/index.ts';
-import * as command from '../../src/modules/command/run.ts';
+import * as command from '../../src/modules/command/index.ts';
 import { file } from '../../src/modules/file/index.ts';
 import { definePlaybook, play } from '../../src/playbook/define.ts';
 import { JsonReporter } from '../../src/report/json.ts';

@@ -7,7 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../../errors.ts';
-import { moduleFunction } from '../../task/task.ts';
 import { writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { sh } from '../../transport/quote.ts';
 import { caBundleDropIn, deployHookScript } from './files.ts';
@@ -94,7 +93,7 @@ async function applyPlan(ctx: TaskContext, args: CertificateArgs, paths: Certifi
   if (data.enableTimer || data.startTimer) await ctx.run('systemctl enable --now certbot.timer');
 }
 
-export const certificateModule: Module<CertificateArgs, CertbotPlanData, CertificateInput> = {
+export const certbotCertificateModule: Module<CertificateArgs, CertbotPlanData, CertificateInput> = {
   name: 'certbot.certificate',
   schema: certificateSchema,
   describe: (args) => `certificate for ${args.domains.join(', ')}`,
@@ -111,4 +110,3 @@ export const certificateModule: Module<CertificateArgs, CertbotPlanData, Certifi
 };
 
 /** `certbot.certificate({ domains: ['example.com'], email: 'ops@example.com', deployHook: { haproxyPem, reloadService: 'haproxy' } })` */
-export const certificate = moduleFunction(certificateModule);

@@ -6,7 +6,6 @@
 import type { z } from 'zod';
 import { CommandError } from '../../errors.ts';
 import { describeCommandFailure } from '../../transport/command-failure.ts';
-import { moduleFunction } from '../../task/task.ts';
 import { revealed } from '../../secrets/secret.ts';
 import { sh } from '../../transport/quote.ts';
 import { guardsCommand, guardVerdict, hasGuards, preamble } from './guards.ts';
@@ -50,7 +49,7 @@ async function runCommand(ctx: TaskContext, args: CommonArgs, program: string): 
   return { ...output, changed: args.changedWhen ? args.changedWhen(output) : true };
 }
 
-export const runModule: Module<RunArgs, CommandPlanData, z.input<typeof runSchema>> = {
+export const commandRunModule: Module<RunArgs, CommandPlanData, z.input<typeof runSchema>> = {
   name: 'command.run',
   schema: runSchema,
   describe: (args) => `run: ${shorten(sh`${args.argv}`, 60)}`,
@@ -58,7 +57,7 @@ export const runModule: Module<RunArgs, CommandPlanData, z.input<typeof runSchem
   apply: (ctx, args) => runCommand(ctx, args, sh`${args.argv}`),
 };
 
-export const shellModule: Module<ShellArgs, CommandPlanData, z.input<typeof shellSchema>> = {
+export const commandShellModule: Module<ShellArgs, CommandPlanData, z.input<typeof shellSchema>> = {
   name: 'command.shell',
   schema: shellSchema,
   describe: (args) => `shell: ${shorten(args.command, 60)}`,
@@ -67,6 +66,4 @@ export const shellModule: Module<ShellArgs, CommandPlanData, z.input<typeof shel
 };
 
 /** `command.run({ argv: ['systemctl', 'is-active', 'nginx'] })` */
-export const run = moduleFunction(runModule);
 /** `command.shell({ command: 'curl -fsS http://localhost/ | grep ok', unless: 'test -f /etc/done' })` */
-export const shell = moduleFunction(shellModule);

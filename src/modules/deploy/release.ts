@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { moduleFunction } from '../../task/task.ts';
 import { raw, sh } from '../../transport/quote.ts';
 import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { excludedBy, readBundle, tarBundle, type Bundle } from './bundle.ts';
@@ -110,5 +109,3 @@ export const deployReleaseModule: Module<Args, DeployData, z.input<typeof schema
 };
 
 /** Ships a local directory to `dest/releases/<content hash>` and switches `dest/current` to it. */
-export const release = moduleFunction(deployReleaseModule);
-

@@ -1,6 +1,5 @@
 /** Module `group`: a local group (groupadd/groupmod/groupdel), planned from `getent group`. */
 import { z } from 'zod';
-import { moduleFunction } from '../../task/task.ts';
 import { sh } from '../../transport/quote.ts';
 import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 
@@ -80,5 +79,3 @@ export const groupModule: Module<GroupArgs, GroupPlanData, z.input<typeof groupS
   plan,
   apply,
 };
-
-export const group = moduleFunction(groupModule);

@@ -4,7 +4,6 @@
  * (a firewall between controller and host does not make a healthy service look broken).
  */
 import { TaskError } from '../../errors.ts';
-import { moduleFunction } from '../../task/task.ts';
 import { requestFromController } from './controller.ts';
 import { requestFromHost } from './curl.ts';
 import { httpCheckSchema, type HttpCheckArgs, type HttpCheckInput } from './schema.ts';
@@ -44,4 +43,3 @@ export const httpCheckModule: Module<HttpCheckArgs, { output?: Record<string, un
 };
 
 /** `http.check({ url: 'http://localhost/health', bodyContains: 'ok', retries: 10 })` */
-export const check = moduleFunction(httpCheckModule);

@@ -59,7 +59,7 @@ function driftLine(d: LiveDrift): string {
     : `set global ${d.variable} = ${d.expected} (running: ${d.live})`;
 }
 
-export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configSchema>> = {
+export const mysqlConfigModule: Module<ConfigArgs, ConfigData, z.input<typeof configSchema>> = {
   name: 'mysql.config',
   schema: configSchema,
   describe: (args) => `mysql config ${args.path}`,

@@ -40,7 +40,7 @@ async function planDatabase(ctx: TaskContext, args: DatabaseArgs): Promise<Step[
   return drift.length ? [{ kind: 'alter', what: drift.join(', ') }] : [];
 }
 
-export const databaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typeof databaseSchema>> = {
+export const mysqlDatabaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typeof databaseSchema>> = {
   name: 'mysql.database',
   schema: databaseSchema,
   describe: (args) => `mysql database ${args.name}${args.state === 'absent' ? ' absent' : ''}`,

@@ -131,7 +131,7 @@ async function waitRunning(ctx: TaskContext, client: MysqlClient, dialect: Diale
   }
 }
 
-export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof replicationSchema>> = {
+export const mysqlReplicationModule: Module<ReplicationArgs, Data, z.input<typeof replicationSchema>> = {
   name: 'mysql.replication',
   schema: replicationSchema,
   describe: (args) => `mysql replication from ${args.sourceHost}:${args.sourcePort}`,

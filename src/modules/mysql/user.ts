@@ -192,7 +192,7 @@ function stepSql(step: Step, args: UserArgs): string {
   }
 }
 
-export const userModule: Module<UserArgs, { steps: Step[] }, z.input<typeof userSchema>> = {
+export const mysqlUserModule: Module<UserArgs, { steps: Step[] }, z.input<typeof userSchema>> = {
   name: 'mysql.user',
   schema: userSchema,
   describe: (args) => `mysql user ${accountLabel(args.name, args.host)}${args.state === 'absent' ? ' absent' : ''}`,

@@ -5,7 +5,6 @@ import { TaskError } from '../../errors.ts';
 import { throwIfFailed } from '../../transport/command-failure.ts';
 import type { ExecResult } from '../../transport/types.ts';
 import type { Coalescable } from '../../task/coalesce.ts';
-import { moduleFunction } from '../../task/task.ts';
 import { sh } from '../../transport/quote.ts';
 import { planUnit, type UnitStep } from '../systemd/unit-plan.ts';
 import { runUnitCommands } from '../systemd/unit-apply.ts';
@@ -71,4 +70,3 @@ export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[
 };
 
 /** `service({ name: 'nginx', state: 'started', enabled: true })` */
-export const service = moduleFunction(serviceModule);

@@ -4,7 +4,6 @@
  * and the file's line; apply changes only the one that differs.
  */
 import { z } from 'zod';
-import { moduleFunction } from '../../task/task.ts';
 import { sh } from '../../transport/quote.ts';
 import { TaskError } from '../../errors.ts';
 import { normalizeValue, parseSysctlFile, setSysctlLine } from './parse.ts';
@@ -99,4 +98,3 @@ export const sysctlModule: Module<SysctlArgs, SysctlPlanData, z.input<typeof sys
 };
 
 /** `sysctl({ key: 'net.ipv4.ip_nonlocal_bind', value: 1 })` */
-export const sysctl = moduleFunction(sysctlModule);

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { moduleFunction } from '../../task/task.ts';
 import { revealed, Secret } from '../../secrets/secret.ts';
 import { sh } from '../../transport/quote.ts';
 import { attributeChanges, normalizeMode, type CurrentAttributes } from '../file/attributes.ts';
@@ -322,5 +321,3 @@ export const userModule: Module<UserArgs, UserPlanData, z.input<typeof userSchem
   plan,
   apply,
 };
-
-export const user = moduleFunction(userModule);
