@@ -155,10 +155,9 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
   }
 }
 
-/** Modules may expose plan data as output (e.g. a guard's result) by putting an `output` object in data. */
+/** What a plan gives as the task's output when apply does not run (Plan.output). */
 function planOutput(plan: Plan): Record<string, unknown> | undefined {
-  const data = plan.data as { output?: Record<string, unknown> } | undefined;
-  return data && typeof data === 'object' && data.output ? data.output : undefined;
+  return plan.output;
 }
 
 function errorMessage(error: unknown): string {

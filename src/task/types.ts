@@ -31,7 +31,13 @@ export interface Plan<Data = unknown> {
    * `changed: true`. Check mode only shows the notes.
    */
   upkeep?: boolean;
+  /** What apply() needs from the plan (the engine passes it back untouched). */
   data?: Data;
+  /**
+   * The task's output when apply does not run (nothing to change, or --check): a guard's verdict,
+   * an HTTP answer. Registered results and reporters show it as the task's output.
+   */
+  output?: Record<string, unknown>;
 }
 
 /** Another host of the inventory, as a task may see it (Ansible's hostvars). */

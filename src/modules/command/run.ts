@@ -12,9 +12,8 @@ import { guardsCommand, guardVerdict, hasGuards, preamble } from './guards.ts';
 import { runSchema, shellSchema, type CommandOutput, type CommonArgs, type RunArgs, type ShellArgs } from './schema.ts';
 import type { Module, TaskContext } from '../../task/types.ts';
 
-interface CommandPlanData {
-  output?: Record<string, unknown>;
-}
+/** The plan carries nothing for apply: a guard's verdict is the plan's output. */
+type CommandPlanData = Record<string, never>;
 
 function shorten(text: string, max = 120): string {
   const oneLine = text.replace(/\s*\n\s*/g, '; ');
@@ -25,7 +24,7 @@ async function planCommand(ctx: TaskContext, args: CommonArgs, shown: string) {
   if (hasGuards(args)) {
     const result = await ctx.run(guardsCommand(args));
     const reason = guardVerdict(args, result.stdout);
-    if (reason !== null) return { changes: [], data: { output: { skipped: true, reason } } };
+    if (reason !== null) return { changes: [], data: {}, output: { skipped: true, reason } };
   }
   return { changes: [{ description: `run: ${shorten(shown)}` }], data: {} };
 }

@@ -15,13 +15,13 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export const httpCheckModule: Module<HttpCheckArgs, { output?: Record<string, unknown> }, HttpCheckInput> = {
+export const httpCheckModule: Module<HttpCheckArgs, undefined, HttpCheckInput> = {
   name: 'http.check',
   schema: httpCheckSchema,
   describe: (args) => `check ${args.method} ${args.url}`,
   async plan(ctx, args) {
     if (ctx.check && !SAFE_METHODS.has(args.method)) {
-      return { changes: [], data: { output: { skipped: true, reason: `--check does not send ${args.method} requests` } } };
+      return { changes: [], output: { skipped: true, reason: `--check does not send ${args.method} requests` } };
     }
     const attempts = args.retries + 1;
     let reason = '';
@@ -29,7 +29,7 @@ export const httpCheckModule: Module<HttpCheckArgs, { output?: Record<string, un
       const answer = args.fromHost ? await requestFromHost(ctx, args) : await requestFromController(args, ctx.baseDir);
       reason = typeof answer === 'string' ? answer : (judgeAnswer(args, answer) ?? '');
       if (reason === '' && typeof answer !== 'string') {
-        return { changes: [], data: { output: { status: answer.status, body: answer.body, attempts: attempt } } };
+        return { changes: [], output: { status: answer.status, body: answer.body, attempts: attempt } };
       }
       if (attempt < attempts) await sleep(args.delay * 1000);
     }
