@@ -1,8 +1,7 @@
 import type { HostFacts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
 import type { HostView, InventoryView } from '../task/types.ts';
-import type { Play, Playbook } from '../playbook/define.ts';
-import type { Task } from '../task/task.ts';
+import type { Play, Playbook, PlayStep } from '../playbook/define.ts';
 import type { Reporter } from './reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { RunLockError, ShipshapeError } from '../errors.ts';
@@ -201,8 +200,8 @@ function buildTaskLists(
   states: Map<string, HostState>,
   recap: Recap,
   reporter: Reporter,
-): Map<string, Task[]> {
-  const lists = new Map<string, Task[]>();
+): Map<string, PlayStep[]> {
+  const lists = new Map<string, PlayStep[]>();
   for (const name of hosts) {
     const state = states.get(name)!;
     try {
