@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { HostView, TaskResult } from '../task/types.ts';
-import { flattenTasks, handlersFor, type Play, type PlayStep } from '../playbook/define.ts';
+import { flattenTasks, handlersFor, notifyList, unknownNotify, type Play, type PlayStep } from '../playbook/define.ts';
 import { isFlushHandlers } from '../playbook/flush-handlers.ts';
 import type { Task } from '../task/task.ts';
 import type { Reporter } from './reporter.ts';
@@ -52,26 +52,14 @@ export interface HostState {
 /** Builds the host's task list for a play (the play's tasks may be a function of the host). */
 export function expandTasks(play: Play<any>, view: HostView): PlayStep[] {
   const tasks = flattenTasks(typeof play.tasks === 'function' ? play.tasks(view) : play.tasks);
-  const handlers = new Set(Object.keys(handlersFor(play, view)));
-  for (const task of tasks) {
-    for (const name of notifyList(task)) {
-      if (!handlers.has(name)) {
-        throw new ConfigError(`play "${play.name}", task "${task.name}": notify names unknown handler "${name}"`, {
-          host: view.name,
-          task: task.name,
-        });
-      }
-    }
-  }
+  const unknown = unknownNotify(play, tasks, handlersFor(play, view));
+  if (unknown) throw new ConfigError(unknown.message, { host: view.name, task: unknown.task });
   return tasks;
 }
 
 /** The line that reports (and under --check counts) handlers replayed from an interrupted run. */
 const PENDING_TASK = 'pending handlers';
 
-function notifyList(task: PlayStep): string[] {
-  return [task.options.notify ?? []].flat();
-}
 
 /** Runs one host through one play: tasks in order, then the notified handlers once each. */
 export async function runHostPlay(

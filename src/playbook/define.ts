@@ -73,3 +73,20 @@ export function flattenTasks(list: PlayStep | TaskList): PlayStep[] {
 export function handlersFor(play: Play<any>, host: HostView<any>): Handlers {
   return typeof play.handlers === 'function' ? play.handlers(host) : (play.handlers ?? {});
 }
+
+/** The handler names a step notifies. */
+export function notifyList(step: PlayStep): string[] {
+  return [step.options.notify ?? []].flat();
+}
+
+/** The first task that notifies a handler the play does not declare, with the message saying so. */
+export function unknownNotify(play: Play<any>, steps: PlayStep[], handlers: Handlers): { task: string; message: string } | undefined {
+  for (const step of steps) {
+    for (const name of notifyList(step)) {
+      if (!Object.hasOwn(handlers, name)) {
+        return { task: step.name, message: `play "${play.name}", task "${step.name}": notify names unknown handler "${name}"` };
+      }
+    }
+  }
+  return undefined;
+}
