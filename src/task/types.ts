@@ -16,8 +16,8 @@ export interface Change {
   sensitive?: boolean;
 }
 
-/** What plan() returns: the changes (empty = ok) and any data apply() needs. */
-export interface Plan<Data = unknown> {
+/** What plan() returns, besides its data: the changes (empty = ok), notes and output. */
+export interface PlanFields {
   changes: Change[];
   /**
    * Facts worth showing that are not changes (apt's lists older than cacheValidTime, a held
@@ -31,14 +31,19 @@ export interface Plan<Data = unknown> {
    * `changed: true`. Check mode only shows the notes.
    */
   upkeep?: boolean;
-  /** What apply() needs from the plan (the engine passes it back untouched). */
-  data?: Data;
   /**
    * The task's output when apply does not run (nothing to change, or --check): a guard's verdict,
    * an HTTP answer. Registered results and reporters show it as the task's output.
    */
   output?: Record<string, unknown>;
 }
+
+/**
+ * What plan() returns: the outcome and the data apply() needs, passed back to it untouched. A
+ * module that declares its Data gets it in apply() for sure (required here); one whose Data may
+ * be undefined (the default, or `undefined`) may leave it out.
+ */
+export type Plan<Data = unknown> = PlanFields & (undefined extends Data ? { data?: Data } : { data: Data });
 
 /** Another host of the inventory, as a task may see it (Ansible's hostvars). */
 export interface PeerView {

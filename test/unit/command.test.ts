@@ -54,7 +54,7 @@ describe('command.run / command.shell', () => {
   it('is ok, with the reason as output, when a guard says done', async () => {
     const { ctx } = fakeContext(() => ({ stdout: '@@unless-ok\n' }));
     const plan = await shellModule.plan(ctx, shellSchema.parse({ command: 'do it', unless: 'test -f /done' }));
-    expect(plan).toEqual({ changes: [], data: {}, output: { skipped: true, reason: '"unless" command succeeded' } });
+    expect(plan).toEqual({ changes: [], output: { skipped: true, reason: '"unless" command succeeded' } });
   });
 
   it('sends a Secret stdin on stdin only and registers stdout/stderr/exitCode', async () => {

@@ -76,10 +76,10 @@ export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPack
     return { changes: plan.changes, notes: plan.notes, upkeep: plan.upkeep, data: plan };
   },
   async apply(ctx, args, { data }) {
-    let transaction = data!.transaction;
+    let transaction = data.transaction;
     const cacheUpdated = transaction.updateCache;
     // Planned changes count; a refresh of old lists (upkeep) alone does not.
-    const planned = data!.changes.length > 0;
+    const planned = data.changes.length > 0;
     const budget = new LockBudget(args.lockTimeout);
     if (args.waitForCloudInit) await waitForCloudInit(ctx, budget);
     if (transaction.updateCache) {

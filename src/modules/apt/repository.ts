@@ -44,7 +44,7 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, RepositoryPlanData, 
     return { changes, data: { before, after, changed } };
   },
   async apply(ctx, args, { data }) {
-    const { before, after, changed } = data!;
+    const { before, after, changed } = data;
     const paths = repositoryPaths(args.name);
     if (args.updateCache) {
       // Before any file changes: a wait that gives up leaves the host as it was.

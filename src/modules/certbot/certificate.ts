@@ -105,7 +105,7 @@ export const certbotCertificateModule: Module<CertificateArgs, CertbotPlanData, 
   },
   async apply(ctx, args, plan) {
     const paths = certificatePaths(args);
-    await applyPlan(ctx, args, paths, await wantedFiles(ctx, args, paths), plan.data!);
+    await applyPlan(ctx, args, paths, await wantedFiles(ctx, args, paths), plan.data);
   },
 };
 

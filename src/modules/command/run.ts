@@ -13,7 +13,7 @@ import { runSchema, shellSchema, type CommandOutput, type CommonArgs, type RunAr
 import type { Module, TaskContext } from '../../task/types.ts';
 
 /** The plan carries nothing for apply: a guard's verdict is the plan's output. */
-type CommandPlanData = Record<string, never>;
+type CommandPlanData = undefined;
 
 function shorten(text: string, max = 120): string {
   const oneLine = text.replace(/\s*\n\s*/g, '; ');
@@ -24,9 +24,9 @@ async function planCommand(ctx: TaskContext, args: CommonArgs, shown: string) {
   if (hasGuards(args)) {
     const result = await ctx.run(guardsCommand(args));
     const reason = guardVerdict(args, result.stdout);
-    if (reason !== null) return { changes: [], data: {}, output: { skipped: true, reason } };
+    if (reason !== null) return { changes: [], output: { skipped: true, reason } };
   }
-  return { changes: [{ description: `run: ${shorten(shown)}` }], data: {} };
+  return { changes: [{ description: `run: ${shorten(shown)}` }] };
 }
 
 async function runCommand(ctx: TaskContext, args: CommonArgs, program: string): Promise<Record<string, unknown>> {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
-import type { Change, Module, TaskContext } from '../../task/types.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 import { excludedBy, readBundle, tarBundle, type Bundle } from './bundle.ts';
 import { describeTreeDrift, MANIFEST, parseReleaseState, releaseStateCommand, TREE, treeListingCommand, type ReleaseState } from './state.ts';
 
@@ -66,8 +66,8 @@ async function plan(ctx: TaskContext, args: Args) {
   return { changes, data: { bundle, state, upload, switchCurrent, prune } satisfies DeployData };
 }
 
-async function apply(ctx: TaskContext, args: Args, planned: { data?: DeployData }) {
-  const { bundle, upload, switchCurrent, prune } = planned.data!;
+async function apply(ctx: TaskContext, args: Args, planned: Plan<DeployData>) {
+  const { bundle, upload, switchCurrent, prune } = planned.data;
   const releases = `${args.dest}/releases`;
   const release = `${releases}/${bundle.id}`;
   const owner = args.owner ? `${args.owner}${args.group ? `:${args.group}` : ''}` : undefined;
@@ -105,7 +105,7 @@ export const deployReleaseModule: Module<Args, DeployData, z.input<typeof schema
   schema,
   describe: (args) => `deploy ${args.src} to ${args.dest}`,
   plan,
-  apply: apply as Module<Args, DeployData>['apply'],
+  apply,
 };
 
 /** Ships a local directory to `dest/releases/<content hash>` and switches `dest/current` to it. */

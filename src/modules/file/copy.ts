@@ -66,5 +66,5 @@ export const fileCopyModule: Module<CopyArgs, ContentPlanData, z.input<typeof co
   schema: copySchema,
   describe: (args) => `copy ${args.src ?? 'content'} to ${args.dest}`,
   plan: async (ctx, args) => planContentOnHost(ctx, await wanted(ctx, args)),
-  apply: async (ctx, args, plan) => applyContent(ctx, await wanted(ctx, args), plan.data!),
+  apply: async (ctx, args, plan) => applyContent(ctx, await wanted(ctx, args), plan.data),
 };

@@ -67,7 +67,7 @@ async function plan(ctx: TaskContext, args: DirectoryArgs): Promise<Plan<Directo
 }
 
 async function apply(ctx: TaskContext, args: DirectoryArgs, planned: Plan<DirectoryPlanData>): Promise<void> {
-  const data = planned.data!;
+  const data = planned.data;
   const commands: string[] = [];
   if (data.create) commands.push(sh`mkdir -p -- ${args.path}`);
   const own = setAttributesCommand(args.path, data.attributes);

@@ -46,5 +46,5 @@ export const fileTemplateModule: Module<TemplateArgs, ContentPlanData, z.input<t
   plan: (ctx, args) => planContentOnHost(ctx, wanted(ctx, args)),
   // Rendered again rather than carried in the plan: rendering is pure and cheap, and the plan data
   // then never holds revealed secrets longer than the write needs them.
-  apply: (ctx, args, plan) => applyContent(ctx, wanted(ctx, args), plan.data!),
+  apply: (ctx, args, plan) => applyContent(ctx, wanted(ctx, args), plan.data),
 };

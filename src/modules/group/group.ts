@@ -32,13 +32,13 @@ export function parseGroupLine(line: string): GroupEntry | undefined {
 }
 
 export interface GroupPlanData {
-  action: 'create' | 'modify' | 'remove';
+  action: 'create' | 'modify' | 'remove' | 'none';
 }
 
 /** Pure planner. */
 export function planGroup(current: GroupEntry | undefined, args: GroupArgs): Plan<GroupPlanData> {
   if (args.state === 'absent') {
-    return current ? { changes: [{ description: `remove group ${args.name}` }], data: { action: 'remove' } } : { changes: [] };
+    return current ? { changes: [{ description: `remove group ${args.name}` }], data: { action: 'remove' } } : { changes: [], data: { action: 'none' } };
   }
   if (!current) {
     const details = [args.gid !== undefined && `gid ${args.gid}`, args.system && 'system'].filter(Boolean);
@@ -60,7 +60,7 @@ async function plan(ctx: TaskContext, args: GroupArgs): Promise<Plan<GroupPlanDa
 
 async function apply(ctx: TaskContext, args: GroupArgs, planned: Plan<GroupPlanData>): Promise<void> {
   const gid = args.gid !== undefined ? ['-g', args.gid] : [];
-  switch (planned.data!.action) {
+  switch (planned.data.action) {
     case 'create':
       await ctx.run(sh`groupadd ${gid} ${args.system ? ['-r'] : []} ${args.name}`);
       return;

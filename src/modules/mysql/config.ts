@@ -79,7 +79,7 @@ export const mysqlConfigModule: Module<ConfigArgs, ConfigData, z.input<typeof co
     return { changes, data: { writeFile, content, drift } };
   },
   async apply(ctx, args, plan) {
-    const { writeFile, content, drift } = plan.data!;
+    const { writeFile, content, drift } = plan.data;
     if (writeFile) await writeRemoteAtomic(ctx, args.path, Buffer.from(content), { owner: 'root', group: 'root', mode: '0644', become: true });
     const client = clientFor(ctx, args.login);
     const needRestart = new Set<string>();

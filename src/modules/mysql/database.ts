@@ -52,7 +52,7 @@ export const mysqlDatabaseModule: Module<DatabaseArgs, { steps: Step[] }, z.inpu
   },
   async apply(ctx, args, plan) {
     const name = sqlIdent(args.name);
-    const sql = plan.data!.steps.map((s) =>
+    const sql = plan.data.steps.map((s) =>
       s.kind === 'create' ? `CREATE DATABASE ${name}${options(args)};` : s.kind === 'drop' ? `DROP DATABASE ${name};` : `ALTER DATABASE ${name}${options(args)};`,
     );
     await clientFor(ctx, args.login).execute(sql.join('\n'));

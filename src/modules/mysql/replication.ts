@@ -153,7 +153,7 @@ export const mysqlReplicationModule: Module<ReplicationArgs, Data, z.input<typeo
     return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps } };
   },
   async apply(ctx, args, plan) {
-    const { dialect, steps } = plan.data!;
+    const { dialect, steps } = plan.data;
     const password = revealed(args.password);
     const client = clientFor(ctx, args.login);
     const output: Record<string, unknown> = {};

@@ -203,7 +203,7 @@ export const mysqlUserModule: Module<UserArgs, { steps: Step[] }, z.input<typeof
     return { changes: steps.map((step) => ({ description: describeStep(step, args) })), data: { steps } };
   },
   async apply(ctx, args, plan) {
-    const sql = plan.data!.steps.map((step) => stepSql(step, args)).join('\n');
+    const sql = plan.data.steps.map((step) => stepSql(step, args)).join('\n');
     const secrets = args.password === undefined ? [] : [revealed(args.password)];
     await clientFor(ctx, args.login).execute(sql, { secrets });
   },

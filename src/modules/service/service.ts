@@ -65,7 +65,7 @@ export const serviceModule: Module<ServiceArgs, { unit: string; steps: UnitStep[
     return { changes: steps.map((s) => s.change), data: { unit, steps } };
   },
   async apply(ctx, _args, { data }) {
-    await runUnitCommands(ctx, data!.unit, data!.steps.map((s) => s.command), { verifyRunning: data!.steps.some((s) => s.starts) });
+    await runUnitCommands(ctx, data.unit, data.steps.map((s) => s.command), { verifyRunning: data.steps.some((s) => s.starts) });
   },
 };
 

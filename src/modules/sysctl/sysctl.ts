@@ -75,7 +75,7 @@ async function plan(ctx: TaskContext, args: SysctlArgs): Promise<Plan<SysctlPlan
 }
 
 async function apply(ctx: TaskContext, args: SysctlArgs, planned: Plan<SysctlPlanData>): Promise<void> {
-  const { writeFile, setLive } = planned.data!;
+  const { writeFile, setLive } = planned.data;
   if (writeFile !== undefined) {
     // Written whole through a temporary file in the same directory, then renamed: never half a file.
     await ctx.run(sh`umask 022 && t=$(mktemp ${`${args.file}.XXXXXX`}) && cat > "$t" && chmod 0644 "$t" && mv -f "$t" ${args.file}`, { stdin: writeFile });

@@ -124,7 +124,7 @@ export const systemdUnitModule: Module<SystemdUnitArgs, UnitPlanData, z.input<ty
     return { changes: plan.steps.map((s) => s.change), data: { unit, ...plan } };
   },
   async apply(ctx, _args, { data }) {
-    const { unit, path, write, steps } = data!;
+    const { unit, path, write, steps } = data;
     if (write !== null) await writeRemoteAtomic(ctx, path, write, { owner: 'root', group: 'root', mode: '0644' });
     await runUnitCommands(ctx, unit, steps.map((s) => s.command).filter((c) => c !== ''), { verifyRunning: steps.some((s) => s.starts) });
   },

@@ -52,7 +52,7 @@ export const ufwFirewallModule: Module<FirewallArgs, FirewallPlan, FirewallInput
     return { changes: plan.changes, data: plan };
   },
   async apply(ctx, _args, { data }) {
-    const steps = data!.steps;
+    const steps = data.steps;
     if (steps.disable) await ufw(ctx, 'ufw disable');
     for (const rule of steps.add) await ufw(ctx, addRuleCommand(rule));
     for (const { rule, before } of steps.move ?? []) {

@@ -172,7 +172,7 @@ async function applyKeys(ctx: TaskContext, args: UserArgs, data: UserPlanData): 
 }
 
 async function apply(ctx: TaskContext, args: UserArgs, planned: Plan<UserPlanData>): Promise<void> {
-  const data = planned.data!;
+  const data = planned.data;
   switch (data.action) {
     case 'remove':
       await ctx.run(sh`userdel ${args.removeHome ? ['-r'] : []} ${args.name}`);
