@@ -15,7 +15,7 @@ export { sh, raw, quote } from './transport/quote.ts';
 /**
  * zod, the very copy shipshape validates inventories and module arguments with: a playbook that
  * checks its variables needs no zod of its own, and loads none (a separate zod is about a hundred
- * ES module files to resolve and compile, some 40 ms of every run).
+ * ES module files to resolve and compile on every run).
  */
 export { z } from 'zod';
 

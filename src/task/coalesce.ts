@@ -3,7 +3,7 @@
  * runs as ONE remote command. The engine starts the plans of a run of tasks together (host-run.ts,
  * prefetch), so a no-op play's three `service` tasks ask systemd once (`systemctl show a b c`), its
  * apt tasks run dpkg-query once, and its MySQL tasks start one client. On a busy host each command
- * spared is a process start spared (systemctl, mysql: 10-15 ms each on the lab hosts).
+ * spared is a process start spared (systemctl, mysql).
  *
  * Requests queue per host connection, become setting and kind, and go out on the next turn of the
  * event loop. A kind's `runMany` may give up on the whole batch, or on single items of it: an

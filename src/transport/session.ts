@@ -1,7 +1,7 @@
 /**
  * One persistent shell session: commands run one at a time in a long-lived `bash` fed through a
  * duplex (an SSH channel, or a local child process in tests), so a command costs a round trip
- * instead of a new SSH channel (~45 ms each, DESIGN.md). The wire protocol is in framing.ts.
+ * instead of a new SSH channel (an sshd session setup each). The wire protocol is in framing.ts.
  *
  * Commands are written as soon as exec() is called (bash runs them in order), so several queued
  * commands cost one round trip, not one each. Output is parsed from raw bytes per stream.

@@ -40,7 +40,7 @@ export function userStateCommand(args: UserArgs): string {
   ];
   if (args.password !== undefined) lines.push(sh`echo "shadow:$(getent shadow "$n" | cut -d: -f2)"`);
   if (args.authorizedKeys !== undefined) {
-    // Read as the account itself (user-keys.ts): root never opens a path the account controls.
+    // Read as the account itself (keys.ts): root never opens a path the account controls.
     lines.push(sh`h=$(printf '%s' "$pw" | cut -d: -f6)`, keysProbe(KEYS_MARKER));
   }
   lines.push(sh`true )`);

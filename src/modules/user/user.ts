@@ -167,7 +167,7 @@ async function applyKeys(ctx: TaskContext, args: UserArgs, data: UserPlanData): 
   const pw = await ctx.run(sh`getent passwd ${args.name} | cut -d: -f6`);
   const home = pw.stdout.trim();
   if (!home) throw new TaskError(`user ${args.name} has no home directory for its authorized keys`);
-  // As the account (user-keys.ts): the directory and file get its owner by construction.
+  // As the account (keys.ts): the directory and file get its owner by construction.
   await writeKeys(ctx, args.name, home, data.keys);
 }
 
