@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { MysqlClient } from '../src/modules/mysql/client.ts';
 import { dialectFor, parseVersion } from '../src/modules/mysql/dialect.ts';
 import { seedReplica } from '../src/modules/mysql/seed.ts';
-import type { TaskContext } from '../src/modules/types.ts';
+import type { TaskContext } from '../src/task/types.ts';
 import { connect, type SshConnection } from '../src/transport/ssh.ts';
 import { startTestHosts, type TestHost } from '../test/integration/support/lab-hosts.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../errors.ts';
-import { mask } from '../report/mask.ts';
+import { mask } from '../secrets/mask.ts';
 import { color } from '../report/format.ts';
 import { addInventoryOptions, hostSelector, loadInventoryFromOptions, parsePositiveInt, type InventoryOptions } from './common.ts';
 import { forEachHost } from './hosts-each.ts';

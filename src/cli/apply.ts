@@ -9,7 +9,7 @@ import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, p
 import { sshConnector } from './connector.ts';
 import { chooseReporter } from './reporter.ts';
 import { traceEvent } from '../util/trace.ts';
-import { checkOpenFilesLimit } from '../util/open-files.ts';
+import { checkOpenFilesLimit } from './open-files.ts';
 
 interface ApplyOptions extends InventoryOptions {
   check?: boolean;

@@ -1,5 +1,5 @@
 import { ShipshapeError } from '../errors.ts';
-import { mask } from '../report/mask.ts';
+import { mask } from '../secrets/mask.ts';
 
 /**
  * A user mistake prints one clear message and exit code 1, no stack trace (the stack with -v).

@@ -1,4 +1,4 @@
-import { mapLimit } from '../engine/concurrency.ts';
+import { connectEach } from '../engine/connect.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { sshConnector } from './connector.ts';
@@ -14,16 +14,16 @@ export async function forEachHost<T>(
 ): Promise<HostOutcome<T>[]> {
   const connector = sshConnector({ acceptNewHostKeys: options.acceptNewHostKeys });
   const outcomes = new Map<string, HostOutcome<T>>();
-  await mapLimit(names, options.forks, async (host) => {
-    let conn: HostConnection | undefined;
-    try {
-      conn = await connector.connect(inventory.hosts.get(host)!);
-      outcomes.set(host, { host, value: await fn(conn) });
-    } catch (error) {
+  await connectEach(names, options.forks, {
+    connect: (host) => connector.connect(inventory.hosts.get(host)!),
+    prepare: (conn) => fn(conn),
+    async ready(host, conn, value) {
+      outcomes.set(host, { host, value });
+      await conn.close().catch(() => undefined);
+    },
+    failed(host, error) {
       outcomes.set(host, { host, error: error instanceof Error ? error.message : String(error) });
-    } finally {
-      await conn?.close().catch(() => undefined);
-    }
+    },
   });
   return names.map((name) => outcomes.get(name)!);
 }

@@ -10,7 +10,7 @@ import { loadInventory } from '../inventory/load.ts';
 import { validateLimit } from '../inventory/patterns.ts';
 import { inShard, parseShard } from '../inventory/shard.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
-import { mask } from '../report/mask.ts';
+import { mask } from '../secrets/mask.ts';
 import { readAnsibleVaultSecrets } from '../secrets/ansible-vault.ts';
 import { cachedPassword, readVaultPassword } from '../secrets/vault.ts';
 

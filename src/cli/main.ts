@@ -16,8 +16,8 @@ import { registerVaultCommand } from './vault.ts';
 export async function main(argv: string[]): Promise<void> {
   keepRunningWhenOutputCloses();
   // zod compiles each object schema to a function on its first parse, which pays off for a schema
-  // parsed thousands of times; a run parses each of its many schemas a few times (measured: ~25 ms
-  // less CPU per no-op site run without it).
+  // parsed thousands of times; a run parses each of its many schemas a few times, so compiling
+  // costs more CPU than it saves.
   z.config({ jitless: true });
   const program = new Command('shipshape')
     .description('agentless provisioning with typed TypeScript playbooks')

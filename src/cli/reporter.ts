@@ -1,4 +1,4 @@
-import type { Reporter } from '../report/reporter.ts';
+import type { Reporter } from '../engine/reporter.ts';
 import { JsonReporter } from '../report/json.ts';
 
 /**

@@ -5,9 +5,10 @@
  * from the task lists alone, before any host is contacted; a warning, not an error.
  */
 import type { Inventory } from '../inventory/types.ts';
-import type { HostView, Managed } from '../modules/types.ts';
+import type { HostView, Managed } from '../task/types.ts';
 import type { Playbook } from '../playbook/define.ts';
-import type { Task } from '../playbook/task.ts';
+import type { Task } from '../task/task.ts';
+import { onlyTasks } from '../playbook/flush-handlers.ts';
 import { expandTasks } from './host-run.ts';
 import { unknownFacts } from './preflight.ts';
 import { viewOfInventory } from './run.ts';
@@ -82,7 +83,7 @@ export function findConflicts(playbook: Playbook, inventory: Inventory, selectHo
       const view: HostView = { name, vars: { ...(play.vars ?? {}), ...host.vars }, facts: unknownFacts, groups: host.groups, inventory: inventoryView };
       let tasks: Task[];
       try {
-        tasks = expandTasks(play, view);
+        tasks = onlyTasks(expandTasks(play, view));
       } catch {
         continue; // reads facts, or a mistake the preflight and the run report
       }

@@ -1,9 +1,9 @@
 import { ConfigError } from '../errors.ts';
-import type { HostView, TaskResult } from '../modules/types.ts';
-import { flattenTasks, handlersFor, type Play } from '../playbook/define.ts';
+import type { HostView, TaskResult } from '../task/types.ts';
+import { flattenTasks, handlersFor, notifyList, unknownNotify, type Play, type PlayStep } from '../playbook/define.ts';
 import { isFlushHandlers } from '../playbook/flush-handlers.ts';
-import type { Task } from '../playbook/task.ts';
-import type { Reporter } from '../report/reporter.ts';
+import type { Task } from '../task/task.ts';
+import type { Reporter } from './reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { count, type HostTally } from './result.ts';
 import { traceEvent } from '../util/trace.ts';
@@ -51,33 +51,21 @@ export interface HostState {
 }
 
 /** Builds the host's task list for a play (the play's tasks may be a function of the host). */
-export function expandTasks(play: Play<any>, view: HostView): Task[] {
+export function expandTasks(play: Play<any>, view: HostView): PlayStep[] {
   const tasks = flattenTasks(typeof play.tasks === 'function' ? play.tasks(view) : play.tasks);
-  const handlers = new Set(Object.keys(handlersFor(play, view)));
-  for (const task of tasks) {
-    for (const name of notifyList(task)) {
-      if (!handlers.has(name)) {
-        throw new ConfigError(`play "${play.name}", task "${task.name}": notify names unknown handler "${name}"`, {
-          host: view.name,
-          task: task.name,
-        });
-      }
-    }
-  }
+  const unknown = unknownNotify(play, tasks, handlersFor(play, view));
+  if (unknown) throw new ConfigError(unknown.message, { host: view.name, task: unknown.task });
   return tasks;
 }
 
 /** The line that reports (and under --check counts) handlers replayed from an interrupted run. */
 const PENDING_TASK = 'pending handlers';
 
-function notifyList(task: Task): string[] {
-  return [task.options.notify ?? []].flat();
-}
 
 /** Runs one host through one play: tasks in order, then the notified handlers once each. */
 export async function runHostPlay(
   play: Play<any>,
-  tasks: Task[],
+  tasks: PlayStep[],
   state: HostState,
   reporter: Reporter,
   options: HostRunOptions,
@@ -199,6 +187,8 @@ export async function runHostPlay(
       notified.delete(name);
       let ran = true;
       for (const task of flattenTasks(handler)) {
+        // A directive has no meaning among a handler's tasks: handlers are being run already.
+        if (isFlushHandlers(task)) continue;
         const result = await runOne({ ...task, name }, true);
         if (result.status === 'changed') await remember(task);
         if (result.status === 'failed' && !result.ignored) {

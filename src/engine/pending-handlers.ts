@@ -16,7 +16,7 @@ import { raw, sh } from '../transport/quote.ts';
 import { writeRemoteAtomic } from '../transport/remote-files.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { CommandError } from '../errors.ts';
-import type { HostView } from '../modules/types.ts';
+import type { HostView } from '../task/types.ts';
 import { handlersFor, type Play, type Playbook } from '../playbook/define.ts';
 
 /** A handler notified in a play (by the play's name when it was notified). */

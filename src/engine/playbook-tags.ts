@@ -4,7 +4,7 @@
  * does. A task function that reads facts cannot be built offline; its tags are not listed.
  */
 import type { Inventory } from '../inventory/types.ts';
-import type { HostView } from '../modules/types.ts';
+import type { HostView } from '../task/types.ts';
 import { flattenTasks, type Playbook } from '../playbook/define.ts';
 import { unknownFacts } from './preflight.ts';
 import { viewOfInventory } from './run.ts';

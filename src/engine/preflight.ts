@@ -8,7 +8,7 @@
 import { ConfigError } from '../errors.ts';
 import type { HostFacts } from '../facts/types.ts';
 import type { Inventory } from '../inventory/types.ts';
-import type { HostView } from '../modules/types.ts';
+import type { HostView } from '../task/types.ts';
 import type { Playbook } from '../playbook/define.ts';
 import { expandTasks } from './host-run.ts';
 import { viewOfInventory } from './run.ts';

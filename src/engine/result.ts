@@ -1,4 +1,4 @@
-import type { TaskResult } from '../modules/types.ts';
+import type { TaskResult } from '../task/types.ts';
 
 export interface HostTally {
   ok: number;

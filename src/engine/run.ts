@@ -1,15 +1,15 @@
 import type { HostFacts } from '../facts/types.ts';
 import type { Inventory, InventoryHost } from '../inventory/types.ts';
-import type { HostView, InventoryView } from '../modules/types.ts';
-import type { Play, Playbook } from '../playbook/define.ts';
-import type { Task } from '../playbook/task.ts';
-import type { Reporter } from '../report/reporter.ts';
+import type { HostView, InventoryView } from '../task/types.ts';
+import type { Play, Playbook, PlayStep } from '../playbook/define.ts';
+import type { Reporter } from './reporter.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { RunLockError, ShipshapeError } from '../errors.ts';
 import { expandTasks, runHostPlay, type HostState } from './host-run.ts';
 import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
+import { connectEach } from './connect.ts';
 import { traceEvent } from '../util/trace.ts';
 import { errorInfo } from '../error-info.ts';
 import type { TaskConflict } from './conflicts.ts';
@@ -66,28 +66,28 @@ export async function runPlaybook<C extends HostConnection>(
   const states = new Map<string, HostState>();
   /** Why a host that is not connected is not (unreachable, run lock held). */
   const unavailable = new Map<string, string>();
-  await mapLimit(hostNames, options.forks, async (name) => {
-    const host = inventory.hosts.get(name)!;
-    try {
+  await connectEach(hostNames, options.forks, {
+    async connect(name) {
       traceEvent({ host: name, event: 'connect' });
-      const conn = await connector.connect(host);
+      const conn = await connector.connect(inventory.hosts.get(name)!);
       traceEvent({ host: name, event: 'connected' });
       // Retried drops are counted, not failures: the host was reached.
       if (conn.connectRetries) (recap.connectRetries ??= {})[name] = conn.connectRetries;
-      let facts: HostFacts;
-      let pending: PendingHandlerStore | undefined;
-      try {
-        // Facts only read: gather them while the run lock is being taken (one round trip less). The
-        // pending handlers are read in the same shell right after them: no round trip of their own.
-        [facts, , pending] = await Promise.all([
-          connector.gatherFacts(conn, { become: host.connection.become }).finally(() => traceEvent({ host: name, event: 'facts' })),
-          connector.lock?.(conn).finally(() => traceEvent({ host: name, event: 'locked' })),
-          connector.pendingHandlers?.(conn, { become: host.connection.become, playbook: options.playbookName }),
-        ]);
-      } catch (error) {
-        await conn.close().catch(() => undefined);
-        throw error;
-      }
+      return conn;
+    },
+    async prepare(conn, name) {
+      const become = inventory.hosts.get(name)!.connection.become;
+      // Facts only read: gather them while the run lock is being taken (one round trip less). The
+      // pending handlers are read in the same shell right after them: no round trip of their own.
+      const [facts, , pending] = await Promise.all([
+        connector.gatherFacts(conn, { become }).finally(() => traceEvent({ host: name, event: 'facts' })),
+        connector.lock?.(conn).finally(() => traceEvent({ host: name, event: 'locked' })),
+        connector.pendingHandlers?.(conn, { become, playbook: options.playbookName }),
+      ]);
+      return { facts, pending };
+    },
+    ready(name, conn, { facts, pending }) {
+      const host = inventory.hosts.get(name)!;
       const view: HostView = { name, vars: host.vars, facts, groups: host.groups, inventory: inventoryView };
       states.set(name, {
         view,
@@ -100,7 +100,8 @@ export async function runPlaybook<C extends HostConnection>(
         pendingStore: pending,
         pending: pending ? assignPendingHandlers(pending.entries, playbook, view, options.selectHosts) : [],
       });
-    } catch (error) {
+    },
+    failed(name, error) {
       const message = error instanceof Error ? error.message : String(error);
       unavailable.set(name, message);
       if (error instanceof RunLockError) {
@@ -111,7 +112,7 @@ export async function runPlaybook<C extends HostConnection>(
         recap.hosts[name].unreachable = 1;
         reporter.hostUnreachable(name, message);
       }
-    }
+    },
   });
 
   const peers = new Map([...states].map(([name, state]) => [name, state.conn] as const));
@@ -208,8 +209,8 @@ function buildTaskLists(
   states: Map<string, HostState>,
   recap: Recap,
   reporter: Reporter,
-): Map<string, Task[]> {
-  const lists = new Map<string, Task[]>();
+): Map<string, PlayStep[]> {
+  const lists = new Map<string, PlayStep[]>();
   for (const name of hosts) {
     const state = states.get(name)!;
     try {

@@ -1,9 +1,9 @@
 import { ShipshapeError, TaskError } from '../errors.ts';
-import type { HostView, Plan, TaskContext, TaskResult } from '../modules/types.ts';
-import { validateArgs, type Task } from '../playbook/task.ts';
-import { coalesce } from '../modules/coalesce.ts';
-import { sealSensitive } from '../modules/sensitive.ts';
-import { throwIfFailed } from './command-failure.ts';
+import type { HostView, Plan, TaskContext, TaskResult } from '../task/types.ts';
+import { validateArgs, type Task } from '../task/task.ts';
+import { coalesce } from '../task/coalesce.ts';
+import { sealSensitive } from '../task/sensitive.ts';
+import { throwIfFailed } from '../transport/command-failure.ts';
 import { attachTaskContext, errorInfo } from '../error-info.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
 
@@ -158,10 +158,9 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
   }
 }
 
-/** Modules may expose plan data as output (e.g. a guard's result) by putting an `output` object in data. */
+/** What a plan gives as the task's output when apply does not run (Plan.output). */
 function planOutput(plan: Plan): Record<string, unknown> | undefined {
-  const data = plan.data as { output?: Record<string, unknown> } | undefined;
-  return data && typeof data === 'object' && data.output ? data.output : undefined;
+  return plan.output;
 }
 
 function errorMessage(error: unknown): string {

@@ -47,7 +47,7 @@ export interface StartedHost {
 }
 
 /**
- * The settings DESIGN.md measured for systemd as PID 1 on this kind of machine: --privileged fails,
+ * The settings systemd needs as PID 1 in a container on a cgroup v1 host: --privileged fails,
  * ALL capabilities minus SYS_RESOURCE work; trixie's systemd 257 refuses cgroup v1 unless forced.
  */
 function usesCgroupV1(): boolean {

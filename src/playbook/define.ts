@@ -1,10 +1,14 @@
-import type { HostView } from '../modules/types.ts';
-import type { Task } from './task.ts';
+import type { HostView } from '../task/types.ts';
+import type { Task } from '../task/task.ts';
+import type { FlushHandlers } from './flush-handlers.ts';
 
 export type Handlers = Record<string, Task | TaskList>;
 
+/** One entry of a host's task list: a task, or a directive the engine acts on itself. */
+export type PlayStep = Task | FlushHandlers;
+
 /** A task list may hold nested lists (roles return arrays) and falsy entries (conditional inclusion). */
-export type TaskList = ReadonlyArray<Task | TaskList | false | null | undefined>;
+export type TaskList = ReadonlyArray<PlayStep | TaskList | false | null | undefined>;
 
 export interface PlayInput<Vars = Record<string, unknown>> {
   name: string;
@@ -54,13 +58,13 @@ export function definePlaybook(input: Play<any>[] | { name?: string; plays: Play
 }
 
 /** Flattens nested lists and drops falsy entries. */
-export function flattenTasks(list: Task | TaskList): Task[] {
-  if (!Array.isArray(list)) return [list as Task];
-  const out: Task[] = [];
+export function flattenTasks(list: PlayStep | TaskList): PlayStep[] {
+  if (!Array.isArray(list)) return [list as PlayStep];
+  const out: PlayStep[] = [];
   for (const entry of list as TaskList) {
     if (!entry) continue;
     if (Array.isArray(entry)) out.push(...flattenTasks(entry));
-    else out.push(entry as Task);
+    else out.push(entry as PlayStep);
   }
   return out;
 }
@@ -68,4 +72,21 @@ export function flattenTasks(list: Task | TaskList): Task[] {
 /** The play's handlers for one host. */
 export function handlersFor(play: Play<any>, host: HostView<any>): Handlers {
   return typeof play.handlers === 'function' ? play.handlers(host) : (play.handlers ?? {});
+}
+
+/** The handler names a step notifies. */
+export function notifyList(step: PlayStep): string[] {
+  return [step.options.notify ?? []].flat();
+}
+
+/** The first task that notifies a handler the play does not declare, with the message saying so. */
+export function unknownNotify(play: Play<any>, steps: PlayStep[], handlers: Handlers): { task: string; message: string } | undefined {
+  for (const step of steps) {
+    for (const name of notifyList(step)) {
+      if (!Object.hasOwn(handlers, name)) {
+        return { task: step.name, message: `play "${play.name}", task "${step.name}": notify names unknown handler "${name}"` };
+      }
+    }
+  }
+  return undefined;
 }

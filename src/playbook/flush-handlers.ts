@@ -3,26 +3,28 @@
  * of the host's task list instead of at the end of the play, so later tasks of the same play see
  * their effect (HAProxy reloaded with the ACME route before certbot asks for a certificate; mysqld
  * restarted with its replication settings before accounts are created). Handlers notified after
- * it run at the end of the play as usual. It is not a module: the engine runs it (host-run.ts).
+ * it run at the end of the play as usual. It is a directive of the task list, not a module: the
+ * engine runs the notified handlers when it reaches it (host-run.ts).
  */
-import { z } from 'zod';
-import type { Module } from '../modules/types.ts';
-import type { Task } from './task.ts';
+import type { TaskOptions } from '../task/task.ts';
 
-const flushHandlersModule: Module<Record<string, never>> = {
-  name: 'flushHandlers',
-  schema: z.strictObject({}),
-  describe: () => 'flush handlers',
-  // Never called: host-run.ts runs the notified handlers instead of planning this task.
-  plan: async () => ({ changes: [] }),
-  apply: async () => undefined,
-};
-
-/** Runs the handlers notified so far, now (like tags `always`: tags never skip it). */
-export function flushHandlers(): Task<Record<string, never>> {
-  return { kind: 'task', module: flushHandlersModule, args: {}, name: 'flush handlers', options: { tags: ['always'] } };
+export interface FlushHandlers {
+  readonly kind: 'flush-handlers';
+  readonly name: string;
+  /** Tagged `always`: tags never skip it. */
+  readonly options: Omit<TaskOptions, 'name'>;
 }
 
-export function isFlushHandlers(task: Task): boolean {
-  return task.module === flushHandlersModule;
+/** Runs the handlers notified so far, now (like tags `always`: tags never skip it). */
+export function flushHandlers(): FlushHandlers {
+  return { kind: 'flush-handlers', name: 'flush handlers', options: { tags: ['always'] } };
+}
+
+export function isFlushHandlers(step: { readonly kind: string }): step is FlushHandlers {
+  return step.kind === 'flush-handlers';
+}
+
+/** The module tasks of an expanded task list, without its flush directives. */
+export function onlyTasks<S extends { readonly kind: string }>(steps: readonly S[]): Exclude<S, FlushHandlers>[] {
+  return steps.filter((step): step is Exclude<S, FlushHandlers> => !isFlushHandlers(step));
 }

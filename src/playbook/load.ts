@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ShipshapeError } from '../errors.ts';
 import { importUserModule, userModuleLoadHint } from '../util/user-module.ts';
-import { flattenTasks, type Playbook } from './define.ts';
+import { flattenTasks, unknownNotify, type Playbook } from './define.ts';
 
 /**
  * Imports a TypeScript playbook (tsx is the runtime, so no build step). Module arguments are
@@ -33,17 +33,8 @@ function isPlaybook(value: unknown): value is Playbook {
 function checkHandlerNames(file: string, playbook: Playbook): void {
   for (const play of playbook.plays) {
     if (typeof play.tasks === 'function' || typeof play.handlers === 'function') continue;
-    const handlers = new Set(Object.keys(play.handlers ?? {}));
-    for (const task of flattenTasks(play.tasks)) {
-      for (const name of [task.options.notify ?? []].flat()) {
-        if (!handlers.has(name)) {
-          throw new ConfigError(`${file}: play "${play.name}", task "${task.name}": notify names unknown handler "${name}"`, {
-            file,
-            task: task.name,
-          });
-        }
-      }
-    }
+    const unknown = unknownNotify(play, flattenTasks(play.tasks), play.handlers ?? {});
+    if (unknown) throw new ConfigError(`${file}: ${unknown.message}`, { file, task: unknown.task });
   }
 }
 

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
-import type { Change } from '../modules/types.ts';
-import { mask } from './mask.ts';
+import type { Change } from '../task/types.ts';
+import { mask } from '../secrets/mask.ts';
 
 /** A unified diff of one file change, secrets masked. */
 export function renderDiff(change: Change): string | undefined {

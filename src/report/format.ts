@@ -1,5 +1,5 @@
 import type { HostTally, Recap } from '../engine/result.ts';
-import type { TaskResult } from '../modules/types.ts';
+import type { TaskResult } from '../task/types.ts';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number) => (text: string) => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);

@@ -1,9 +1,9 @@
 import type { Recap } from '../engine/result.ts';
-import type { TaskResult } from '../modules/types.ts';
-import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskResult } from '../task/types.ts';
+import type { Reporter, TaskEvent } from '../engine/reporter.ts';
+import { mask, maskDeep } from '../secrets/mask.ts';
+import { sealSensitive } from '../task/sensitive.ts';
 import type { TaskConflict } from '../engine/conflicts.ts';
-import { mask, maskDeep } from './mask.ts';
-import { sealSensitive } from '../modules/sensitive.ts';
 import { withoutStacks } from '../error-info.ts';
 
 /**

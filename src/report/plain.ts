@@ -1,11 +1,11 @@
 import type { Recap } from '../engine/result.ts';
-import type { Reporter, TaskEvent } from './reporter.ts';
-import type { TaskConflict } from '../engine/conflicts.ts';
-import type { TaskResult } from '../modules/types.ts';
+import type { Reporter, TaskEvent } from '../engine/reporter.ts';
+import type { TaskResult } from '../task/types.ts';
 import { renderDiff } from './diff.ts';
 import { color, recapText, statusWord } from './format.ts';
-import { mask, maskDeep } from './mask.ts';
-import { sealSensitive } from '../modules/sensitive.ts';
+import { mask, maskDeep } from '../secrets/mask.ts';
+import { sealSensitive } from '../task/sensitive.ts';
+import type { TaskConflict } from '../engine/conflicts.ts';
 import { stackLines } from '../error-info.ts';
 
 export interface TextOptions {

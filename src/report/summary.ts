@@ -5,10 +5,10 @@
  * end of the play how many hosts changed and which. The recap names only hosts that are not clean.
  */
 import type { Recap } from '../engine/result.ts';
-import type { TaskResult } from '../modules/types.ts';
-import type { Reporter, TaskEvent } from './reporter.ts';
+import type { TaskResult } from '../task/types.ts';
+import type { Reporter, TaskEvent } from '../engine/reporter.ts';
 import { color, recapText } from './format.ts';
-import { mask } from './mask.ts';
+import { mask } from '../secrets/mask.ts';
 import type { TextOptions } from './plain.ts';
 
 /** Above this many hosts the terminal gets the summary view instead of a row per host. */

@@ -3,7 +3,7 @@
  * plain text, so every place that needs it is easy to find. Every revealed value is registered with
  * the masker, which scrubs it from all output (terminal, JSON, diffs, errors).
  */
-import { registerSecretValue } from '../report/mask.ts';
+import { registerSecretValue } from './mask.ts';
 
 export const MASK = '********';
 

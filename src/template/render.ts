@@ -19,8 +19,8 @@ import path from 'node:path';
 import vm from 'node:vm';
 import ejs from 'ejs';
 import { ConfigError } from '../errors.ts';
-import type { HostView } from '../modules/types.ts';
-import { mask } from '../report/mask.ts';
+import type { HostView } from '../task/types.ts';
+import { mask } from '../secrets/mask.ts';
 import { isSecret } from '../secrets/secret.ts';
 import { strictLocals, UndefinedVariableError, type SecretRead } from './strict-data.ts';
 

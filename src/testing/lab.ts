@@ -12,9 +12,9 @@ import { exitCode, type Recap } from '../engine/result.ts';
 import { runPlaybook } from '../engine/run.ts';
 import { selectHosts } from '../inventory/patterns.ts';
 import { loadInventory } from '../inventory/load.ts';
-import type { TaskResult } from '../modules/types.ts';
+import type { TaskResult } from '../task/types.ts';
 import { loadPlaybook } from '../playbook/load.ts';
-import type { Reporter, TaskEvent } from '../report/reporter.ts';
+import type { Reporter, TaskEvent } from '../engine/reporter.ts';
 import { startTestHosts, TEST_LABEL, type TestHost, type TestHosts } from './hosts.ts';
 
 export interface ApplyOptions {

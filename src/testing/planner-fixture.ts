@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import type { HostFacts } from '../facts/types.ts';
-import type { HostView, Module, Plan } from '../modules/types.ts';
-import type { Task } from '../playbook/task.ts';
+import type { HostView, Module, Plan } from '../task/types.ts';
+import type { Task } from '../task/task.ts';
 import { startPlan } from '../engine/task-run.ts';
 import type { ExecOptions, ExecResult, HostConnection } from '../transport/types.ts';
 

@@ -1,7 +1,7 @@
 /**
  * One persistent shell session: commands run one at a time in a long-lived `bash` fed through a
  * duplex (an SSH channel, or a local child process in tests), so a command costs a round trip
- * instead of a new SSH channel (~45 ms each, DESIGN.md). The wire protocol is in framing.ts.
+ * instead of a new SSH channel (an sshd session setup each). The wire protocol is in framing.ts.
  *
  * Commands are written as soon as exec() is called (bash runs them in order), so several queued
  * commands cost one round trip, not one each. Output is parsed from raw bytes per stream.
@@ -9,7 +9,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnectionError, TaskError, TimeoutError } from '../errors.ts';
-import { mask } from '../report/mask.ts';
+import { mask } from '../secrets/mask.ts';
 import { traceEvent, traceFullCommands, tracing } from '../util/trace.ts';
 import { ByteQueue } from './byte-queue.ts';
 import { AWAITING_NONCE, SESSION_SETUP, frameCommand, markers, newNonce, nonceLine, parseMarker, type Markers } from './framing.ts';

@@ -202,8 +202,8 @@ export class SshConnection implements HostConnection {
     );
     // bash can be gone while a child it started still holds the channel's pipes open; give output
     // already on its way a moment to arrive first.
-    // unref: at the end of a run this grace timer must not hold the process open (it cost 0.3 s
-    // of every run's wall time); a live run has the connection's own handles keeping it up.
+    // unref: at the end of a run this grace timer must not hold the process open (it would add
+    // its delay to every run's wall time); a live run has the connection's own handles keeping it up.
     channel.on('exit', () => setTimeout(() => session.ended('the shell exited'), 300).unref());
     try {
       await session.start({ prompt: password === undefined ? undefined : prompt, password, timeoutMs: Math.max(20_000, settings.connectTimeout * 1000) });

@@ -10,7 +10,7 @@
  */
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { ConnectionError } from '../errors.ts';
-import { mask } from '../report/mask.ts';
+import { mask } from '../secrets/mask.ts';
 import { sh } from './quote.ts';
 import type { StreamedCommand } from './types.ts';
 

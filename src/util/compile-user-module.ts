@@ -1,8 +1,8 @@
 /**
  * Compiles a user's playbook or TypeScript inventory, with the local files it imports, into one
  * ES module with esbuild, and caches the result beside shipshape's own build. Loading it then costs
- * one import of plain JavaScript: no loader hooks thread, no per-file transform (tsx's hooks cost
- * about 0.3 s of every run), and a cached compile is reused until one of its input files changes.
+ * one import of plain JavaScript: no loader hooks thread, no per-file transform (tsx's hooks are a
+ * cost paid on every run), and a cached compile is reused until one of its input files changes.
  *
  * What stays outside the compiled file, imported at run time:
  * - `shipshape` and `shipshape/lab`: the very build that is running (one instance of every module,

@@ -6,8 +6,8 @@
  * Outcomes are checked on the host (docker exec); no durations are asserted.
  */
 import { describe, expect, it } from 'vitest';
-import * as apt from '../../src/modules/apt.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
+import * as apt from '../../src/modules/apt/index.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('apt-locks-01');

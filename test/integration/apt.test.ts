@@ -4,8 +4,8 @@
  * and changes nothing → apply fixes it. Small packages only (hello, tree).
  */
 import { describe, expect, it } from 'vitest';
-import * as apt from '../../src/modules/apt.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
+import * as apt from '../../src/modules/apt/index.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('apt-01');

@@ -5,9 +5,9 @@
  * openssl against the issuing root fetched from pebble's management port).
  */
 import { describe, expect, it } from 'vitest';
-import { certificate } from '../../src/modules/certbot.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
+import { certificate } from '../../src/modules/certbot/index.ts';
+import type { TaskResult } from '../../src/task/types.ts';
+import type { Task } from '../../src/task/task.ts';
 import { startTestAcmeServer, type TestAcmeServer } from './support/acme.ts';
 import { useModuleHost } from './support/module-host.ts';
 

@@ -4,7 +4,7 @@
  * (also a Secret), chdir and env reach the command; a failure carries its output.
  */
 import { describe, expect, it } from 'vitest';
-import * as command from '../../src/modules/command.ts';
+import * as command from '../../src/modules/command/index.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { useModuleHost } from './support/module-host.ts';
 

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { release } from '../../src/modules/deploy.ts';
+import { release } from '../../src/modules/deploy/index.ts';
 import { readBundle } from '../../src/modules/deploy/bundle.ts';
 import { useModuleHost } from './support/module-host.ts';
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeContext } from '../../src/engine/task-run.ts';
-import { file } from '../../src/modules/file.ts';
-import { validateArgs } from '../../src/playbook/task.ts';
+import { file } from '../../src/modules/file/index.ts';
+import { validateArgs } from '../../src/task/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { useModuleHost } from './support/module-host.ts';
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as haproxy from '../../src/modules/haproxy.ts';
+import * as haproxy from '../../src/modules/haproxy/index.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('lb-01');

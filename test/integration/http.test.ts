@@ -4,9 +4,9 @@
  * (no curl, wrong status, wrong body). It is never a change.
  */
 import { describe, expect, it } from 'vitest';
-import * as apt from '../../src/modules/apt.ts';
-import * as http from '../../src/modules/http.ts';
-import * as systemd from '../../src/modules/systemd.ts';
+import * as apt from '../../src/modules/apt/index.ts';
+import * as http from '../../src/modules/http/index.ts';
+import * as systemd from '../../src/modules/systemd/index.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { useModuleHost } from './support/module-host.ts';
 

@@ -9,9 +9,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../src/engine/task-run.ts';
-import * as mysql from '../../src/modules/mysql.ts';
-import type { HostView, TaskResult } from '../../src/modules/types.ts';
-import type { Task } from '../../src/playbook/task.ts';
+import * as mysql from '../../src/modules/mysql/index.ts';
+import type { HostView, TaskResult } from '../../src/task/types.ts';
+import type { Task } from '../../src/task/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';

@@ -4,9 +4,9 @@
  * --check reports it and changes nothing → apply fixes it.
  */
 import { describe, expect, it } from 'vitest';
-import { service } from '../../src/modules/service.ts';
-import * as systemd from '../../src/modules/systemd.ts';
-import type { TaskResult } from '../../src/modules/types.ts';
+import { service } from '../../src/modules/service/index.ts';
+import * as systemd from '../../src/modules/systemd/index.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import { useModuleHost } from './support/module-host.ts';
 
 const lab = useModuleHost('svc-01');

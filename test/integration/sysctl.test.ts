@@ -4,8 +4,8 @@
  * sys-ro is like every lab host: /proc/sys read-only, ip_nonlocal_bind set at container start.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskResult } from '../../src/modules/types.ts';
-import { sysctl } from '../../src/modules/sysctl.ts';
+import type { TaskResult } from '../../src/task/types.ts';
+import { sysctl } from '../../src/modules/sysctl/index.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';
 

@@ -15,7 +15,6 @@ import { CommandError, ConnectionError, HostKeyError, TaskError, TimeoutError } 
 import type { ConnectionSettings } from '../../src/inventory/types.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { fingerprint, parseKnownHosts } from '../../src/transport/known-hosts.ts';
-import { openConnections } from '../../src/transport/pool.ts';
 import { readRemote, statRemote, writeRemoteAtomic } from '../../src/transport/remote-files.ts';
 import { connect, type ConnectOptions, type SshConnection } from '../../src/transport/ssh.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
@@ -279,24 +278,6 @@ describe('transport over SSH', () => {
     const jumped = await connect(host.name, settings({ proxyJump: `deploy@${host.address}:${host.port}` }), options);
     expect((await jumped.exec('echo "$SSH_CONNECTION"')).stdout.split(' ')[0]).toBe(host.address);
     await jumped.close();
-  });
-
-  it('opens a pool in parallel and records an unreachable host instead of throwing', async () => {
-    const pool = await openConnections(
-      [
-        { name: 'good', connection: settings(), vars: {}, groups: ['all'] },
-        { name: 'closed-port', connection: settings({ address: '127.0.0.1', port: 9 }), vars: {}, groups: ['all'] },
-      ],
-      options,
-    );
-    const good = pool.connections.get('good');
-    // A live connection, not merely "not an Error" (undefined would pass that).
-    expect(good).toBeDefined();
-    expect((await (good as Exclude<typeof good, Error | undefined>).exec('echo pooled')).stdout).toBe('pooled\n');
-    const bad = pool.connections.get('closed-port');
-    expect(bad).toBeInstanceOf(ConnectionError);
-    expect((bad as Error).message).toBe('host closed-port: cannot connect to 127.0.0.1:9: connection refused');
-    await pool.closeAll();
   });
 
   it('fails a pending command with ConnectionError when the host stops answering', async () => {

@@ -7,9 +7,9 @@
  */
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskResult } from '../../src/modules/types.ts';
-import { firewall } from '../../src/modules/ufw.ts';
-import type { Task } from '../../src/playbook/task.ts';
+import type { TaskResult } from '../../src/task/types.ts';
+import { firewall } from '../../src/modules/ufw/index.ts';
+import type { Task } from '../../src/task/task.ts';
 import { sh } from '../../src/transport/quote.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { openTestSession, type TestSession } from './support/run-task.ts';

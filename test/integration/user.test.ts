@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { group } from '../../src/modules/group.ts';
-import { user } from '../../src/modules/user.ts';
+import { group } from '../../src/modules/group/index.ts';
+import { user } from '../../src/modules/user/index.ts';
 import { startCli } from './support/cli.ts';
 import { useModuleHost } from './support/module-host.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../../src/errors.ts';
-import { certonlyCommand } from '../../src/modules/certbot.ts';
+import { certonlyCommand } from '../../src/modules/certbot/certificate.ts';
 import { caBundleDropIn, deployHookScript } from '../../src/modules/certbot/files.ts';
 import { planCertificate, type WantedFiles } from '../../src/modules/certbot/plan.ts';
 import { parseCertificate, parseOpensslDate, parseProbe, parseRenewalConf, type CertbotProbe } from '../../src/modules/certbot/probe.ts';

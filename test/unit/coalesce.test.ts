@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { coalesce, type Coalescable, type Exec } from '../../src/modules/coalesce.ts';
+import { coalesce, type Coalescable, type Exec } from '../../src/task/coalesce.ts';
 import { mysqlQueries } from '../../src/modules/mysql/client.ts';
-import { systemctlShow } from '../../src/modules/service.ts';
+import { systemctlShow } from '../../src/modules/service/service.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 
 function result(stdout: string, exitCode = 0, command = 'x'): ExecResult {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeCommandFailure } from '../../src/engine/command-failure.ts';
+import { describeCommandFailure } from '../../src/transport/command-failure.ts';
 
 const result = (stdout: string, stderr: string) => ({ command: 'apt-get install x', exitCode: 100, stdout, stderr, stdoutBytes: Buffer.from(stdout), durationMs: 1 });
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { guardsCommand, guardVerdict } from '../../src/modules/command/guards.ts';
 import { runSchema, shellSchema, type CommandOutput } from '../../src/modules/command/schema.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { runModule, shellModule } from '../../src/modules/command.ts';
-import type { TaskContext } from '../../src/modules/types.ts';
+import { runModule, shellModule } from '../../src/modules/command/index.ts';
+import type { TaskContext } from '../../src/task/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 
 /** A context that records commands and answers with canned results (planners run on recorded output). */
@@ -54,7 +54,7 @@ describe('command.run / command.shell', () => {
   it('is ok, with the reason as output, when a guard says done', async () => {
     const { ctx } = fakeContext(() => ({ stdout: '@@unless-ok\n' }));
     const plan = await shellModule.plan(ctx, shellSchema.parse({ command: 'do it', unless: 'test -f /done' }));
-    expect(plan).toEqual({ changes: [], data: { output: { skipped: true, reason: '"unless" command succeeded' } } });
+    expect(plan).toEqual({ changes: [], output: { skipped: true, reason: '"unless" command succeeded' } });
   });
 
   it('sends a Secret stdin on stdin only and registers stdout/stderr/exitCode', async () => {

@@ -9,12 +9,13 @@ import { runPlaybook, type Connector } from '../../src/engine/run.ts';
 import { expandTasks } from '../../src/engine/host-run.ts';
 import type { HostFacts } from '../../src/facts/types.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import { JsonReporter } from '../../src/report/json.ts';
 import type { ExecResult, HostConnection } from '../../src/transport/types.ts';
 // The example's own planner test (fixtures in examples/custom-module/permissions.json) runs here.
 import '../../examples/custom-module/permissions.test.ts';
+import { onlyTasks } from '../../src/playbook/flush-handlers.ts';
 
 const EXAMPLE = 'examples/custom-module';
 const FILES = ['permissions.ts', 'playbook.ts', 'permissions.json', 'permissions.test.ts'];
@@ -36,7 +37,7 @@ describe('the README\'s "Writing a module" example (examples/custom-module)', ()
   it('its playbook loads and builds its tasks', async () => {
     const { playbook } = await loadPlaybook(`${EXAMPLE}/playbook.ts`);
     const view: HostView = { name: 'web-01', vars: {}, facts: {} as HostFacts, groups: ['all'], inventory: { hosts: {}, groups: {} } };
-    const tasks = expandTasks(playbook.plays[0], view);
+    const tasks = onlyTasks(expandTasks(playbook.plays[0], view));
     expect(tasks.map((t) => [t.module.name, t.name, t.args])).toEqual([
       ['example.permissions', 'mode 600 on /etc/ssh/sshd_config', { path: '/etc/ssh/sshd_config', mode: '600' }],
       ['example.permissions', 'mode 640 on /etc/shadow', { path: '/etc/shadow', mode: '640' }],

@@ -4,9 +4,10 @@
  * failover playbooks act on the new primary only and repoint the app only after checking it.
  */
 import { describe, expect, it } from 'vitest';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import { flattenTasks } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
+import { onlyTasks } from '../../src/playbook/flush-handlers.ts';
 
 const ADDRESSES: Record<string, string> = { lb: '10.0.0.11', 'web-01': '10.0.0.21', 'web-02': '10.0.0.22' };
 
@@ -25,7 +26,7 @@ function view(name: string, vars: Record<string, unknown> = {}): HostView {
 
 async function tasksOf(playbook: string, playIndex: number, host: HostView) {
   const play = (await loadPlaybook(playbook)).playbook.plays[playIndex];
-  return { play, tasks: flattenTasks(typeof play.tasks === 'function' ? play.tasks(host) : play.tasks).map((t) => ({ module: t.module.name, name: t.name, args: t.args as any })) };
+  return { play, tasks: onlyTasks(flattenTasks(typeof play.tasks === 'function' ? play.tasks(host) : play.tasks)).map((t) => ({ module: t.module.name, name: t.name, args: t.args as any })) };
 }
 
 describe('site.ts: the re-run guard and fencing', () => {

@@ -5,8 +5,8 @@ import { requestFromController } from '../../src/modules/http/controller.ts';
 import { curlCommand, curlConfig, parseCurlOutput } from '../../src/modules/http/curl.ts';
 import { httpCheckSchema } from '../../src/modules/http/schema.ts';
 import { judgeAnswer } from '../../src/modules/http/verdict.ts';
-import { httpCheckModule } from '../../src/modules/http.ts';
-import type { TaskContext } from '../../src/modules/types.ts';
+import { httpCheckModule } from '../../src/modules/http/check.ts';
+import type { TaskContext } from '../../src/task/types.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 
 const args = (input: Record<string, unknown>) => httpCheckSchema.parse(input);
@@ -96,7 +96,7 @@ describe('from the controller (a local server on 127.0.0.1)', () => {
     const ctx = { host: { name: 'web-01' }, task: 't', check: false, baseDir: '.' } as unknown as TaskContext;
     const plan = await httpCheckModule.plan(ctx, args({ url: `${base}/flaky`, fromHost: false, retries: 5, delay: 0, bodyContains: 'ready' }));
     expect(plan.changes).toEqual([]);
-    expect(plan.data?.output).toMatchObject({ status: 200, attempts: 3 });
+    expect(plan.output).toMatchObject({ status: 200, attempts: 3 });
     await expect(httpCheckModule.plan(ctx, args({ url: `${base}/nope`, fromHost: false, retries: 1, delay: 0 }))).rejects.toThrow(
       /GET .*\/nope \(from the controller\): status 404, expected 200 \(body: no\) after 2 attempts/,
     );

@@ -9,7 +9,8 @@ import { ConfigError } from '../../src/errors.ts';
 import { renderTemplateFile } from '../../src/template/render.ts';
 import { flattenTasks } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
+import { onlyTasks } from '../../src/playbook/flush-handlers.ts';
 
 const baseVars = {
   domains: ['shop.example.test'],
@@ -78,7 +79,7 @@ describe('monitoring in the site', () => {
   it('HA (two lb hosts and a virtualAddress): probes the floating address and each LB, watches who holds the address', () => {
     const ha = { ...site, lb: ['lb-01', 'lb-02'], monitoring: ['lb-01'] };
     const host = hostView('lb-01', ha, { ...baseVars, virtualAddress: '10.0.0.100/24' });
-    const tasks = flattenTasks(monitoringServerRole(host));
+    const tasks = onlyTasks(flattenTasks(monitoringServerRole(host)));
     const templateVars = (name: string) => (tasks.find((t) => t.name === name)!.args as { vars: Record<string, unknown> }).vars;
     expect(templateVars('prometheus configuration').probeTargets).toEqual(['https://10.0.0.100/', 'https://10.0.0.2/', 'https://10.0.0.5/']);
     const rules = renderTemplateFile('templates/prometheus-alerts.yml.ejs', templateVars('alert rules'), process.cwd());
@@ -87,13 +88,13 @@ describe('monitoring in the site', () => {
     // lb-02's exporters are open to the monitoring host (lb-01) alone.
     expect(exporterRules(hostView('lb-02', ha, { ...baseVars, virtualAddress: '10.0.0.100/24' }))).toEqual(['9100 from 10.0.0.2', '8405 from 10.0.0.2']);
     // One load balancer: no floating address, no keepalived rules, the LB probed directly.
-    const single = flattenTasks(monitoringServerRole(hostView('lb-01', monitored, { ...baseVars, virtualAddress: '10.0.0.100/24' })));
+    const single = onlyTasks(flattenTasks(monitoringServerRole(hostView('lb-01', monitored, { ...baseVars, virtualAddress: '10.0.0.100/24' }))));
     expect((single.find((t) => t.name === 'prometheus configuration')!.args as { vars: { probeTargets: string[] } }).vars.probeTargets).toEqual(['https://10.0.0.2/']);
   });
 
   it('takes the certificate-expiry threshold from the inventory (alertCertificateDays)', () => {
     const rulesVars = (vars: Record<string, unknown>) =>
-      (flattenTasks(monitoringServerRole(hostView('lb-01', monitored, vars))).find((t) => t.name === 'alert rules')!.args as { vars: { certificateDays: number } }).vars;
+      (onlyTasks(flattenTasks(monitoringServerRole(hostView('lb-01', monitored, vars)))).find((t) => t.name === 'alert rules')!.args as { vars: { certificateDays: number } }).vars;
     expect(rulesVars(baseVars).certificateDays).toBe(14);
     expect(rulesVars({ ...baseVars, alertCertificateDays: 3650 }).certificateDays).toBe(3650);
   });

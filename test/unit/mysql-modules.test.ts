@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TaskError } from '../../src/errors.ts';
-import { coalesce } from '../../src/modules/coalesce.ts';
-import { configModule, replicationModule, userModule } from '../../src/modules/mysql.ts';
+import { coalesce } from '../../src/task/coalesce.ts';
+import { configModule, replicationModule, userModule } from '../../src/modules/mysql/index.ts';
 import { DEFAULT_CONFIG_PATH } from '../../src/modules/mysql/config.ts';
 import { semiSyncSettings } from '../../src/modules/mysql/semisync.ts';
 import { renderConfig } from '../../src/modules/mysql/settings.ts';
-import type { TaskContext } from '../../src/modules/types.ts';
+import type { TaskContext } from '../../src/task/types.ts';
 import type { ExecOptions, ExecResult } from '../../src/transport/types.ts';
 import { storedPasswordDigest } from '../../src/modules/mysql/replication.ts';
 import { leakedForms } from '../integration/support/secret-forms.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { checkOpenFilesLimit, descriptorsNeeded, parseOpenFilesLimit } from '../../src/util/open-files.ts';
+import { checkOpenFilesLimit, descriptorsNeeded, parseOpenFilesLimit } from '../../src/cli/open-files.ts';
 
 const LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandTasks } from '../../src/engine/host-run.ts';
 import type { HostFacts } from '../../src/facts/types.ts';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import example from '../fixtures/playbooks/readme-example.ts';
 
 describe("the README's playbook example", () => {
@@ -14,7 +14,7 @@ describe("the README's playbook example", () => {
       inventory: { hosts: {}, groups: {} },
     });
     const play = example.plays[0];
-    expect(expandTasks(play, view('ubuntu')).map((t) => t.module.name)).toEqual(['apt.packages', 'file.template', 'service', 'apt.packages']);
-    expect(expandTasks(play, view('debian')).map((t) => t.module.name)).toEqual(['apt.packages', 'file.template', 'service']);
+    expect(expandTasks(play, view('ubuntu')).map((t) => ('module' in t ? t.module.name : t.kind))).toEqual(['apt.packages', 'file.template', 'service', 'apt.packages']);
+    expect(expandTasks(play, view('debian')).map((t) => ('module' in t ? t.module.name : t.kind))).toEqual(['apt.packages', 'file.template', 'service']);
   });
 });

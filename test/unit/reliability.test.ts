@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mask } from '../../src/report/mask.ts';
+import { mask } from '../../src/secrets/mask.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 import { lockCommand, lockScript, ownerLine } from '../../src/transport/run-lock.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { mask } from '../../src/report/mask.ts';
+import { mask } from '../../src/secrets/mask.ts';
 import { normalizeSecretRefs, resolveSecretRefs, secret, SecretRef } from '../../src/secrets/refs.ts';
 import { isSecret, MASK } from '../../src/secrets/secret.ts';
 import { encryptValue } from '../../src/secrets/vault.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSystemctlShow } from '../../src/facts/systemd.ts';
-import { hasInstallSection, parseProbe, planSystemdUnit, systemdUnitModule } from '../../src/modules/systemd-unit.ts';
+import { parseSystemctlShow } from '../../src/modules/systemd/probe.ts';
+import { hasInstallSection, parseProbe, planSystemdUnit, systemdUnitModule } from '../../src/modules/systemd/unit.ts';
 
 const context = { host: 'web-01', task: 'unit' };
 const content = '[Unit]\nDescription=demo\n\n[Service]\nExecStart=/usr/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n';

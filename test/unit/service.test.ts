@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSystemctlShow, unitName, type UnitState } from '../../src/facts/systemd.ts';
+import { parseSystemctlShow, unitName, type UnitState } from '../../src/modules/systemd/probe.ts';
 import { planUnit, type UnitWanted } from '../../src/modules/systemd/unit-plan.ts';
-import { serviceModule } from '../../src/modules/service.ts';
+import { serviceModule } from '../../src/modules/service/service.ts';
 
 const context = { host: 'web-01', task: 'service' };
 // Recorded on Debian 13: ssh.service (running, enabled), nope.service (absent), journald (static),

@@ -4,9 +4,10 @@
  * playbooks/site.ts as the engine builds them.
  */
 import { describe, expect, it } from 'vitest';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import { flattenTasks } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
+import { onlyTasks } from '../../src/playbook/flush-handlers.ts';
 
 const VARS = { domains: ['shop.example.test'], acmeEmail: 'admin@example.test', mysqlPrimary: 'web-01', mysqlAppPassword: 'x', mysqlReplicationPassword: 'y' };
 const ADDRESSES: Record<string, string> = { 'lb-01': '10.0.0.11', 'web-01': '10.0.0.21', 'web-02': '10.0.0.22' };
@@ -28,7 +29,7 @@ async function tasksOf(host: HostView) {
   const { playbook } = await loadPlaybook('playbooks/site.ts');
   return playbook.plays.flatMap((play) => {
     if (typeof play.hosts === 'string' && !['all', ...host.groups, host.name].some((p) => play.hosts === p)) return [];
-    return flattenTasks(typeof play.tasks === 'function' ? play.tasks(host) : play.tasks).map((t) => ({
+    return onlyTasks(flattenTasks(typeof play.tasks === 'function' ? play.tasks(host) : play.tasks)).map((t) => ({
       module: t.module.name,
       name: t.name,
       notify: t.options.notify,

@@ -5,8 +5,9 @@
 import ejs from 'ejs';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { HostView } from '../../src/modules/types.ts';
+import type { HostView } from '../../src/task/types.ts';
 import { flattenTasks, type Play } from '../../src/playbook/define.ts';
+import { isFlushHandlers } from '../../src/playbook/flush-handlers.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import { renderTemplateFile } from '../../src/template/render.ts';
 
@@ -43,7 +44,7 @@ async function serversPlay(): Promise<Play> {
 async function tasksOf(host: HostView) {
   const play = await serversPlay();
   const tasks = flattenTasks(typeof play.tasks === 'function' ? play.tasks(host) : play.tasks);
-  return tasks.map((t) => ({ module: t.module.name, name: t.name, args: t.args as Record<string, unknown> }));
+  return tasks.map((t) => (isFlushHandlers(t) ? { module: 'flushHandlers', name: t.name, args: {} } : { module: t.module.name, name: t.name, args: t.args as Record<string, unknown> }));
 }
 
 const ONE_LB_TASKS = [

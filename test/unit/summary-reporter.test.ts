@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emptyTally, type Recap } from '../../src/engine/result.ts';
 import { chooseReporter } from '../../src/cli/reporter.ts';
 import { ListrReporter } from '../../src/report/listr.ts';
-import type { Reporter } from '../../src/report/reporter.ts';
+import type { Reporter } from '../../src/engine/reporter.ts';
 import { SummaryReporter } from '../../src/report/summary.ts';
 
 const hosts = Array.from({ length: 200 }, (_, i) => `node-${String(i + 1).padStart(3, '0')}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sysctlSchema } from '../../src/modules/sysctl.ts';
+import { sysctlSchema } from '../../src/modules/sysctl/sysctl.ts';
 import { normalizeValue, parseSysctlFile, setSysctlLine } from '../../src/modules/sysctl/parse.ts';
 
 

@@ -13,7 +13,7 @@ import { selectPlayHosts } from '../../src/inventory/patterns.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
 import { apt, definePlaybook, file, play, service, user, type Playbook } from '../../src/index.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
-import type { Task } from '../../src/playbook/task.ts';
+import type { Task } from '../../src/task/task.ts';
 import { JsonReporter } from '../../src/report/json.ts';
 import { PlainReporter } from '../../src/report/plain.ts';
 

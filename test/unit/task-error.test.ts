@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { runPlaybook, type Connector } from '../../src/engine/run.ts';
 import type { HostFacts } from '../../src/facts/types.ts';
 import type { Inventory } from '../../src/inventory/types.ts';
-import type { Module } from '../../src/modules/types.ts';
+import type { Module } from '../../src/task/types.ts';
 import { definePlaybook, play } from '../../src/playbook/define.ts';
-import { moduleFunction } from '../../src/playbook/task.ts';
+import { moduleFunction } from '../../src/task/task.ts';
 import { JsonReporter } from '../../src/report/json.ts';
 import { PlainReporter } from '../../src/report/plain.ts';
-import type { Reporter } from '../../src/report/reporter.ts';
-import { clearSecretValues, registerSecretValue } from '../../src/report/mask.ts';
+import type { Reporter } from '../../src/engine/reporter.ts';
+import { clearSecretValues, registerSecretValue } from '../../src/secrets/mask.ts';
 import type { ExecResult, HostConnection } from '../../src/transport/types.ts';
 import { TaskError } from '../../src/errors.ts';
 

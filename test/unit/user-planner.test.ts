@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { groupSchema, parseGroupLine, planGroup } from '../../src/modules/group.ts';
-import { parseUserState, planUser, userSchema, wantedKeysText } from '../../src/modules/user.ts';
+import { groupSchema, parseGroupLine, planGroup } from '../../src/modules/group/group.ts';
+import { planUser, wantedKeysText } from '../../src/modules/user/user.ts';
+import { parseUserState } from '../../src/modules/user/probe.ts';
+import { userSchema } from '../../src/modules/user/schema.ts';
 import { Secret } from '../../src/secrets/secret.ts';
 
 const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ann@laptop';

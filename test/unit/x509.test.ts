@@ -11,10 +11,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/load.ts';
 import { runTask } from '../../src/engine/task-run.ts';
-import type { HostView, TaskResult } from '../../src/modules/types.ts';
-import { caCertificate, certificate, planCertificate, type X509CertificateArgs } from '../../src/modules/x509.ts';
+import type { HostView, TaskResult } from '../../src/task/types.ts';
+import { caCertificate, certificate, planCertificate, type X509CertificateArgs } from '../../src/modules/x509/index.ts';
 import { parseAltNames, parseCertificateFacts, type CertificateFacts } from '../../src/modules/x509/read.ts';
-import type { Task } from '../../src/playbook/task.ts';
+import type { Task } from '../../src/task/task.ts';
 import { LocalConnection } from '../../src/transport/local-host.ts';
 import type { HostConnection } from '../../src/transport/types.ts';
 

@@ -1,6 +1,6 @@
 import { TaskError } from '../../errors.ts';
 import { sh } from '../../transport/quote.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 
 /** The lock `apt-get update` takes. apt fails at once when another process holds it (no timeout applies). */
 export const LISTS_LOCKS = ['/var/lib/apt/lists/lock'];

@@ -1,5 +1,5 @@
 import { TaskError } from '../../errors.ts';
-import type { Change } from '../types.ts';
+import type { Change } from '../../task/types.ts';
 import type { AptPackagesArgs } from './packages-schema.ts';
 import type { AptState } from './packages-probe.ts';
 import { versionMatches, type PackageSpec } from './package-spec.ts';

@@ -1,5 +1,5 @@
-import { parseAptPolicy, type AptPolicyOutput } from '../../facts/apt-policy.ts';
-import { DPKG_QUERY_FORMAT, parseDpkgQuery, type DpkgPackage } from '../../facts/dpkg.ts';
+import { parseAptPolicy, type AptPolicyOutput } from './policy.ts';
+import { DPKG_QUERY_FORMAT, parseDpkgQuery, type DpkgPackage } from './dpkg.ts';
 import { section, splitSections } from '../../facts/sections.ts';
 import { sh } from '../../transport/quote.ts';
 import { PRINT_NOW } from '../../transport/shell-snippets.ts';

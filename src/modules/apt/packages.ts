@@ -1,13 +1,13 @@
 import { CommandError } from '../../errors.ts';
-import { describeCommandFailure, throwIfFailed } from '../../engine/command-failure.ts';
+import { describeCommandFailure, throwIfFailed } from '../../transport/command-failure.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { explainAptFailure, transactionCommand, updateCommand } from './apt-get.ts';
 import { DPKG_LOCKS, LISTS_LOCKS, LockBudget, waitForCloudInit, waitForLocks } from './locks.ts';
 import { parsePackageSpec } from './package-spec.ts';
 import { planPackages, type AptPackagesPlan } from './packages-plan.ts';
 import { parseProbe, probeCommand, type PolicyQuery } from './packages-probe.ts';
-import type { Coalescable } from '../coalesce.ts';
+import type { Coalescable } from '../../task/coalesce.ts';
 import { aptPackagesSchema, type AptPackagesArgs, type AptPackagesInput } from './packages-schema.ts';
 
 interface ProbeRequest {
@@ -78,10 +78,10 @@ export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPack
     return { changes: plan.changes, notes: plan.notes, upkeep: plan.upkeep, data: plan };
   },
   async apply(ctx, args, { data }) {
-    let transaction = data!.transaction;
+    let transaction = data.transaction;
     const cacheUpdated = transaction.updateCache;
     // Planned changes count; a refresh of old lists (upkeep) alone does not.
-    const planned = data!.changes.length > 0;
+    const planned = data.changes.length > 0;
     const budget = new LockBudget(args.lockTimeout);
     if (args.waitForCloudInit) await waitForCloudInit(ctx, budget);
     if (transaction.updateCache) {

@@ -1,5 +1,5 @@
 import { TaskError } from '../../errors.ts';
-import type { Change, Module, TaskContext } from '../types.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { parseFiles, readFilesScript } from '../../facts/file-contents.ts';
 import { writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { sh } from '../../transport/quote.ts';
@@ -44,7 +44,7 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, RepositoryPlanData, 
     return { changes, data: { before, after, changed } };
   },
   async apply(ctx, args, { data }) {
-    const { before, after, changed } = data!;
+    const { before, after, changed } = data;
     const paths = repositoryPaths(args.name);
     if (args.updateCache) {
       // Before any file changes: a wait that gives up leaves the host as it was.

@@ -4,7 +4,7 @@
  * the wanted key type and renewal settings, not expiring within renewBeforeDays, is no change.
  */
 import { TaskError, type ErrorContext } from '../../errors.ts';
-import type { Change } from '../types.ts';
+import type { Change } from '../../task/types.ts';
 import type { CertbotProbe, FileState } from './probe.ts';
 import { certName, serverUrl, type CertificateArgs, type CertificatePaths } from './schema.ts';
 

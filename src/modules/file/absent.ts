@@ -1,7 +1,7 @@
 /** file.absent: no file, link or directory (with its contents) at a path. */
 import { z } from 'zod';
 import { sh } from '../../transport/quote.ts';
-import type { Module, Plan, TaskContext } from '../types.ts';
+import type { Module, Plan, TaskContext } from '../../task/types.ts';
 import { absolutePath } from './attributes.ts';
 import { probePath, type PathState } from './probe.ts';
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { raw, sh } from '../../transport/quote.ts';
-import type { Change } from '../types.ts';
+import type { Change } from '../../task/types.ts';
 
 /** `'0644'`, `'644'`, `'1777'` or `0o644`, normalized to four octal digits. */
 export const modeSchema = z

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { TaskError } from '../../errors.ts';
-import type { Change, Plan, TaskContext } from '../types.ts';
+import type { Change, Plan, TaskContext } from '../../task/types.ts';
 import { attributeChanges, differingAttributes, setAttributesCommand, type Attributes } from './attributes.ts';
-import { holdsSecret, sensitiveChange } from '../sensitive.ts';
+import { holdsSecret, sensitiveChange } from '../../task/sensitive.ts';
 import { probePath, type PathState, type PresentState } from './probe.ts';
 import { writeFile } from './write.ts';
 

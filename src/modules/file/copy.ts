@@ -7,7 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
 import { Secret } from '../../secrets/secret.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { applyContent, planContentOnHost, type ContentPlanData, type WantedContent } from './content.ts';
 
@@ -67,5 +67,5 @@ export const fileCopyModule: Module<CopyArgs, ContentPlanData, z.input<typeof co
   schema: copySchema,
   describe: (args) => `copy ${args.src ?? 'content'} to ${args.dest}`,
   plan: async (ctx, args) => planContentOnHost(ctx, await wanted(ctx, args)),
-  apply: async (ctx, args, plan) => applyContent(ctx, await wanted(ctx, args), plan.data!),
+  apply: async (ctx, args, plan) => applyContent(ctx, await wanted(ctx, args), plan.data),
 };

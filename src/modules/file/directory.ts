@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
-import type { Change, Module, Plan, TaskContext } from '../types.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributeChanges, attributesShape, differingAttributes, setAttributesCommand, type Attributes } from './attributes.ts';
 import { probeField, probePathRaw, type PathState } from './probe.ts';
 
@@ -67,7 +67,7 @@ async function plan(ctx: TaskContext, args: DirectoryArgs): Promise<Plan<Directo
 }
 
 async function apply(ctx: TaskContext, args: DirectoryArgs, planned: Plan<DirectoryPlanData>): Promise<void> {
-  const data = planned.data!;
+  const data = planned.data;
   const commands: string[] = [];
   if (data.create) commands.push(sh`mkdir -p -- ${args.path}`);
   const own = setAttributesCommand(args.path, data.attributes);

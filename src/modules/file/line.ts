@@ -8,12 +8,12 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import type { Change, Module, Plan, TaskContext } from '../types.ts';
+import type { Change, Module, Plan, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { asText, applyContent, planContent, type ContentPlanData, type WantedContent } from './content.ts';
 import { validateSchema } from './copy.ts';
 import { probePath, type PathState } from './probe.ts';
-import { sensitiveChange } from '../sensitive.ts';
+import { sensitiveChange } from '../../task/sensitive.ts';
 
 const regexSource = z.string().refine((source) => {
   try {
@@ -107,11 +107,11 @@ export interface LinePlanData extends ContentPlanData {
 /** Pure planner: the probed file (with its content) against the wanted line. */
 export function planLine(current: PathState, args: LineArgs): Plan<LinePlanData> {
   if (current.kind === 'absent') {
-    if (args.state === 'absent') return { changes: [] };
+    if (args.state === 'absent') return { changes: [], data: { write: false, attributes: {}, current, content: '' } };
     if (!args.create) throw new TaskError(`${args.path} does not exist (create: true creates it)`);
     const content = editText('', args);
     const plan = planContent(current, wantedContent(args, content));
-    return { changes: plan.changes, data: { ...plan.data!, content } };
+    return { changes: plan.changes, data: { ...plan.data, content } };
   }
   if (current.kind !== 'file') throw new TaskError(`${args.path} is not a regular file`);
   const before = current.content === undefined ? undefined : asText(current.content);
@@ -123,7 +123,7 @@ export function planLine(current: PathState, args: LineArgs): Plan<LinePlanData>
     if (change.sensitive) return sensitiveChange(describeEdit(args));
     return change;
   });
-  return { changes, data: { ...plan.data!, content: after } };
+  return { changes, data: { ...plan.data, content: after } };
 }
 
 function describeEdit(args: LineArgs): string {
@@ -136,7 +136,7 @@ async function plan(ctx: TaskContext, args: LineArgs): Promise<Plan<LinePlanData
 }
 
 async function apply(ctx: TaskContext, args: LineArgs, planned: Plan<LinePlanData>): Promise<void> {
-  await applyContent(ctx, wantedContent(args, planned.data!.content), planned.data!);
+  await applyContent(ctx, wantedContent(args, planned.data.content), planned.data);
 }
 
 export const fileLineModule: Module<LineArgs, LinePlanData, z.input<typeof lineSchema>> = {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { sh } from '../../transport/quote.ts';
-import type { Module, Plan, TaskContext } from '../types.ts';
+import type { Module, Plan, TaskContext } from '../../task/types.ts';
 import { absolutePath } from './attributes.ts';
 import { probePath, type PathState } from './probe.ts';
 

@@ -6,7 +6,7 @@
  */
 import { CommandError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 import { normalizeMode, type CurrentAttributes } from './attributes.ts';
 
 export type PathKind = 'file' | 'directory' | 'link' | 'other';

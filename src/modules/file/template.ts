@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { renderTemplateFileReadingSecrets, templateData } from '../../template/render.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { absolutePath, attributesShape } from './attributes.ts';
 import { applyContent, planContentOnHost, type ContentPlanData, type WantedContent } from './content.ts';
 import { validateSchema } from './copy.ts';
@@ -47,5 +47,5 @@ export const fileTemplateModule: Module<TemplateArgs, ContentPlanData, z.input<t
   plan: (ctx, args) => planContentOnHost(ctx, wanted(ctx, args)),
   // Rendered again rather than carried in the plan: rendering is pure and cheap, and the plan data
   // then never holds revealed secrets longer than the write needs them.
-  apply: (ctx, args, plan) => applyContent(ctx, wanted(ctx, args), plan.data!),
+  apply: (ctx, args, plan) => applyContent(ctx, wanted(ctx, args), plan.data),
 };

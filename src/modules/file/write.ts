@@ -4,7 +4,7 @@
  * the task's own become setting.
  */
 import { writeRemoteAtomic } from '../../transport/remote-files.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 
 export interface WriteOptions {
   owner?: string;

@@ -1,6 +1,6 @@
 /** Talking to one load balancer's admin socket: the task's own host or a peer of the run. */
 import { TaskError } from '../../errors.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 import { SOCKET_TIMEOUT_S, socketCommand } from './probe.ts';
 
 export interface RuntimeApi {

@@ -5,7 +5,7 @@
  * (ready).
  */
 import { TaskError } from '../../errors.ts';
-import type { Change, Module, TaskContext } from '../types.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { adminStateOf, currentSessions, parseServersState, type ServerState } from './probe.ts';
 import { runtimeApis, type RuntimeApi } from './runtime.ts';
 import { haproxyServerSchema, type HaproxyServerArgs, type HaproxyServerInput } from './schema.ts';
@@ -58,7 +58,7 @@ export const haproxyServerModule: Module<HaproxyServerArgs, Data, HaproxyServerI
     return { changes, data: { hosts } };
   },
   async apply(ctx, args, plan) {
-    const apis = runtimeApis(ctx, plan.data!.hosts, args.socket);
+    const apis = runtimeApis(ctx, plan.data.hosts, args.socket);
     for (const api of apis) {
       const answer = (await api.send(`set server ${args.backend}/${args.server} state ${args.state}`)).trim();
       // Success is an empty answer; anything else is HAProxy's reason.

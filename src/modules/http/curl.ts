@@ -1,7 +1,7 @@
 import { TaskError } from '../../errors.ts';
 import { revealed } from '../../secrets/secret.ts';
 import { sh } from '../../transport/quote.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 import type { HttpAnswer, HttpCheckArgs } from './schema.ts';
 
 // Printed by curl's --write-out after the body; parsed from the end, so a body cannot fake it.

@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { TaskError, type ErrorContext } from '../../errors.ts';
-import type { Coalescable, Exec } from '../coalesce.ts';
+import type { Coalescable, Exec } from '../../task/coalesce.ts';
 import { sh } from '../../transport/quote.ts';
 import type { ExecResult } from '../../transport/types.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 import { parseBatch, type Row } from './batch.ts';
 import { SESSION_PRELUDE, sqlString } from './sql.ts';
 

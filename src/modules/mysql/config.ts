@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
 import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
 import { settle } from '../../util/settle.ts';
-import type { Change, Module, TaskContext } from '../types.ts';
+import type { Change, Module, TaskContext } from '../../task/types.ts';
 import { clientFor, isServerDown, loginSchema, SqlError } from './client.ts';
 import { expectedLive, isKnownStatic, liveDrift, renderConfig, setGlobalStatements, variableName, type LiveDrift } from './settings.ts';
 import { sqlString } from './sql.ts';
@@ -63,7 +63,7 @@ function driftLine(d: LiveDrift): string {
     : `set global ${d.variable} = ${d.expected} (running: ${d.live})`;
 }
 
-export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configSchema>> = {
+export const mysqlConfigModule: Module<ConfigArgs, ConfigData, z.input<typeof configSchema>> = {
   name: 'mysql.config',
   schema: configSchema,
   describe: (args) => `mysql config ${args.path}`,
@@ -84,7 +84,7 @@ export const configModule: Module<ConfigArgs, ConfigData, z.input<typeof configS
     return { changes, notes: fallback ? [fallback] : undefined, data: { writeFile, content, drift } };
   },
   async apply(ctx, args, plan) {
-    const { writeFile, content, drift } = plan.data!;
+    const { writeFile, content, drift } = plan.data;
     if (writeFile) await writeRemoteAtomic(ctx, args.path, Buffer.from(content), { owner: 'root', group: 'root', mode: '0644', become: true });
     const client = clientFor(ctx, args.login);
     const needRestart = new Set<string>();

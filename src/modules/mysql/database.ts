@@ -1,6 +1,6 @@
 /** `mysql.database`: a schema, its default character set and collation, or its absence. */
 import { z } from 'zod';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { clientFor, loginSchema } from './client.ts';
 import { sqlIdent, sqlString } from './sql.ts';
 
@@ -40,7 +40,7 @@ async function planDatabase(ctx: TaskContext, args: DatabaseArgs): Promise<Step[
   return drift.length ? [{ kind: 'alter', what: drift.join(', ') }] : [];
 }
 
-export const databaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typeof databaseSchema>> = {
+export const mysqlDatabaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typeof databaseSchema>> = {
   name: 'mysql.database',
   manages: (args) => [{ key: `mysql-db:${args.name}`, state: args.state }],
   schema: databaseSchema,
@@ -53,7 +53,7 @@ export const databaseModule: Module<DatabaseArgs, { steps: Step[] }, z.input<typ
   },
   async apply(ctx, args, plan) {
     const name = sqlIdent(args.name);
-    const sql = plan.data!.steps.map((s) =>
+    const sql = plan.data.steps.map((s) =>
       s.kind === 'create' ? `CREATE DATABASE ${name}${options(args)};` : s.kind === 'drop' ? `DROP DATABASE ${name};` : `ALTER DATABASE ${name}${options(args)};`,
     );
     await clientFor(ctx, args.login).execute(sql.join('\n'));

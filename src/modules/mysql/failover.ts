@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import type { Module } from '../types.ts';
+import type { Module } from '../../task/types.ts';
 import { sqlInt, sqlString } from './sql.ts';
 import { planFailover, type FailoverStep, type LiveDbState } from './topology-plan.ts';
 import { PROMOTE_SQL } from './switchover.ts';
@@ -24,7 +24,7 @@ const failoverSchema = z.strictObject({
 
 type Args = z.output<typeof failoverSchema>;
 
-export const failoverModule: Module<Args, FailoverStep[], z.input<typeof failoverSchema>> = {
+export const mysqlFailoverModule: Module<Args, FailoverStep[], z.input<typeof failoverSchema>> = {
   name: 'mysql.failover',
   schema: failoverSchema,
   describe: (args) => `mysql failover from ${args.from}`,

@@ -7,9 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { registerSecretValue } from '../../report/mask.ts';
+import { registerSecretValue } from '../../secrets/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { clientFor, loginSchema, SqlError, type MysqlClient, type Row } from './client.ts';
 import { dialectFor, parseVersion, type Dialect, type ReplicaStatus } from './dialect.ts';
 import { planReplication, withTls, type Histories, type ReplicationStep } from './replication-plan.ts';
@@ -160,7 +160,7 @@ async function waitRunning(ctx: TaskContext, client: MysqlClient, dialect: Diale
   }
 }
 
-export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof replicationSchema>> = {
+export const mysqlReplicationModule: Module<ReplicationArgs, Data, z.input<typeof replicationSchema>> = {
   name: 'mysql.replication',
   schema: replicationSchema,
   describe: (args) => `mysql replication from ${args.sourceHost}:${args.sourcePort}`,
@@ -187,7 +187,7 @@ export const replicationModule: Module<ReplicationArgs, Data, z.input<typeof rep
     return { changes: plan.lines.map((description) => ({ description })), data: { dialect, steps: plan.steps, ca: ca?.ca } };
   },
   async apply(ctx, args, plan) {
-    const { dialect, steps, ca } = plan.data!;
+    const { dialect, steps, ca } = plan.data;
     const password = revealed(args.password);
     const client = clientFor(ctx, args.login);
     const output: Record<string, unknown> = {};

@@ -15,10 +15,10 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { TaskError } from '../../errors.ts';
-import { coalesce, type Exec } from '../coalesce.ts';
+import { coalesce, type Exec } from '../../task/coalesce.ts';
 import { quote, sh } from '../../transport/quote.ts';
 import type { HostConnection } from '../../transport/types.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 import { MYSQL_COMMAND, MysqlClient } from './client.ts';
 import type { Dialect } from './dialect.ts';
 import { sqlAccount } from './sql.ts';

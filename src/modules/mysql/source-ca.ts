@@ -6,7 +6,7 @@
  */
 import { TaskError } from '../../errors.ts';
 import { readRemote, writeRemoteAtomic } from '../../transport/remote-files.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 
 /** MySQL's own CA, made at its first start in Debian's datadir. */
 export const DEFAULT_SOURCE_CA_PATH = '/var/lib/mysql/ca.pem';

@@ -8,9 +8,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { registerSecretValue } from '../../report/mask.ts';
+import { registerSecretValue } from '../../secrets/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import type { MysqlClient } from './client.ts';
 import type { Dialect } from './dialect.ts';
 import { sqlInt, sqlString } from './sql.ts';
@@ -63,7 +63,7 @@ export async function repoint(
 
 export const PROMOTE_SQL = (dialect: Dialect) => `${dialect.stop}\nRESET ${dialect.name.toUpperCase()} ALL;\nSET GLOBAL super_read_only = OFF;\nSET GLOBAL read_only = OFF;`;
 
-export const switchoverModule: Module<Args, { steps: SwitchoverStep[]; from: string }, z.input<typeof switchoverSchema>> = {
+export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from: string }, z.input<typeof switchoverSchema>> = {
   name: 'mysql.switchover',
   schema: switchoverSchema,
   describe: () => `mysql switchover to this host`,

@@ -8,8 +8,8 @@
  */
 import { z } from 'zod';
 import { TaskError } from '../../errors.ts';
-import { coalesce, type Exec } from '../coalesce.ts';
-import type { Module, TaskContext } from '../types.ts';
+import { coalesce, type Exec } from '../../task/coalesce.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { clientFor, loginSchema, MysqlClient } from './client.ts';
 import { dialectFor, parseVersion, type Dialect } from './dialect.ts';
 import { checkTopology, planWritable, type LiveDbState } from './topology-plan.ts';
@@ -67,7 +67,7 @@ const topologySchema = z.strictObject({
   variable: z.string().default('mysqlPrimary'),
 });
 
-export const topologyModule: Module<z.output<typeof topologySchema>, undefined, z.input<typeof topologySchema>> = {
+export const mysqlTopologyModule: Module<z.output<typeof topologySchema>, undefined, z.input<typeof topologySchema>> = {
   name: 'mysql.topology',
   schema: topologySchema,
   describe: (args) => `mysql topology agrees with ${args.variable}=${args.primary}`,
@@ -85,7 +85,7 @@ export const topologyModule: Module<z.output<typeof topologySchema>, undefined, 
 
 const writableSchema = z.strictObject({ writable: z.boolean(), login: loginSchema });
 
-export const writableModule: Module<z.output<typeof writableSchema>, string[], z.input<typeof writableSchema>> = {
+export const mysqlWritableModule: Module<z.output<typeof writableSchema>, string[], z.input<typeof writableSchema>> = {
   name: 'mysql.writable',
   schema: writableSchema,
   describe: (args) => `mysql ${args.writable ? 'writable (primary)' : 'read-only (replica)'}`,

@@ -12,9 +12,9 @@
  * `login` that will still work afterwards.
  */
 import { z } from 'zod';
-import { registerSecretValue } from '../../report/mask.ts';
+import { registerSecretValue } from '../../secrets/mask.ts';
 import { Secret, revealed } from '../../secrets/secret.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { TaskError } from '../../errors.ts';
 import { clientFor, loginAccount, loginSchema } from './client.ts';
 import { diffGrants, GrantSyntaxError, grantStepLabel, grantStepSql, parseShowGrants, parseWantedGrant, type GrantStep } from './grants.ts';
@@ -208,7 +208,7 @@ function stepSql(step: Step, args: UserArgs): string {
   }
 }
 
-export const userModule: Module<UserArgs, { steps: Step[] }, z.input<typeof userSchema>> = {
+export const mysqlUserModule: Module<UserArgs, { steps: Step[] }, z.input<typeof userSchema>> = {
   name: 'mysql.user',
   schema: userSchema,
   describe: (args) => `mysql user ${accountLabel(args.name, args.host)}${args.state === 'absent' ? ' absent' : ''}`,
@@ -219,7 +219,7 @@ export const userModule: Module<UserArgs, { steps: Step[] }, z.input<typeof user
     return { changes: steps.map((step) => ({ description: describeStep(step, args) })), data: { steps } };
   },
   async apply(ctx, args, plan) {
-    const sql = plan.data!.steps.map((step) => stepSql(step, args)).join('\n');
+    const sql = plan.data.steps.map((step) => stepSql(step, args)).join('\n');
     const secrets = args.password === undefined ? [] : [revealed(args.password)];
     await clientFor(ctx, args.login).execute(sql, { secrets });
   },

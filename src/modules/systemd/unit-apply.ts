@@ -1,6 +1,6 @@
 import { CommandError } from '../../errors.ts';
 import { sh } from '../../transport/quote.ts';
-import type { TaskContext } from '../types.ts';
+import type { TaskContext } from '../../task/types.ts';
 
 /** Observations of `active` in a row, 0.2 s apart, that count as running. */
 const STABLE_CHECKS = 3;

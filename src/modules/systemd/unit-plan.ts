@@ -1,7 +1,7 @@
 import { TaskError } from '../../errors.ts';
-import type { UnitState } from '../../facts/systemd.ts';
+import type { UnitState } from './probe.ts';
 import { sh } from '../../transport/quote.ts';
-import type { Change } from '../types.ts';
+import type { Change } from '../../task/types.ts';
 
 /** A planned change and the command that makes it. */
 export interface UnitStep {

@@ -4,7 +4,7 @@
  */
 import { TaskError } from '../../errors.ts';
 import { raw, sh } from '../../transport/quote.ts';
-import type { Module, TaskContext } from '../types.ts';
+import type { Module, TaskContext } from '../../task/types.ts';
 import { planFirewall, type FirewallPlan } from './plan.ts';
 import { addRuleCommand, deleteRuleCommand, insertRuleCommand } from './rules.ts';
 import { firewallSchema, type FirewallArgs, type FirewallInput } from './schema.ts';
@@ -52,7 +52,7 @@ export const ufwFirewallModule: Module<FirewallArgs, FirewallPlan, FirewallInput
     return { changes: plan.changes, data: plan };
   },
   async apply(ctx, _args, { data }) {
-    const steps = data!.steps;
+    const steps = data.steps;
     if (steps.disable) await ufw(ctx, 'ufw disable');
     for (const rule of steps.add) await ufw(ctx, addRuleCommand(rule));
     for (const { rule, before } of steps.move ?? []) {

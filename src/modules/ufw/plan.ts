@@ -4,7 +4,7 @@
  * the default policy turns to deny and before the firewall is enabled, and rules are deleted last.
  */
 import { TaskError } from '../../errors.ts';
-import type { Change } from '../types.ts';
+import type { Change } from '../../task/types.ts';
 import { admitsSsh, lockoutMessage, sshTarget } from './lockout.ts';
 import { shadows } from './shadow.ts';
 import { describeRule, toUfwRule } from './rules.ts';

@@ -51,7 +51,7 @@ export function probeCommand(): string {
     'export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin"',
     PRINT_FILE,
     'echo @@ufw; command -v ufw || true',
-    // `ufw status` starts Python (~150 ms, the slowest part of a no-op run). Its first line only
+    // `ufw status` starts Python (the slowest probe of a no-op run). Its first line only
     // says whether the ufw-user-{input,output,forward} chains exist (ufw's backend_iptables
     // get_status), so ask iptables directly, once for all three; when iptables itself fails (not
     // root, no iptables) ufw answers instead, its stderr joined to stdout so "You need to be root"

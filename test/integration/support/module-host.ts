@@ -5,8 +5,8 @@
  * Call `useModuleHost` at the top level of a test file: it registers vitest's beforeAll/afterAll.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { TaskResult } from '../../../src/modules/types.ts';
-import type { Task } from '../../../src/playbook/task.ts';
+import type { TaskResult } from '../../../src/task/types.ts';
+import type { Task } from '../../../src/task/task.ts';
 import { CONFIG_TREES, expectSameHostState, snapshotHostState } from './host-state.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './lab-hosts.ts';
 import { openTestSession, type TestSession } from './run-task.ts';

@@ -1,7 +1,7 @@
 import { gatherFacts } from '../../../src/facts/gather.ts';
 import { runTask } from '../../../src/engine/task-run.ts';
-import type { HostView, TaskResult } from '../../../src/modules/types.ts';
-import type { Task } from '../../../src/playbook/task.ts';
+import type { HostView, TaskResult } from '../../../src/task/types.ts';
+import type { Task } from '../../../src/task/task.ts';
 import { connect } from '../../../src/transport/ssh.ts';
 import type { HostConnection } from '../../../src/transport/types.ts';
 import type { TestHost } from './lab-hosts.ts';

@@ -1,2 +1,0 @@
-/** The `systemd` namespace of the public API: `systemd.unit(...)`. */
-export { unit, systemdUnitModule } from './systemd-unit.ts';

@@ -1,0 +1,2 @@
+/** The `systemd` namespace of the public API: `systemd.unit(...)`. */
+export { unit, systemdUnitModule } from './unit.ts';
