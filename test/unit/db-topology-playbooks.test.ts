@@ -8,20 +8,11 @@ import type { HostView } from '../../src/task/types.ts';
 import { flattenTasks } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import { onlyTasks } from '../../src/playbook/flush-handlers.ts';
+import { siteHostView } from './support/site-host.ts';
 
-const ADDRESSES: Record<string, string> = { lb: '10.0.0.11', 'web-01': '10.0.0.21', 'web-02': '10.0.0.22' };
 
 function view(name: string, vars: Record<string, unknown> = {}): HostView {
-  const groups: Record<string, string[]> = { all: ['lb', 'web-01', 'web-02'], lb: ['lb'], web: ['web-01', 'web-02'], db: ['web-01', 'web-02'] };
-  const memberOf = (host: string) => Object.keys(groups).filter((g) => groups[g].includes(host));
-  const hostVars = { domains: ['shop.example.test'], acmeEmail: 'a@example.test', mysqlPrimary: 'web-01', mysqlAppPassword: 'x', mysqlReplicationPassword: 'y', ...vars };
-  return {
-    name,
-    vars: hostVars,
-    facts: {} as HostView['facts'],
-    groups: memberOf(name),
-    inventory: { hosts: Object.fromEntries(groups.all.map((h) => [h, { name: h, address: ADDRESSES[h], vars: hostVars, groups: memberOf(h) }])), groups },
-  };
+  return siteHostView(name, { vars });
 }
 
 async function tasksOf(playbook: string, playIndex: number, host: HostView) {
@@ -59,7 +50,7 @@ describe('db-switchover.ts and db-failover.ts', () => {
   it('the failover promotes the named host from the inventory primary; newPrimary must be a db host', async () => {
     const { tasks } = await tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'web-02' }));
     expect(tasks.map((t) => ({ module: t.module, from: t.args.from }))).toEqual([{ module: 'mysql.failover', from: 'web-01' }]);
-    await expect(tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'lb' }))).rejects.toThrow(/-e newPrimary=<one of web-01, web-02> \(got "lb"\)/);
+    await expect(tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'lb-01' }))).rejects.toThrow(/-e newPrimary=<one of web-01, web-02> \(got "lb-01"\)/);
     await expect(tasksOf('playbooks/db-switchover.ts', 0, view('web-02'))).rejects.toThrow(/give the db host to promote: -e newPrimary=/);
   });
 });

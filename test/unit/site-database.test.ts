@@ -8,21 +8,11 @@ import type { HostView } from '../../src/task/types.ts';
 import { flattenTasks } from '../../src/playbook/define.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import { onlyTasks } from '../../src/playbook/flush-handlers.ts';
+import { siteHostView } from './support/site-host.ts';
 
-const VARS = { domains: ['shop.example.test'], acmeEmail: 'admin@example.test', mysqlPrimary: 'web-01', mysqlAppPassword: 'x', mysqlReplicationPassword: 'y' };
-const ADDRESSES: Record<string, string> = { 'lb-01': '10.0.0.11', 'web-01': '10.0.0.21', 'web-02': '10.0.0.22' };
 
 function view(name: string, vars: Record<string, unknown> = {}): HostView {
-  const groups: Record<string, string[]> = { all: ['lb-01', 'web-01', 'web-02'], lb: ['lb-01'], web: ['web-01', 'web-02'], db: ['web-01', 'web-02'] };
-  const memberOf = (host: string) => Object.keys(groups).filter((g) => groups[g].includes(host));
-  const hostVars = { ...VARS, ...vars };
-  return {
-    name,
-    vars: hostVars,
-    facts: {} as HostView['facts'],
-    groups: memberOf(name),
-    inventory: { hosts: Object.fromEntries(groups.all.map((h) => [h, { name: h, address: ADDRESSES[h], vars: hostVars, groups: memberOf(h) }])), groups },
-  };
+  return siteHostView(name, { vars });
 }
 
 async function tasksOf(host: HostView) {

@@ -10,30 +10,11 @@ import { flattenTasks, type Play } from '../../src/playbook/define.ts';
 import { isFlushHandlers } from '../../src/playbook/flush-handlers.ts';
 import { loadPlaybook } from '../../src/playbook/load.ts';
 import { renderTemplateFile } from '../../src/template/render.ts';
+import { siteHostView } from './support/site-host.ts';
 
-const VARS = {
-  domains: ['shop.example.test'],
-  acmeEmail: 'admin@example.test',
-  mysqlPrimary: 'web-01',
-  mysqlAppPassword: 'x',
-  mysqlReplicationPassword: 'y',
-};
-const ADDRESSES: Record<string, string> = { 'lb-01': '10.0.0.11', 'lb-02': '10.0.0.12', 'web-01': '10.0.0.21', 'web-02': '10.0.0.22' };
 
 function view(name: string, lbs: string[], vars: Record<string, unknown> = {}): HostView {
-  const groups: Record<string, string[]> = { all: [...lbs, 'web-01', 'web-02'], lb: lbs, web: ['web-01', 'web-02'], db: ['web-01', 'web-02'] };
-  const memberOf = (host: string) => Object.keys(groups).filter((g) => groups[g].includes(host));
-  const hostVars = { ...VARS, ...vars };
-  return {
-    name,
-    vars: hostVars,
-    facts: {} as HostView['facts'],
-    groups: memberOf(name),
-    inventory: {
-      hosts: Object.fromEntries(groups.all.map((h) => [h, { name: h, address: ADDRESSES[h], vars: hostVars, groups: memberOf(h) }])),
-      groups,
-    },
-  };
+  return siteHostView(name, { lbs, vars });
 }
 
 async function serversPlay(): Promise<Play> {
@@ -110,7 +91,6 @@ describe('site with load balancers', () => {
   });
 
   it('refuses a virtualAddress with three lb hosts, naming them', async () => {
-    ADDRESSES['lb-03'] = '10.0.0.13';
     await expect(tasksOf(view('lb-01', ['lb-01', 'lb-02', 'lb-03'], { virtualAddress: '10.0.0.100' }))).rejects.toThrow(/exactly two lb hosts.*lb-01, lb-02, lb-03/);
   });
 
