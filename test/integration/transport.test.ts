@@ -284,6 +284,13 @@ describe('transport over SSH', () => {
     const fragile = await connect(host.name, settings(), { ...options, keepaliveIntervalMs: 500, keepaliveCountMax: 2 });
     await fragile.exec('true');
     const pending = fragile.exec('sleep 600', { become: true }).catch((e: unknown) => e);
+    // Pause once the command runs on the host: a pause while the root shell is still starting would
+    // test that start, not a pending command.
+    for (let i = 0; i < 100; i++) {
+      const running = await run('docker', ['exec', host.containerId, 'pgrep', '-f', '^sleep 600']).then(() => true, () => false);
+      if (running) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await run('docker', ['pause', host.containerId]);
     try {
       const error = await pending;
