@@ -24,6 +24,11 @@ export function switchoverRole(host: HostView): TaskList {
         address: addressOf(host, target),
         user: vars.mysqlReplicationUser,
         password: vars.mysqlReplicationPassword,
+        // As the site's replicas do (database.ts): TLS pinned to the new primary's CA (at the same
+        // default path), so the old primary passes the account's REQUIRE SSL and a site run finds
+        // nothing to change.
+        ssl: true,
+        semiSync: vars.mysqlSemiSync,
       },
       { name: `switch the MySQL primary over to ${target}`, tags: ['mysql', 'replication'] },
     ),
@@ -36,7 +41,7 @@ export function failoverRole(host: HostView): TaskList {
   if (host.name !== target) return [];
   const vars = siteVars(host);
   const replicas = groupMembers(host, 'db').filter((name) => name !== vars.mysqlPrimary);
-  return [mysql.failover({ from: vars.mysqlPrimary, replicas }, { name: `fail the MySQL primary over from ${vars.mysqlPrimary} to ${target}`, tags: ['mysql', 'replication'] })];
+  return [mysql.failover({ from: vars.mysqlPrimary, replicas, semiSync: vars.mysqlSemiSync }, { name: `fail the MySQL primary over from ${vars.mysqlPrimary} to ${target}`, tags: ['mysql', 'replication'] })];
 }
 
 /**
