@@ -61,4 +61,13 @@ describe('db-switchover.ts and db-failover.ts', () => {
     await expect(tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'lb' }))).rejects.toThrow(/-e newPrimary=<one of web-01, web-02> \(got "lb"\)/);
     await expect(tasksOf('playbooks/db-switchover.ts', 0, view('web-02'))).rejects.toThrow(/give the db host to promote: -e newPrimary=/);
   });
+
+  it('switchover repoints over TLS (the site replicas pin the CA); both pass mysqlSemiSync', async () => {
+    const off = (await tasksOf('playbooks/db-switchover.ts', 0, view('web-02', { newPrimary: 'web-02' }))).tasks[0].args;
+    expect(off).toMatchObject({ ssl: true, semiSync: false });
+    const on = { newPrimary: 'web-02', mysqlSemiSync: true };
+    expect((await tasksOf('playbooks/db-switchover.ts', 0, view('web-02', on))).tasks[0].args).toMatchObject({ ssl: true, semiSync: true });
+    expect((await tasksOf('playbooks/db-failover.ts', 0, view('web-02', on))).tasks[0].args.semiSync).toBe(true);
+    expect((await tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'web-02' }))).tasks[0].args.semiSync).toBe(false);
+  });
 });
