@@ -161,7 +161,9 @@ beforeAll(async () => {
   [balancer, appA, appB] = lab.hosts;
   acme = await startAcmeServer({ network: lab.network, siteNames: [DOMAIN], resolveTo: balancer.address, labels: lab.labels });
   writeFileSync(path.join(dir, 'acme-ca.pem'), acme.caBundlePem);
-  writeFileSync(inventoryFile, siteInventoryIni({ balancer, appA, appB, domain: DOMAIN, acmeServer: acme.directoryUrl, acmeCaBundle: path.join(dir, 'acme-ca.pem') }));
+  // [all:vars] is the inventory's last section: the option goes there.
+  const semiSync = SEMI_SYNC ? 'mysqlSemiSync=true\n' : '';
+  writeFileSync(inventoryFile, siteInventoryIni({ balancer, appA, appB, domain: DOMAIN, acmeServer: acme.directoryUrl, acmeCaBundle: path.join(dir, 'acme-ca.pem') }) + semiSync);
 });
 
 afterAll(async () => {
@@ -228,6 +230,8 @@ describe('MySQL switchover and failover on the converged site', () => {
   it('fails over to app-b when app-a dies under load; the old primary comes back fenced and a site run rejoins it', async () => {
     const load = startLoad();
     await load.untilAcked(20);
+    // The 0-lost claim is about real semi-sync: the primary waits for app-b's acknowledgements now.
+    if (SEMI_SYNC) expect(await sql(appA, "SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status'")).toBe('ON');
     const killedAt = Date.now();
     await run('docker', ['kill', appA.containerId]);
     const beforeKill = load.acked.filter((a) => a.at <= killedAt).map((a) => a.id);
