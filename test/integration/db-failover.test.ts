@@ -126,6 +126,11 @@ async function expectRoles(primary: TestHost, replica: TestHost) {
   expect(status).toContain(`Source_Host: ${primary.address}`);
   expect(status).toMatch(/Replica_IO_Running: Yes/);
   expect(status).toMatch(/Replica_SQL_Running: Yes/);
+  // Over TLS, verified against the primary's own MySQL CA (the file on the replica is that CA), and
+  // through the account that REQUIRE SSL.
+  expect(await sql(replica, "SELECT SSL_ALLOWED, SSL_CA_FILE FROM performance_schema.replication_connection_configuration WHERE CHANNEL_NAME = ''")).toBe('YES\t/etc/mysql/shipshape-source-ca.pem');
+  expect(await sh(replica, 'cat /etc/mysql/shipshape-source-ca.pem')).toBe(await sh(primary, 'cat /var/lib/mysql/ca.pem'));
+  expect(await sql(primary, "SELECT ssl_type FROM mysql.user WHERE user = 'replication'")).toBe('ANY');
   // The app on every web host writes to the primary (its own settings file, read independently).
   for (const web of [appA, appB]) {
     expect(await sh(web, 'grep ^DB_PRIMARY_HOST= /etc/app/app.env')).toBe(`DB_PRIMARY_HOST=${web === primary ? '127.0.0.1' : primary.address}\n`);
