@@ -1,5 +1,6 @@
 import { ConfigError, mysql, type HostView, type TaskList } from 'shipshape';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
+import { mysqlSemiSyncRoleConfig } from './semisync.ts';
 import { appSettings } from './web.ts';
 
 /** `-e newPrimary=<db host>`: the host to promote, checked against the db group. */
@@ -24,6 +25,11 @@ export function switchoverRole(host: HostView): TaskList {
         address: addressOf(host, target),
         user: vars.mysqlReplicationUser,
         password: vars.mysqlReplicationPassword,
+        // As the site's replicas do (database.ts): TLS pinned to the new primary's CA (at the same
+        // default path), so the old primary passes the account's REQUIRE SSL and a site run finds
+        // nothing to change.
+        ssl: true,
+        semiSync: vars.mysqlSemiSync,
       },
       { name: `switch the MySQL primary over to ${target}`, tags: ['mysql', 'replication'] },
     ),
@@ -36,7 +42,25 @@ export function failoverRole(host: HostView): TaskList {
   if (host.name !== target) return [];
   const vars = siteVars(host);
   const replicas = groupMembers(host, 'db').filter((name) => name !== vars.mysqlPrimary);
-  return [mysql.failover({ from: vars.mysqlPrimary, replicas }, { name: `fail the MySQL primary over from ${vars.mysqlPrimary} to ${target}`, tags: ['mysql', 'replication'] })];
+  return [mysql.failover({ from: vars.mysqlPrimary, replicas, semiSync: vars.mysqlSemiSync }, { name: `fail the MySQL primary over from ${vars.mysqlPrimary} to ${target}`, tags: ['mysql', 'replication'] })];
+}
+
+/**
+ * With `mysqlSemiSync`: each db host's semi-sync side follows its new role in its config file too
+ * (the switchover or failover SET it live already), so a site run with the new mysqlPrimary finds
+ * nothing to change. Only once the new primary really is the primary: after a refused switchover
+ * the old primary keeps its side.
+ */
+export function semiSyncSidesRole(host: HostView): TaskList {
+  const target = newPrimary(host);
+  if (!siteVars(host).mysqlSemiSync) return [];
+  return [
+    mysql.topology(
+      { primary: target, hosts: groupMembers(host, 'db').map((name) => ({ name, address: addressOf(host, name) })), variable: 'newPrimary' },
+      { name: `${target} is the live primary`, tags: ['mysql', 'replication'] },
+    ),
+    ...mysqlSemiSyncRoleConfig(host, host.name === target ? 'source' : 'replica'),
+  ];
 }
 
 /**

@@ -18,6 +18,15 @@ export function mysqlSemiSyncConfig(host: HostView, role: mysql.SemiSyncRole): T
       { path: MYSQL_SEMISYNC_PLUGINS_CONF, settings: mysql.semiSyncPluginSettings() },
       { name: 'MySQL semi-sync plugins', notify: 'restart mysql', tags: ['mysql', 'replication'] },
     ),
+    ...mysqlSemiSyncRoleConfig(host, role),
+  ];
+}
+
+/** The role's side alone (a switchover or failover swaps it; the plugins stay). */
+export function mysqlSemiSyncRoleConfig(host: HostView, role: mysql.SemiSyncRole): TaskList {
+  const vars = siteVars(host);
+  if (!vars.mysqlSemiSync) return [];
+  return [
     mysql.config(
       { path: MYSQL_SEMISYNC_CONF, settings: mysql.semiSyncRoleSettings(role, vars.mysqlSemiSyncTimeoutMs) },
       { name: `MySQL semi-sync (${role} side)`, tags: ['mysql', 'replication'] },

@@ -126,6 +126,11 @@ async function expectRoles(primary: TestHost, replica: TestHost) {
   expect(status).toContain(`Source_Host: ${primary.address}`);
   expect(status).toMatch(/Replica_IO_Running: Yes/);
   expect(status).toMatch(/Replica_SQL_Running: Yes/);
+  // Over TLS, verified against the primary's own MySQL CA (the file on the replica is that CA), and
+  // through the account that REQUIRE SSL.
+  expect(await sql(replica, "SELECT SSL_ALLOWED, SSL_CA_FILE FROM performance_schema.replication_connection_configuration WHERE CHANNEL_NAME = ''")).toBe('YES\t/etc/mysql/shipshape-source-ca.pem');
+  expect(await sh(replica, 'cat /etc/mysql/shipshape-source-ca.pem')).toBe(await sh(primary, 'cat /var/lib/mysql/ca.pem'));
+  expect(await sql(primary, "SELECT ssl_type FROM mysql.user WHERE user = 'replication'")).toBe('ANY');
   // The app on every web host writes to the primary (its own settings file, read independently).
   for (const web of [appA, appB]) {
     expect(await sh(web, 'grep ^DB_PRIMARY_HOST= /etc/app/app.env')).toBe(`DB_PRIMARY_HOST=${web === primary ? '127.0.0.1' : primary.address}\n`);
@@ -161,7 +166,9 @@ beforeAll(async () => {
   [balancer, appA, appB] = lab.hosts;
   acme = await startAcmeServer({ network: lab.network, siteNames: [DOMAIN], resolveTo: balancer.address, labels: lab.labels });
   writeFileSync(path.join(dir, 'acme-ca.pem'), acme.caBundlePem);
-  writeFileSync(inventoryFile, siteInventoryIni({ balancer, appA, appB, domain: DOMAIN, acmeServer: acme.directoryUrl, acmeCaBundle: path.join(dir, 'acme-ca.pem') }));
+  // [all:vars] is the inventory's last section: the option goes there.
+  const semiSync = SEMI_SYNC ? 'mysqlSemiSync=true\n' : '';
+  writeFileSync(inventoryFile, siteInventoryIni({ balancer, appA, appB, domain: DOMAIN, acmeServer: acme.directoryUrl, acmeCaBundle: path.join(dir, 'acme-ca.pem') }) + semiSync);
 });
 
 afterAll(async () => {
@@ -228,6 +235,8 @@ describe('MySQL switchover and failover on the converged site', () => {
   it('fails over to app-b when app-a dies under load; the old primary comes back fenced and a site run rejoins it', async () => {
     const load = startLoad();
     await load.untilAcked(20);
+    // The 0-lost claim is about real semi-sync: the primary waits for app-b's acknowledgements now.
+    if (SEMI_SYNC) expect(await sql(appA, "SELECT VARIABLE_VALUE FROM performance_schema.global_status WHERE VARIABLE_NAME = 'Rpl_semi_sync_source_status'")).toBe('ON');
     const killedAt = Date.now();
     await run('docker', ['kill', appA.containerId]);
     const beforeKill = load.acked.filter((a) => a.at <= killedAt).map((a) => a.id);

@@ -40,7 +40,7 @@ describe('db-switchover.ts and db-failover.ts', () => {
   it('the switchover runs on the new primary only; the app is repointed one host at a time after a check', async () => {
     expect((await tasksOf('playbooks/db-switchover.ts', 0, view('web-02', { newPrimary: 'web-02' }))).tasks.map((t) => t.module)).toEqual(['mysql.switchover']);
     expect((await tasksOf('playbooks/db-switchover.ts', 0, view('web-01', { newPrimary: 'web-02' }))).tasks).toEqual([]);
-    const { play, tasks } = await tasksOf('playbooks/db-switchover.ts', 1, view('web-01', { newPrimary: 'web-02' }));
+    const { play, tasks } = await tasksOf('playbooks/db-switchover.ts', 2, view('web-01', { newPrimary: 'web-02' }));
     expect(play.serial).toBe(1);
     expect(tasks.map((t) => t.module)).toEqual(['mysql.topology', 'file.template']);
     expect(tasks[0].args.primary).toBe('web-02');
@@ -52,5 +52,26 @@ describe('db-switchover.ts and db-failover.ts', () => {
     expect(tasks.map((t) => ({ module: t.module, from: t.args.from }))).toEqual([{ module: 'mysql.failover', from: 'web-01' }]);
     await expect(tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'lb-01' }))).rejects.toThrow(/-e newPrimary=<one of web-01, web-02> \(got "lb-01"\)/);
     await expect(tasksOf('playbooks/db-switchover.ts', 0, view('web-02'))).rejects.toThrow(/give the db host to promote: -e newPrimary=/);
+  });
+
+  it('switchover repoints over TLS (the site replicas pin the CA); both pass mysqlSemiSync', async () => {
+    const off = (await tasksOf('playbooks/db-switchover.ts', 0, view('web-02', { newPrimary: 'web-02' }))).tasks[0].args;
+    expect(off).toMatchObject({ ssl: true, semiSync: false });
+    const on = { newPrimary: 'web-02', mysqlSemiSync: true };
+    expect((await tasksOf('playbooks/db-switchover.ts', 0, view('web-02', on))).tasks[0].args).toMatchObject({ ssl: true, semiSync: true });
+    expect((await tasksOf('playbooks/db-failover.ts', 0, view('web-02', on))).tasks[0].args.semiSync).toBe(true);
+    expect((await tasksOf('playbooks/db-failover.ts', 0, view('web-02', { newPrimary: 'web-02' }))).tasks[0].args.semiSync).toBe(false);
+  });
+
+  it('with mysqlSemiSync each db host config file takes its new side once the new primary is live; nothing without it', async () => {
+    for (const playbook of ['playbooks/db-switchover.ts', 'playbooks/db-failover.ts']) {
+      for (const [host, side] of [['web-02', 'ON'], ['web-01', 'OFF']]) {
+        const { tasks } = await tasksOf(playbook, 1, view(host, { newPrimary: 'web-02', mysqlSemiSync: true }));
+        expect(tasks.map((t) => t.module)).toEqual(['mysql.topology', 'mysql.config']);
+        expect(tasks[0].args).toMatchObject({ primary: 'web-02', variable: 'newPrimary' });
+        expect(tasks[1].args.settings.rpl_semi_sync_source_enabled).toBe(side);
+      }
+      expect((await tasksOf(playbook, 1, view('web-01', { newPrimary: 'web-02' }))).tasks).toEqual([]);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { TaskError } from '../../errors.ts';
 import type { Module } from '../../task/types.ts';
 import { sqlInt, sqlString } from './sql.ts';
 import { planFailover, type FailoverStep, type LiveDbState } from './topology-plan.ts';
-import { PROMOTE_SQL } from './switchover.ts';
+import { describeWiring, PROMOTE_SQL } from './switchover.ts';
 import { peerClient, readLiveState, tryLiveState } from './topology.ts';
 
 const failoverSchema = z.strictObject({
@@ -20,6 +20,8 @@ const failoverSchema = z.strictObject({
   replicas: z.array(z.string().min(1)).default([]),
   /** Seconds to wait for the relay log to be applied. */
   waitSeconds: z.number().positive().default(60),
+  /** Semi-sync is on (the plugins loaded everywhere): the promoted node takes the source side. */
+  semiSync: z.boolean().default(false),
 });
 
 type Args = z.output<typeof failoverSchema>;
@@ -34,7 +36,7 @@ export const mysqlFailoverModule: Module<Args, FailoverStep[], z.input<typeof fa
     const primary = await tryLiveState(ctx, args.from);
     const plan = planFailover(candidate.state, others, primary, args.from);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
-    return { changes: plan.lines.map((description) => ({ description })), notes: plan.notes, data: plan.steps };
+    return { changes: describeWiring(plan.lines, { semiSync: args.semiSync }).map((description) => ({ description })), notes: plan.notes, data: plan.steps };
   },
   async apply(ctx, args, plan) {
     const self = peerClient(ctx, ctx.host.name);
@@ -46,7 +48,7 @@ export const mysqlFailoverModule: Module<Args, FailoverStep[], z.input<typeof fa
       });
       if (timedOut !== '0') throw new TaskError(`the relay log was not applied within ${args.waitSeconds} s; nothing was promoted`, { host: ctx.host.name, task: ctx.task });
     }
-    await self.execute(PROMOTE_SQL(dialect));
+    await self.execute(PROMOTE_SQL(dialect, args.semiSync));
     const [{ gtids }] = await self.query('SELECT @@GLOBAL.gtid_executed AS gtids;');
     return { gtidExecuted: gtids.replace(/\s+/g, '') };
   },

@@ -13,6 +13,8 @@ import { Secret, revealed } from '../../secrets/secret.ts';
 import type { Module, TaskContext } from '../../task/types.ts';
 import type { MysqlClient } from './client.ts';
 import type { Dialect } from './dialect.ts';
+import { semiSyncRoleSql } from './semisync.ts';
+import { DEFAULT_REPLICA_CA_PATH, DEFAULT_SOURCE_CA_PATH, pinSourceCa } from './source-ca.ts';
 import { sqlInt, sqlString } from './sql.ts';
 import { errantGtids, planSwitchover, type SwitchoverStep } from './topology-plan.ts';
 import { peerClient, readLiveState } from './topology.ts';
@@ -25,6 +27,15 @@ export const sourceSchema = {
   password: z.union([z.string(), z.instanceof(Secret)]),
   getSourcePublicKey: z.boolean().default(true),
   ssl: z.boolean().optional(),
+  /**
+   * With `ssl`: the path on the replica where this host's MySQL CA is pinned (written there over
+   * SSH, named as SOURCE_SSL_CA), where mysql.replication's sslCaFrom keeps it for the site's replicas.
+   */
+  sslCa: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default(DEFAULT_REPLICA_CA_PATH),
+  /** Where this host's CA is (MySQL's own by default). */
+  sourceCaPath: z.string().regex(/^\/[^\0\n]*$/, 'an absolute path').default(DEFAULT_SOURCE_CA_PATH),
+  /** Semi-sync is on (the plugins loaded everywhere): the new primary takes the source side, the replica the other. */
+  semiSync: z.boolean().default(false),
 };
 
 const switchoverSchema = z.strictObject({
@@ -37,19 +48,42 @@ const switchoverSchema = z.strictObject({
 
 type Args = z.output<typeof switchoverSchema>;
 
-/** Makes `replica` replicate from `args.address` (the dialect's CHANGE ... TO: SSL and all), and waits for both threads. */
-export async function repoint(
-  ctx: TaskContext,
-  replica: MysqlClient,
-  dialect: Dialect,
-  args: Pick<Args, 'address' | 'port' | 'user' | 'password' | 'getSourcePublicKey' | 'ssl'>,
-  replicaName: string,
-  hasSource: boolean,
-): Promise<void> {
-  const password = revealed(args.password);
-  const change = dialect.changeSource({ host: args.address, port: args.port, user: args.user, password, autoPosition: true, getSourcePublicKey: args.getSourcePublicKey, ssl: args.ssl });
+/** The plan's promote and repoint lines, with the TLS and semi-sync they bring. */
+export function describeWiring(lines: string[], args: { ssl?: boolean; sslCa?: string; semiSync?: boolean }): string[] {
+  return lines.map((line) => {
+    if (line.startsWith('promote ') && args.semiSync) return `${line}; semi-sync source side ON`;
+    if (!line.startsWith('make ')) return line;
+    const extras = [args.ssl && `SOURCE_SSL=1${args.sslCa ? `, the new primary's CA pinned at ${args.sslCa}` : ''}`, args.semiSync && 'semi-sync replica side ON'].filter(Boolean);
+    return extras.length ? `${line} [${extras.join('; ')}]` : line;
+  });
+}
+
+type RepointArgs = Pick<Args, 'address' | 'port' | 'user' | 'password' | 'getSourcePublicKey' | 'ssl' | 'sslCa' | 'semiSync'>;
+
+/**
+ * The statements that make a server replicate from `args.address`: CHANGE ... TO with TLS and the
+ * pinned CA as asked (the replication account REQUIRE SSL), and, with semi-sync, the replica side
+ * enabled before START so its first connection acknowledges.
+ */
+export function repointSql(dialect: Dialect, args: RepointArgs, password: string, hasSource: boolean): string {
+  const change = dialect.changeSource({
+    host: args.address,
+    port: args.port,
+    user: args.user,
+    password,
+    autoPosition: true,
+    getSourcePublicKey: args.getSourcePublicKey,
+    ssl: args.ssl,
+    sslCa: args.ssl ? args.sslCa : undefined,
+  });
   // Threads must be stopped before CHANGE ... TO; a former primary has none to stop.
-  await replica.execute(`${hasSource ? dialect.stop : ''}\n${change}\n${dialect.start}`, { secrets: [password] });
+  return [hasSource ? dialect.stop : '', change, args.semiSync ? semiSyncRoleSql('replica') : '', dialect.start].filter(Boolean).join('\n');
+}
+
+/** Makes `replica` replicate from `args.address` (repointSql), and waits for both threads. */
+export async function repoint(ctx: TaskContext, replica: MysqlClient, dialect: Dialect, args: RepointArgs, replicaName: string, hasSource: boolean): Promise<void> {
+  const password = revealed(args.password);
+  await replica.execute(repointSql(dialect, args, password, hasSource), { secrets: [password] });
   const deadline = Date.now() + 30_000;
   for (;;) {
     const [status] = await replica.query(dialect.showStatus);
@@ -61,7 +95,9 @@ export async function repoint(
   }
 }
 
-export const PROMOTE_SQL = (dialect: Dialect) => `${dialect.stop}\nRESET ${dialect.name.toUpperCase()} ALL;\nSET GLOBAL super_read_only = OFF;\nSET GLOBAL read_only = OFF;`;
+/** Promotion; with semi-sync the source side is enabled before the node takes its first write. */
+export const PROMOTE_SQL = (dialect: Dialect, semiSync = false) =>
+  [dialect.stop, `RESET ${dialect.name.toUpperCase()} ALL;`, semiSync ? semiSyncRoleSql('source') : '', 'SET GLOBAL super_read_only = OFF;', 'SET GLOBAL read_only = OFF;'].filter(Boolean).join('\n');
 
 export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from: string }, z.input<typeof switchoverSchema>> = {
   name: 'mysql.switchover',
@@ -81,7 +117,7 @@ export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from
     const old = await readLiveState(peerClient(ctx, from.name), from.name);
     const plan = planSwitchover(old.state, candidate.state, args.address, from.address, args.waitSeconds);
     if (!plan.ok) throw new TaskError(plan.error, { host: ctx.host.name, task: ctx.task });
-    return { changes: plan.lines.map((description) => ({ description })), data: { steps: plan.steps, from: from.name } };
+    return { changes: describeWiring(plan.lines, args).map((description) => ({ description })), data: { steps: plan.steps, from: from.name } };
   },
   async apply(ctx, args, plan) {
     const where = { host: ctx.host.name, task: ctx.task };
@@ -116,7 +152,7 @@ export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from
     }
     if (steps.includes('promote')) {
       try {
-        await self.execute(PROMOTE_SQL(dialect));
+        await self.execute(PROMOTE_SQL(dialect, args.semiSync));
       } catch (error) {
         await unfence();
         throw error;
@@ -126,6 +162,8 @@ export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from
     if (steps.includes('repoint')) {
       const old = await readLiveState(oldClient, from);
       if (!old.state.superReadOnly) await oldClient.execute('SET GLOBAL read_only = ON;\nSET GLOBAL super_read_only = ON;');
+      // The IO thread reads SOURCE_SSL_CA when it connects: the file is in place before START.
+      if (args.ssl) output.caPinned = await pinSourceCa(ctx, ctx.peer(from), args.sourceCaPath, args.sslCa);
       await repoint(ctx, oldClient, old.dialect, args, from, old.state.sourceHost !== '');
     }
     return output;
