@@ -10,15 +10,10 @@
  * `mysqlPrimary` to the new primary and run site.ts: it rejoins the old primary as a replica
  * (re-seeding it when its GTID set diverged, and saying so).
  */
-import { definePlaybook, play } from 'shipshape';
-import { failoverRole, repointAppRole, semiSyncSidesRole } from './roles/db-topology.ts';
-import { webHandlers } from './roles/web.ts';
+import { definePlaybook } from 'shipshape';
+import { failoverRole, primaryChangePlays } from './roles/db-topology.ts';
 
 export default definePlaybook({
   name: 'db-failover',
-  plays: [
-    play({ name: 'MySQL failover', hosts: 'db', tasks: failoverRole }),
-    play({ name: 'semi-sync sides follow the new roles (mysqlSemiSync)', hosts: 'db', tasks: semiSyncSidesRole }),
-    play({ name: 'the application writes to the new primary (rolling restart)', hosts: 'web', serial: 1, tasks: repointAppRole, handlers: webHandlers }),
-  ],
+  plays: primaryChangePlays('MySQL failover', failoverRole),
 });

@@ -9,15 +9,10 @@
  * re-rendered, the app restarted). A second run plans nothing. Afterwards set `mysqlPrimary` to the
  * new primary in the inventory: site.ts stops with an error saying so until then.
  */
-import { definePlaybook, play } from 'shipshape';
-import { repointAppRole, semiSyncSidesRole, switchoverRole } from './roles/db-topology.ts';
-import { webHandlers } from './roles/web.ts';
+import { definePlaybook } from 'shipshape';
+import { switchoverRole, primaryChangePlays } from './roles/db-topology.ts';
 
 export default definePlaybook({
   name: 'db-switchover',
-  plays: [
-    play({ name: 'MySQL switchover', hosts: 'db', tasks: switchoverRole }),
-    play({ name: 'semi-sync sides follow the new roles (mysqlSemiSync)', hosts: 'db', tasks: semiSyncSidesRole }),
-    play({ name: 'the application writes to the new primary (rolling restart)', hosts: 'web', serial: 1, tasks: repointAppRole, handlers: webHandlers }),
-  ],
+  plays: primaryChangePlays('MySQL switchover', switchoverRole),
 });

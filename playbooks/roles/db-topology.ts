@@ -1,7 +1,7 @@
-import { ConfigError, mysql, type HostView, type TaskList } from 'shipshape';
+import { ConfigError, mysql, play, type HostView, type TaskList } from 'shipshape';
 import { addressOf, groupMembers, siteVars } from './site-vars.ts';
 import { mysqlSemiSyncRoleConfig } from './semisync.ts';
-import { appSettings } from './web.ts';
+import { appSettings, webHandlers } from './web.ts';
 
 /** `-e newPrimary=<db host>`: the host to promote, checked against the db group. */
 export function newPrimary(host: HostView): string {
@@ -76,5 +76,18 @@ export function repointAppRole(host: HostView): TaskList {
       { name: `${target} is the live primary`, tags: ['mysql', 'app'] },
     ),
     appSettings(host, target),
+  ];
+}
+
+/**
+ * The plays of a change of primary (db-switchover.ts, db-failover.ts): `role` on the db hosts, then
+ * the semi-sync sides follow the new roles, then the app writes to the new primary, one web host at
+ * a time.
+ */
+export function primaryChangePlays(name: string, role: (host: HostView) => TaskList) {
+  return [
+    play({ name, hosts: 'db', tasks: role }),
+    play({ name: 'semi-sync sides follow the new roles (mysqlSemiSync)', hosts: 'db', tasks: semiSyncSidesRole }),
+    play({ name: 'the application writes to the new primary (rolling restart)', hosts: 'web', serial: 1, tasks: repointAppRole, handlers: webHandlers }),
   ];
 }
