@@ -41,7 +41,7 @@ export const mysqlFailoverModule: Module<Args, FailoverStep[], z.input<typeof fa
   async apply(ctx, args, plan) {
     const self = peerClient(ctx, ctx.host.name);
     const { state, dialect } = await readLiveState(self, ctx.host.name);
-    if (plan.data!.includes('drain-relay-log') && state.retrievedGtids) {
+    if (plan.data.includes('drain-relay-log') && state.retrievedGtids) {
       // The IO thread is down with its primary; the SQL thread still applies what was received.
       const [{ timedOut }] = await self.query(`SELECT WAIT_FOR_EXECUTED_GTID_SET(${sqlString(state.retrievedGtids)}, ${sqlInt(args.waitSeconds)}) AS timedOut;`, {
         timeoutMs: (args.waitSeconds + 30) * 1000,

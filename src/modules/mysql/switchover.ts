@@ -121,7 +121,7 @@ export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from
   },
   async apply(ctx, args, plan) {
     const where = { host: ctx.host.name, task: ctx.task };
-    const { steps, from } = plan.data!;
+    const { steps, from } = plan.data;
     const oldClient = peerClient(ctx, from);
     const self = peerClient(ctx, ctx.host.name);
     const { dialect } = await readLiveState(self, ctx.host.name);

@@ -95,7 +95,7 @@ export const mysqlWritableModule: Module<z.output<typeof writableSchema>, string
     return { changes: lines.map((description) => ({ description })), data: sql };
   },
   async apply(ctx, args, plan) {
-    await clientFor(ctx, args.login).execute(plan.data!.join('\n'));
+    await clientFor(ctx, args.login).execute(plan.data.join('\n'));
     return {};
   },
 };

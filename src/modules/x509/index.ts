@@ -101,7 +101,7 @@ function writeWhole(path: string, owner: string, group: string, fileMode: string
 }
 
 async function applyCert(ctx: TaskContext, args: X509CertificateArgs, planned: Plan<CertificatePlanData>): Promise<void> {
-  const { makeKey, sign } = planned.data!;
+  const { makeKey, sign } = planned.data;
   const caConn = ctx.peer(args.ca.host);
   await ensureCa(caConn, spec(args.ca), where(ctx));
   const dirs = [...new Set([args.key, args.cert].map((p) => p.slice(0, p.lastIndexOf('/')) || '/'))];
