@@ -8,7 +8,7 @@ export { moduleFunction, type Task, type TaskOptions, type RunContext } from './
 export { defineInventory, type InventoryInput } from './inventory/define.ts';
 export { secret } from './secrets/refs.ts';
 export { Secret } from './secrets/secret.ts';
-export type { Module, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView, Managed } from './task/types.ts';
+export type { Module, Applied, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView, Managed } from './task/types.ts';
 /** For a module's probe that several tasks of one host may run at once as one command (ctx.coalesce). */
 export type { Coalescable, Exec } from './task/coalesce.ts';
 export type { ExecResult, ExecOptions } from './transport/types.ts';

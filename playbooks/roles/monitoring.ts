@@ -28,6 +28,14 @@ function requireVar<T>(host: HostView, name: string, value: T | undefined): T {
   return value;
 }
 
+/**
+ * The packages' own postinst would start each service with its packaged defaults: the mysqld
+ * exporter without credentials (a crash loop that uses up systemd's start limit), Prometheus
+ * scraping a `localhost:9100` nobody listens on (a TargetDown that outlives the switch). Installed
+ * with policy-rc.d 101, each first starts from its `running` task, with the playbook's configuration.
+ */
+const NO_START = 101;
+
 const defaultsFile = (args: string) => `# Managed by shipshape (playbooks/roles/monitoring.ts).\nARGS="${args}"\n`;
 
 /** Every host: node exporter on its private address, with the textfile directory and address info (keepalived). */
@@ -35,7 +43,7 @@ export function nodeExporterRole(host: HostView): TaskList {
   if (!monitoringEnabled(host)) return [];
   const listen = `${addressOf(host, host.name)}:${MONITORING_PORTS.node}`;
   return [
-    apt.packages({ names: ['prometheus-node-exporter'], updateCache: true, cacheValidTime: 3600 }, { name: 'node exporter package', tags: ['packages', 'monitoring'] }),
+    apt.packages({ names: ['prometheus-node-exporter'], updateCache: true, cacheValidTime: 3600, policyRcD: NO_START }, { name: 'node exporter package', tags: ['packages', 'monitoring'] }),
     file.directory({ path: TEXTFILE_DIR, owner: 'prometheus', group: 'prometheus', mode: '0755' }, { name: 'node exporter textfile directory', tags: ['monitoring'] }),
     file.copy(
       {
@@ -78,7 +86,7 @@ export function mysqlExporterRole(host: HostView): TaskList {
   const vars = siteVars(host);
   const listen = `${addressOf(host, host.name)}:${MONITORING_PORTS.mysqld}`;
   return [
-    apt.packages({ names: ['prometheus-mysqld-exporter'], updateCache: true, cacheValidTime: 3600 }, { name: 'mysqld exporter package', tags: ['packages', 'monitoring'] }),
+    apt.packages({ names: ['prometheus-mysqld-exporter'], updateCache: true, cacheValidTime: 3600, policyRcD: NO_START }, { name: 'mysqld exporter package', tags: ['packages', 'monitoring'] }),
     // The exporter's package has no /etc/prometheus of its own (prometheus's package makes it).
     file.directory({ path: '/etc/prometheus', owner: 'root', group: 'root', mode: '0755' }, { tags: ['monitoring'] }),
     file.template(
@@ -153,7 +161,7 @@ export function monitoringServerRole(host: HostView): TaskList {
   const ports = MONITORING_PORTS;
   return [
     apt.packages(
-      { names: ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter'], updateCache: true, cacheValidTime: 3600 },
+      { names: ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter'], updateCache: true, cacheValidTime: 3600, policyRcD: NO_START },
       { name: 'prometheus packages', tags: ['packages', 'monitoring'] },
     ),
     file.directory({ path: '/etc/prometheus/rules', owner: 'root', group: 'root', mode: '0755' }, { tags: ['monitoring'] }),

@@ -6,6 +6,7 @@ import { sealSensitive } from '../task/sensitive.ts';
 import { throwIfFailed } from '../transport/command-failure.ts';
 import { attachTaskContext, errorInfo } from '../error-info.ts';
 import type { ExecOptions, HostConnection } from '../transport/types.ts';
+import type { PeerLookup } from './on-demand-peers.ts';
 
 /** Everything one task needs to run on one host. */
 export interface TaskEnv {
@@ -23,7 +24,7 @@ export interface TaskEnv {
   /** Aborts between retries (SIGINT). */
   signal?: AbortSignal;
   /** Connections to the other hosts of the run, for modules that need a peer. */
-  peers?: ReadonlyMap<string, HostConnection>;
+  peers?: PeerLookup;
   /** Why a peer must not be used (it failed earlier in the run, or never connected). */
   unusablePeer?: (hostName: string) => string | undefined;
   /** Called just before the task changes the host: plans made before that are stale. */
@@ -49,7 +50,7 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
       }
       const conn = env.peers?.get(hostName);
       if (!conn) {
-        throw new TaskError(`host "${hostName}" is not connected in this run (is it in the inventory and reachable? is it excluded by --limit?)`, {
+        throw new TaskError(`host "${hostName}" is not in the inventory`, {
           host: env.host.name,
           task: task.name,
         });
@@ -147,12 +148,10 @@ async function runOnce(task: Task, env: TaskEnv, prefetched?: Promise<PlanOutcom
   }
   try {
     env.onApply?.();
-    const output = await task.module.apply(ctx, args, plan);
-    // A module may find, having acted, that nothing changed (a command whose changedWhen says no);
-    // upkeep alone (no planned change) is not a change unless apply says it turned into one.
-    const changed = output && typeof output.changed === 'boolean' ? output.changed : plan.changes.length > 0;
-    const status = changed ? 'changed' : 'ok';
-    return { status, changes: status === 'ok' ? [] : changes, ...notes, output: output ?? planOutput(plan), durationMs: elapsed() };
+    const applied = (await task.module.apply(ctx, args, plan)) ?? {};
+    // Upkeep alone (no planned change) is not a change unless apply says it turned into one.
+    const status = (applied.changed ?? plan.changes.length > 0) ? 'changed' : 'ok';
+    return { status, changes: status === 'ok' ? [] : changes, ...notes, output: applied.output ?? planOutput(plan), durationMs: elapsed() };
   } catch (error) {
     return { ...failed(error, elapsed(), where), changes, ...notes };
   }

@@ -128,6 +128,18 @@ export interface Managed {
   state: string;
 }
 
+/** What apply() did. Returning nothing means: made the planned changes; the plan's output stands. */
+export interface Applied {
+  /**
+   * Whether the host changed. Default: the plan had changes. False when, having acted, apply found
+   * that nothing changed (a command whose `changedWhen` says no); true when upkeep (Plan.upkeep)
+   * turned into a change.
+   */
+  changed?: boolean;
+  /** The task's output, for `register` and the reporters. Default: the plan's output. */
+  output?: Record<string, unknown>;
+}
+
 /** A module: argument schema and the plan/apply halves. */
 export interface Module<Args, Data = unknown, Input = Args> {
   /** `apt.packages`, `file.template`, ... */
@@ -140,6 +152,6 @@ export interface Module<Args, Data = unknown, Input = Args> {
   manages?(args: Args): Managed[];
   /** Reads state and returns what would change. No writes. */
   plan(ctx: TaskContext, args: Args): Promise<Plan<Data>>;
-  /** Makes exactly the planned changes. May return output for register. */
-  apply(ctx: TaskContext, args: Args, plan: Plan<Data>): Promise<Record<string, unknown> | void>;
+  /** Makes exactly the planned changes; says what it did when that is more than "the plan's changes" (Applied). */
+  apply(ctx: TaskContext, args: Args, plan: Plan<Data>): Promise<Applied | void>;
 }

@@ -68,6 +68,18 @@ describe('apt.packages', () => {
     expect((await run(absent)).status).toBe('ok');
   });
 
+  it('with policyRcD 101, the package\'s postinst enables its service but does not start it; the host\'s own policy-rc.d is put back', async () => {
+    await onHost("printf '#!/bin/sh\\nexit 0\\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d");
+    try {
+      const result = await run(apt.packages({ names: ['prometheus-node-exporter'], policyRcD: 101, lockTimeout: 60 }));
+      expect(result.status, result.error).toBe('changed');
+      expect(await onHost('systemctl is-enabled prometheus-node-exporter; systemctl is-active prometheus-node-exporter || true')).toBe('enabled\ninactive\n');
+      expect(await onHost('cat /usr/sbin/policy-rc.d; ls /usr/sbin | grep -c policy-rc.d')).toBe('#!/bin/sh\nexit 0\n1\n');
+    } finally {
+      await onHost('rm -f /usr/sbin/policy-rc.d');
+    }
+  });
+
   it('fails at plan time naming only the package that does not exist', async () => {
     const result = await run(apt.packages({ names: ['hello', 'no-such-package-xyz'] }), { check: true });
     expect(result.status).toBe('failed');

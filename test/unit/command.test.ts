@@ -60,8 +60,8 @@ describe('command.run / command.shell', () => {
   it('sends a Secret stdin on stdin only and registers stdout/stderr/exitCode', async () => {
     const { ctx, calls } = fakeContext(() => ({ stdout: 'hello\n', stderr: 'warn\n' }));
     const args = shellSchema.parse({ command: 'read pw; echo hello', stdin: new Secret('pa55word-xyz', 'test') });
-    const output = await shellModule.apply(ctx, args, { changes: [] });
-    expect(output).toEqual({ stdout: 'hello', stderr: 'warn', exitCode: 0, changed: true });
+    const applied = await shellModule.apply(ctx, args, { changes: [] });
+    expect(applied).toEqual({ changed: true, output: { stdout: 'hello', stderr: 'warn', exitCode: 0, changed: true } });
     expect(calls[0].options).toEqual({ stdin: 'pa55word-xyz' });
     expect(calls[0].command).not.toContain('pa55word');
     expect(calls[0].command).toBe("(\nexec bash -c 'read pw; echo hello'\n)");
@@ -77,7 +77,7 @@ describe('command.run / command.shell', () => {
     const { ctx } = fakeContext(() => ({ exitCode: 3, stderr: 'boom\n' }));
     await expect(shellModule.apply(ctx, shellSchema.parse({ command: 'false' }), { changes: [] })).rejects.toThrow(/exited 3:\nboom/);
     const tolerant = shellSchema.parse({ command: 'false', failedWhen: (r: CommandOutput) => r.exitCode > 3, changedWhen: () => false });
-    await expect(shellModule.apply(ctx, tolerant, { changes: [] })).resolves.toMatchObject({ exitCode: 3, changed: false });
+    await expect(shellModule.apply(ctx, tolerant, { changes: [] })).resolves.toMatchObject({ changed: false, output: { exitCode: 3, changed: false } });
   });
 
   it('validates arguments', () => {

@@ -373,8 +373,8 @@ describe('mysql.replication', () => {
     const plan = await replicationModule.plan(ctx, a);
     expect(plan.changes.map((c) => c.description)).toEqual(['reconfigure source 127.0.0.1:3307 as repl (password differs)', 'start replica']);
     const planned = calls.length;
-    const output = await replicationModule.apply(ctx, a, plan);
-    expect(output).toMatchObject({ ioRunning: 'Yes', sqlRunning: 'Yes' });
+    const result = await replicationModule.apply(ctx, a, plan);
+    expect(result).toMatchObject({ output: { ioRunning: 'Yes', sqlRunning: 'Yes' } });
     for (const call of calls) expect(leakedForms(call.command, [password]), call.command).toEqual([]);
     const applied = calls.slice(planned);
     const change = applied.filter((c) => leakedForms(c.stdin, [password]).length > 0);

@@ -38,10 +38,15 @@ describe('systemctl show parsing', () => {
 describe('planUnit', () => {
   // The cases on recorded `systemctl show` output are data: test/fixtures/planners/service.json (planner-fixtures.test.ts).
 
-  it('a failed unit (e.g. at its start limit) has its failed state reset before started or restarted starts it', () => {
+  it('resets the start limit before every start or restart (a failed unit, or a crash loop a package left behind)', () => {
+    const reset = '{ systemctl reset-failed ssh.service 2>/dev/null || true; } && ';
     const failed = { ...unit('ssh.service'), activeState: 'failed', subState: 'failed' };
-    expect(planUnit(failed, { state: 'started' }, context).map((s) => s.command)).toEqual(['systemctl reset-failed ssh.service && systemctl start ssh.service']);
-    expect(planUnit(failed, { state: 'restarted' }, context).map((s) => s.command)).toEqual(['systemctl reset-failed ssh.service && systemctl restart ssh.service']);
+    expect(planUnit(failed, { state: 'started' }, context).map((s) => s.command)).toEqual([`${reset}systemctl start ssh.service`]);
+    expect(planUnit(failed, { state: 'restarted' }, context).map((s) => s.command)).toEqual([`${reset}systemctl restart ssh.service`]);
+    // Running, but near the limit after the package's crash loop: the handler's restart resets it too.
+    expect(planUnit(unit('ssh.service'), { state: 'restarted' }, context).map((s) => s.command)).toEqual([`${reset}systemctl restart ssh.service`]);
+    const looping = { ...unit('ssh.service'), activeState: 'activating', subState: 'auto-restart' };
+    expect(planUnit(looping, { state: 'started' }, context).map((s) => s.command)).toEqual([`${reset}systemctl start ssh.service`]);
   });
 
   it('a unit in a crash loop (activating/auto-restart) is not running: started starts it, stopped still stops it', () => {
@@ -57,7 +62,7 @@ describe('planUnit', () => {
     const changed = { ...unit('ssh.service'), needDaemonReload: true };
     expect(planUnit(changed, { state: 'restarted', daemonReload: true }, context).map((s) => s.command)).toEqual([
       'systemctl daemon-reload',
-      'systemctl restart ssh.service',
+      '{ systemctl reset-failed ssh.service 2>/dev/null || true; } && systemctl restart ssh.service',
     ]);
     expect(describe_('ssh.service', { state: 'started', daemonReload: true })).toEqual([]);
   });

@@ -28,6 +28,27 @@ export interface TransactionOptions {
   installRecommends: boolean;
   defaultRelease?: string;
   allowDowngrades?: boolean;
+  /** Exit code of /usr/sbin/policy-rc.d while the transaction runs (101: services are not started). */
+  policyRcD?: number;
+}
+
+const POLICY_RC_D = '/usr/sbin/policy-rc.d';
+const POLICY_RC_D_SAVED = `${POLICY_RC_D}.shipshape-saved`;
+
+/**
+ * Runs `command` (in a subshell) with a policy-rc.d that exits `code`, as Debian's invoke-rc.d and
+ * deb-systemd-invoke consult before a maintainer script starts a service; the host's own
+ * policy-rc.d, if it has one, is moved aside and put back however the command ends.
+ */
+export function withPolicyRcD(code: number, command: string): string {
+  const script = `#!/bin/sh\nexit ${code}\n`;
+  return (
+    sh`( restore() { rm -f ${POLICY_RC_D}; if [ -e ${POLICY_RC_D_SAVED} ]; then mv -f ${POLICY_RC_D_SAVED} ${POLICY_RC_D}; fi; }; ` +
+    sh`trap restore EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; ` +
+    sh`if [ -e ${POLICY_RC_D} ]; then mv -f ${POLICY_RC_D} ${POLICY_RC_D_SAVED}; fi; ` +
+    sh`printf ${script} > ${POLICY_RC_D} && chmod 0755 ${POLICY_RC_D} && { ` +
+    `${command}; } )`
+  );
 }
 
 /** One apt-get transaction for all packages, so dependencies resolve together and dpkg runs once. */
@@ -54,7 +75,8 @@ export function transactionCommand(options: TransactionOptions): string {
   // can be) leaves packages unpacked but unconfigured, and every later apt-get refuses to run until
   // `dpkg --configure -a`. Do that and try the transaction once more, like a person would; a
   // deterministic failure fails again, with its output.
-  return `${transaction} || { rc=$?; if [ -n "$(dpkg --audit 2>/dev/null)" ]; then echo 'dpkg left packages unconfigured: dpkg --configure -a, then the transaction once more' >&2; ${sh`${NONINTERACTIVE} dpkg --force-confdef --force-confold --configure -a`} && ${transaction}; else exit $rc; fi; }`;
+  const withRetry = `${transaction} || { rc=$?; if [ -n "$(dpkg --audit 2>/dev/null)" ]; then echo 'dpkg left packages unconfigured: dpkg --configure -a, then the transaction once more' >&2; ${sh`${NONINTERACTIVE} dpkg --force-confdef --force-confold --configure -a`} && ${transaction}; else exit $rc; fi; }`;
+  return options.policyRcD === undefined ? withRetry : withPolicyRcD(options.policyRcD, withRetry);
 }
 
 /** Turns apt-get's lock and lookup failures into messages a user can act on; null when not one of those. */

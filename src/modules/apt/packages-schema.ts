@@ -24,6 +24,14 @@ export const aptPackagesSchema = z
      * the holder.
      */
     lockTimeout: z.number().int().nonnegative().default(300),
+    /**
+     * Ansible's `policy_rc_d`: the exit code /usr/sbin/policy-rc.d gives during the transaction.
+     * 101 keeps the packages' maintainer scripts from starting their services, so a service first
+     * starts with the configuration the playbook writes after the install (not with the package's
+     * defaults, which may crash-loop or scrape the wrong targets). An existing policy-rc.d is put
+     * back afterwards.
+     */
+    policyRcD: z.number().int().min(0).max(255).optional(),
     /** Before any apt run, wait for `cloud-init status --wait` (within lockTimeout); skipped where cloud-init is absent. */
     waitForCloudInit: z.boolean().default(false),
   })

@@ -90,7 +90,7 @@ export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPack
       // The fresh lists decide: versions may have moved and unknown names may now be known.
       transaction = (await probeAndPlan(ctx, args, true)).transaction;
     }
-    if (transaction.action === null) return { changed: planned, cacheUpdated, packages: [] };
+    if (transaction.action === null) return { changed: planned, output: { cacheUpdated, packages: [] } };
     await waitForLocks(ctx, DPKG_LOCKS, budget);
     await runApt(
       ctx,
@@ -102,9 +102,10 @@ export const aptPackagesModule: Module<AptPackagesArgs, AptPackagesPlan, AptPack
         installRecommends: args.installRecommends,
         defaultRelease: args.defaultRelease,
         allowDowngrades: transaction.allowDowngrades,
+        policyRcD: args.policyRcD,
       }),
       args.lockTimeout,
     );
-    return { changed: true, cacheUpdated, action: transaction.action, packages: transaction.packages };
+    return { output: { cacheUpdated, action: transaction.action, packages: transaction.packages } };
   },
 };

@@ -53,7 +53,7 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, RepositoryPlanData, 
       await waitForLocks(ctx, LISTS_LOCKS, budget);
     }
     await setFiles(ctx, paths, after, changed);
-    if (!args.updateCache) return { cacheUpdated: false };
+    if (!args.updateCache) return { output: { cacheUpdated: false } };
     const update = await ctx.exec(updateCommand());
     if (update.exitCode !== 0) {
       // Like Ansible's apt_repository: a source apt cannot fetch would break every later apt
@@ -65,6 +65,6 @@ export const aptRepositoryModule: Module<AptRepositoryArgs, RepositoryPlanData, 
       const detail = (update.stderr.trim() || update.stdout.trim()).split('\n').slice(-10).join('\n');
       throw new TaskError(`apt-get update failed with the new source, so it was reverted:\n${detail}`, context);
     }
-    return { cacheUpdated: true };
+    return { output: { cacheUpdated: true } };
   },
 };

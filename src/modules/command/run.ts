@@ -10,7 +10,7 @@ import { revealed } from '../../secrets/secret.ts';
 import { sh } from '../../transport/quote.ts';
 import { guardsCommand, guardVerdict, hasGuards, preamble } from './guards.ts';
 import { runSchema, shellSchema, type CommandOutput, type CommonArgs, type RunArgs, type ShellArgs } from './schema.ts';
-import type { Module, TaskContext } from '../../task/types.ts';
+import type { Applied, Module, TaskContext } from '../../task/types.ts';
 
 /** The plan carries nothing for apply: a guard's verdict is the plan's output. */
 type CommandPlanData = undefined;
@@ -29,7 +29,7 @@ async function planCommand(ctx: TaskContext, args: CommonArgs, shown: string) {
   return { changes: [{ description: `run: ${shorten(shown)}` }] };
 }
 
-async function runCommand(ctx: TaskContext, args: CommonArgs, program: string): Promise<Record<string, unknown>> {
+async function runCommand(ctx: TaskContext, args: CommonArgs, program: string): Promise<Applied> {
   // Without stdin of its own the command must not read the session's input stream.
   const input = args.stdin === undefined ? ' </dev/null' : '';
   const script = ['(', ...preamble(args, 'fail'), `exec ${program}${input}`, ')'].join('\n');
@@ -45,7 +45,9 @@ async function runCommand(ctx: TaskContext, args: CommonArgs, program: string): 
     const why = args.failedWhen ? 'failedWhen is true: ' : '';
     throw new CommandError(`${why}${describeCommandFailure({ ...result, command: program })}`, result);
   }
-  return { ...output, changed: args.changedWhen ? args.changedWhen(output) : true };
+  const changed = args.changedWhen ? args.changedWhen(output) : true;
+  // `changed` in the output too, like Ansible's registered result, for `when` of later tasks.
+  return { changed, output: { ...output, changed } };
 }
 
 export const commandRunModule: Module<RunArgs, CommandPlanData, z.input<typeof runSchema>> = {

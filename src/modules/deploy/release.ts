@@ -97,7 +97,7 @@ async function apply(ctx: TaskContext, args: Args, planned: Plan<DeployData>) {
   if (prune.length > 0) {
     await ctx.run(sh`cd ${releases} && rm -rf -- ${prune}`);
   }
-  return { release: bundle.id, path: release };
+  return { output: { release: bundle.id, path: release } };
 }
 
 export const deployReleaseModule: Module<Args, DeployData, z.input<typeof schema>> = {

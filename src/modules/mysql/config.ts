@@ -100,6 +100,6 @@ export const mysqlConfigModule: Module<ConfigArgs, ConfigData, z.input<typeof co
     }
     // A replica acknowledges (or stops acknowledging) only from its next connection to the source.
     if (drift.some((d) => d.variable === 'rpl_semi_sync_replica_enabled' && !needRestart.has(d.variable))) await reconnectReplicaIo(client);
-    return { restartRequired: needRestart.size > 0, restartFor: [...needRestart] };
+    return { output: { restartRequired: needRestart.size > 0, restartFor: [...needRestart] } };
   },
 };

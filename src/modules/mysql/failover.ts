@@ -50,6 +50,6 @@ export const mysqlFailoverModule: Module<Args, FailoverStep[], z.input<typeof fa
     }
     await self.execute(PROMOTE_SQL(dialect, args.semiSync));
     const [{ gtids }] = await self.query('SELECT @@GLOBAL.gtid_executed AS gtids;');
-    return { gtidExecuted: gtids.replace(/\s+/g, '') };
+    return { output: { gtidExecuted: gtids.replace(/\s+/g, '') } };
   },
 };

@@ -215,6 +215,6 @@ export const mysqlReplicationModule: Module<ReplicationArgs, Data, z.input<typeo
     const status = await waitRunning(ctx, client, dialect, args.waitSeconds);
     output.ioRunning = status.ioRunning;
     output.sqlRunning = status.sqlRunning;
-    return output;
+    return { output };
   },
 };

@@ -166,6 +166,6 @@ export const mysqlSwitchoverModule: Module<Args, { steps: SwitchoverStep[]; from
       if (args.ssl) output.caPinned = await pinSourceCa(ctx, ctx.peer(from), args.sourceCaPath, args.sslCa);
       await repoint(ctx, oldClient, old.dialect, args, from, old.state.sourceHost !== '');
     }
-    return output;
+    return { output };
   },
 };

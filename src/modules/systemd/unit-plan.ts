@@ -54,9 +54,12 @@ export function planUnit(unit: UnitState, wanted: UnitWanted, context: { host: s
   // loop). It is not running; it still needs a stop to stay stopped.
   const crashLoop = unit.activeState === 'activating' && unit.subState.startsWith('auto-restart');
   const running = RUNNING.has(unit.activeState) && !crashLoop;
-  // A unit that crash-looped into systemd's start limit (`failed`, e.g. a package's postinst started
-  // it before its configuration existed) refuses `start` until its failed state is reset.
-  const resetFailed = unit.activeState === 'failed' ? sh`systemctl reset-failed ${name} && ` : '';
+  // Every start or restart shipshape asks for is deliberate, so it first resets systemd's start
+  // limit: a package's postinst that started the unit before its configuration existed leaves a
+  // crash loop behind that counts against the limit (5 starts in 10 s), and the start that follows
+  // the configuration (or the restart its handler asks for a moment later) would be refused as
+  // "attempted too often" — or, once the unit is `failed`, refused until its state is reset.
+  const resetFailed = sh`{ systemctl reset-failed ${name} 2>/dev/null || true; } && `;
   const start = `${resetFailed}${sh`systemctl start ${name}`}`;
   switch (wanted.state) {
     case 'started':
