@@ -4,6 +4,7 @@ import { flattenTasks, handlersFor, notifyList, unknownNotify, type Play, type P
 import { isFlushHandlers } from '../playbook/flush-handlers.ts';
 import type { Task } from '../task/task.ts';
 import type { Reporter } from './reporter.ts';
+import type { PeerLookup } from './on-demand-peers.ts';
 import type { HostConnection } from '../transport/types.ts';
 import { count, type HostTally } from './result.ts';
 import { traceEvent } from '../util/trace.ts';
@@ -22,7 +23,7 @@ export interface HostRunOptions extends TagFilter {
   check: boolean;
   baseDir: string;
   signal?: AbortSignal;
-  peers?: ReadonlyMap<string, HostConnection>;
+  peers?: PeerLookup;
   /** Why a peer must not be used (it failed or never connected); undefined when it may. */
   unusablePeer?: (hostName: string) => string | undefined;
   /** Per-command timeout for tasks without their own `timeout`. */

@@ -10,6 +10,7 @@ import { emptyTally, type Recap } from './result.ts';
 import { mapLimit } from './concurrency.ts';
 import { serialBatches } from './serial.ts';
 import { connectEach } from './connect.ts';
+import { OnDemandPeers } from './on-demand-peers.ts';
 import { traceEvent } from '../util/trace.ts';
 import { errorInfo } from '../error-info.ts';
 import type { TaskConflict } from './conflicts.ts';
@@ -115,7 +116,10 @@ export async function runPlaybook<C extends HostConnection>(
     },
   });
 
-  const peers = new Map([...states].map(([name, state]) => [name, state.conn] as const));
+  const peers = new OnDemandPeers(new Map([...states].map(([name, state]) => [name, state.conn] as const)), (name) => {
+    const host = inventory.hosts.get(name);
+    return host && !targeted.has(name) ? connector.connect(host) : undefined;
+  });
   // A host that failed (or never connected) is no source for another: a replica seeded from a
   // primary that stopped half-way would copy its half-made state.
   const unusablePeer = (name: string): string | undefined => {
@@ -186,7 +190,7 @@ export async function runPlaybook<C extends HostConnection>(
     }
     traceEvent({ event: 'plays done' });
   } finally {
-    await Promise.allSettled([...states.values()].map((state) => state.conn.close()));
+    await Promise.allSettled([...[...states.values()].map((state) => state.conn.close()), peers.close()]);
   }
   recap.interrupted = options.signal?.aborted ?? false;
   if (recap.interrupted) {

@@ -164,6 +164,13 @@ describe('the site on three fresh hosts', () => {
     specs.forEach(([host], i) => expectSameHostState(before[i], after[i], host.name));
   });
 
+  it('applies to the web tier alone with --limit web, reaching the CA on the load balancer for its certificates', async () => {
+    const result = await shipshape('apply', SITE, '-i', inventoryFile, '--limit', 'web', '--json');
+    expect(result.code, result.stderr + result.stdout.split('\n').filter((l) => l.includes('failed')).join('\n')).toBe(0);
+    expect(Object.keys(tally(result.stdout).hosts).sort()).toEqual(['app-a', 'app-b']);
+    expect(result.stdout.split('\n').filter((l) => l.includes('"status":"changed"'))).toEqual([]);
+  });
+
   it('names ten kinds of drift in plan (exit 2, nothing changed), apply fixes them, plan is clean again', async () => {
     await sh(balancer, "sed -i 's/balance roundrobin/balance static-rr/' /etc/haproxy/haproxy.cfg");
     await sh(balancer, 'ufw delete allow 443/tcp || ufw --force delete $(ufw status numbered | sed -n "s/^\\[ *\\([0-9]*\\)\\] 443\\/tcp .*/\\1/p" | head -1)');

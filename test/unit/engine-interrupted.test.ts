@@ -94,16 +94,17 @@ const connector = (unreachable: string[] = []): Connector => ({
   },
 });
 
-async function run(book: Playbook, names: string[], options: { check?: boolean; unreachable?: string[] } = {}) {
+async function run(book: Playbook, names: string[], options: { check?: boolean; unreachable?: string[]; limit?: string[]; connector?: Connector } = {}) {
   abort = new AbortController();
   const lines: Record<string, any>[] = [];
-  const recap = await runPlaybook(book, inventory(names), connector(options.unreachable), new JsonReporter((l) => lines.push(JSON.parse(l))), {
+  const targeted = options.limit ?? names;
+  const recap = await runPlaybook(book, inventory(names), options.connector ?? connector(options.unreachable), new JsonReporter((l) => lines.push(JSON.parse(l))), {
     check: options.check ?? false,
     forks: 5,
     baseDir: '.',
     signal: abort.signal,
     playbookName: 'test',
-    selectHosts: (pattern) => (pattern === 'all' ? names : names.filter((n) => n === pattern)),
+    selectHosts: (pattern) => (pattern === 'all' ? targeted : targeted.filter((n) => n === pattern)),
   });
   return { recap, tasks: lines.filter((l) => l.type === 'task'), code: exitCode(recap) };
 }
@@ -211,5 +212,49 @@ describe('a host that failed is no peer', () => {
     // A peer that never connected is named with the reason.
     const unreachable = await run(book, ['primary', 'replica'], { unreachable: ['primary'] });
     expect(unreachable.tasks.find((t) => t.task === 'seed')!.error).toBe('peer primary is not used as a source: it is not connected (connection refused)');
+  });
+});
+
+/** Reads a key on a peer through the peer's connection (what x509 does with its CA host). */
+const readPeerModule: Module<{ from: string; key: string }, unknown, { from: string; key: string }> = {
+  name: 'kv.readPeer',
+  schema: z.object({ from: z.string(), key: z.string() }).strict(),
+  describe: (a) => `read ${a.key} on ${a.from}`,
+  async plan(ctx, args) {
+    const value = (await ctx.peer(args.from).exec(args.key)).stdout;
+    return kv(ctx.host.name).get(args.key) === value ? { changes: [] } : { changes: [{ description: `copy ${args.key}` }] };
+  },
+  async apply(ctx, args) {
+    kv(ctx.host.name).set(args.key, (await ctx.peer(args.from).exec(args.key)).stdout);
+  },
+};
+const readPeer = moduleFunction(readPeerModule);
+
+describe('a host outside --limit', () => {
+  it('is connected when a task needs it as a peer (delegate_to), and closed with the run; an unknown name is named', async () => {
+    stores.set('ca', new Map([['root', 'CA-CERT']]));
+    stores.set('web', new Map());
+    const events: string[] = [];
+    const kvConnector: Connector = {
+      async connect(host) {
+        events.push(`connect ${host.name}`);
+        return {
+          host: host.name,
+          channelsOpened: 0,
+          exec: async (command: string) => ({ command, exitCode: 0, stdout: kv(host.name).get(command) ?? '', stderr: '', stdoutBytes: Buffer.alloc(0), durationMs: 0 }),
+          close: async () => void events.push(`close ${host.name}`),
+        } as HostConnection;
+      },
+      gatherFacts: async () => facts,
+    };
+    const book = definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'ca', key: 'root' }, { name: 'trust the CA' })] })]);
+    const limited = await run(book, ['ca', 'web'], { limit: ['web'], connector: kvConnector });
+    expect(limited.tasks.map((t) => `${t.host} ${t.task} ${t.status}`)).toEqual(['web trust the CA changed']);
+    expect(kv('web').get('root')).toBe('CA-CERT');
+    expect(limited.code).toBe(0);
+    expect(events.sort()).toEqual(['close ca', 'close web', 'connect ca', 'connect web']);
+
+    const unknown = await run(definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'nowhere', key: 'root' }, { name: 'trust' })] })]), ['web'], { connector: kvConnector });
+    expect(unknown.tasks[0]).toMatchObject({ status: 'failed', error: 'host "nowhere" is not in the inventory' });
   });
 });

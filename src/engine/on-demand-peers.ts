@@ -1,0 +1,64 @@
+import type { ExecOptions, HostConnection, StreamOptions } from '../transport/types.ts';
+import { traceEvent } from '../util/trace.ts';
+
+/** Finds the connection to another host for a task that needs one (a CA, a replication source). */
+export interface PeerLookup {
+  get(hostName: string): HostConnection | undefined;
+}
+
+/**
+ * The run's connections, plus hosts of the inventory that the run does not target (left out by
+ * `--limit`), connected the first time a task needs them, as Ansible's `delegate_to` does: `apply
+ * --limit web` still reaches the CA on the first load balancer to sign a web host's certificate.
+ * Such a host gets no facts, no run lock and no tasks of its own; its connection closes with the run.
+ */
+export class OnDemandPeers implements PeerLookup {
+  private readonly opened = new Map<string, HostConnection>();
+
+  constructor(
+    private readonly connected: ReadonlyMap<string, HostConnection>,
+    /** Connects to a host the run does not target; undefined for a name that is not such a host. */
+    private readonly connect: (hostName: string) => Promise<HostConnection> | undefined,
+  ) {}
+
+  get(hostName: string): HostConnection | undefined {
+    const live = this.connected.get(hostName) ?? this.opened.get(hostName);
+    if (live) return live;
+    const connecting = this.connect(hostName);
+    if (!connecting) return undefined;
+    traceEvent({ host: hostName, event: 'connect on demand' });
+    const conn = lazyConnection(hostName, connecting);
+    this.opened.set(hostName, conn);
+    return conn;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.opened.values()].map((conn) => conn.close()));
+  }
+}
+
+/** A connection whose commands wait for the connect under way; a failed connect fails each command with its error. */
+function lazyConnection(host: string, connecting: Promise<HostConnection>): HostConnection {
+  // Handled here so a connect nobody waits for any more (the run ended) is no unhandled rejection.
+  connecting.catch(() => undefined);
+  let opened: HostConnection | undefined;
+  void connecting.then((conn) => (opened = conn));
+  return {
+    host,
+    get channelsOpened() {
+      return opened?.channelsOpened ?? 0;
+    },
+    async exec(command: string, options?: ExecOptions) {
+      return (await connecting).exec(command, options);
+    },
+    async stream(command: string, options?: StreamOptions) {
+      const conn = await connecting;
+      if (!conn.stream) throw new Error(`the connection to ${host} cannot stream`);
+      return conn.stream(command, options);
+    },
+    async close() {
+      const conn = await connecting.catch(() => undefined);
+      await conn?.close();
+    },
+  };
+}
