@@ -10,8 +10,8 @@ export { secret } from './secrets/refs.ts';
 export { Secret } from './secrets/secret.ts';
 export type { Module, Applied, Change, Plan, TaskContext, TaskResult, HostView, InventoryView, PeerView, Managed } from './task/types.ts';
 /** For a module's probe that several tasks of one host may run at once as one command (ctx.coalesce). */
-export type { Coalescable, Exec } from './task/coalesce.ts';
-export type { ExecResult, ExecOptions } from './transport/types.ts';
+export type { Coalescable } from './task/coalesce.ts';
+export type { Exec, Executor, ExecResult, ExecOptions } from './transport/types.ts';
 export type { ErrorInfo } from './error-info.ts';
 export type { HostFacts } from './facts/types.ts';
 export { ShipshapeError, ConfigError, TaskError, CommandError, LabError } from './errors.ts';

@@ -9,9 +9,9 @@
  * event loop. A kind's `runMany` may give up on the whole batch, or on single items of it: an
  * item not answered runs alone, so errors stay exactly what they would be without coalescing.
  */
-import type { ExecOptions, ExecResult } from '../transport/types.ts';
+import type { Exec } from '../transport/types.ts';
 
-export type Exec = (command: string, options?: ExecOptions) => Promise<ExecResult>;
+export type { Exec };
 
 export interface Coalescable<Item, Result> {
   /** Unique per kind: requests of the same kind (and host, and become) are merged. */

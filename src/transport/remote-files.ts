@@ -12,14 +12,9 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { CommandError } from '../errors.ts';
 import { raw, sh } from './quote.ts';
-import type { ExecOptions, ExecResult } from './types.ts';
+import type { ExecOptions, ExecResult, Executor } from './types.ts';
 
-/** Anything that runs commands: a HostConnection, or a module's TaskContext. */
-export interface Executor {
-  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
-  /** HostConnection.host, or TaskContext.host: used to name the host in errors. */
-  readonly host?: string | { name: string };
-}
+export type { Executor };
 
 function hostPrefix(conn: Executor): string {
   const host = typeof conn.host === 'string' ? conn.host : conn.host?.name;

@@ -20,6 +20,19 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/**
+ * The one word for what runs commands on a host: `Exec` is the function (HostConnection.exec,
+ * TaskContext.exec), an `Executor` anything that has one (a HostConnection, a TaskContext).
+ * Connections come from a Connector (engine/run.ts).
+ */
+export type Exec = (command: string, options?: ExecOptions) => Promise<ExecResult>;
+
+export interface Executor {
+  exec: Exec;
+  /** HostConnection.host, or TaskContext.host: names the host in errors. */
+  readonly host?: string | { name: string };
+}
+
 export interface HostConnection {
   /** Inventory name of the host. */
   readonly host: string;
