@@ -80,8 +80,8 @@ export async function runHostPlay(
    * play costs about one round trip per host, not one per task). What an earlier task changes
    * makes them stale: an apply drops them, and the next task plans alone; planning ahead resumes
    * after a task that changed nothing (so a run that changes task after task does not probe every
-   * later task again each time). Tasks whose `when` or arguments read registered results are
-   * planned in their turn, as is every task after.
+   * later task again each time). Tasks whose `when` or arguments read registered results, and
+   * tasks whose plan waits (Module.waits), are planned in their turn, as is every task after.
    */
   const prefetched = new Map<number, Promise<PlanOutcome>>();
   let planAhead = true;
@@ -107,7 +107,7 @@ export async function runHostPlay(
       const task = selected[i];
       // Plans made before a flush stay valid unless a handler changes something (onApply drops them).
       if (isFlushHandlers(task)) continue;
-      if (task.options.when || typeof task.args === 'function') break;
+      if (task.options.when || typeof task.args === 'function' || (task.module.waits && i > start)) break;
       prefetched.set(i, startPlan(task, envFor(task)));
     }
   };

@@ -148,6 +148,12 @@ export interface Module<Args, Data = unknown, Input = Args> {
   schema: z.ZodType<Args, Input>;
   /** The default task name when the user gives none. */
   describe(args: Args): string;
+  /**
+   * plan() waits for something outside the host's configuration (http.check polls a URL until it
+   * answers): the engine plans such a task only in its turn, never ahead with the tasks before it,
+   * so it does not poll a service that an earlier task or handler is about to restart.
+   */
+  waits?: boolean;
   /** What the task manages on its host, for preflight's check of tasks that fight. Optional. */
   manages?(args: Args): Managed[];
   /** Reads state and returns what would change. No writes. */

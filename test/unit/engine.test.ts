@@ -265,6 +265,31 @@ describe('engine: notes and upkeep (Plan.notes, Plan.upkeep)', () => {
     expect((await run(book, ['a'], { check: true })).tasks[0]).not.toHaveProperty('notes');
   });
 
+  it('a module whose plan waits (http.check) is planned in its turn, not ahead with the tasks before it', async () => {
+    fresh('a');
+    const timeline: string[] = [];
+    const probe = (waits: boolean): Module<Record<string, never>, unknown, Record<string, never>> => ({
+      name: 'probe',
+      schema: z.object({}).strict(),
+      describe: () => 'probe',
+      waits,
+      async plan(ctx) {
+        timeline.push(`probe sees ${stores.get(ctx.host.name)!.get('app') ?? 'nothing'}`);
+        return { changes: [] };
+      },
+      async apply() {},
+    });
+    for (const waits of [true, false]) {
+      fresh('a');
+      const noted = set({ key: 'app', value: 'v1' });
+      const book = definePlaybook([play({ name: 'p', hosts: 'all', tasks: [set({ key: 'other', value: 'x' }), noted, moduleFunction(probe(waits))({})] })]);
+      expect((await run(book, ['a'])).code).toBe(0);
+      timeline.push('---');
+    }
+    // Waiting: one plan, after the deploy. Not waiting: planned ahead too (and again after the apply dropped it).
+    expect(timeline).toEqual(['probe sees v1', '---', 'probe sees nothing', 'probe sees v1', '---']);
+  });
+
   it('upkeep that turns into a change (apply says changed: true) is counted', async () => {
     fresh('a');
     stores.get('a')!.set('cache', 'stale');

@@ -19,6 +19,7 @@ export const httpCheckModule: Module<HttpCheckArgs, undefined, HttpCheckInput> =
   name: 'http.check',
   schema: httpCheckSchema,
   describe: (args) => `check ${args.method} ${args.url}`,
+  waits: true,
   async plan(ctx, args) {
     if (ctx.check && !SAFE_METHODS.has(args.method)) {
       return { changes: [], output: { skipped: true, reason: `--check does not send ${args.method} requests` } };
