@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { runPlaybook } from '../engine/run.ts';
 import { exitCode } from '../engine/result.ts';
 import { preflightPlaybook } from '../engine/preflight.ts';
-import { findConflicts } from '../engine/conflicts.ts';
 import { loadPlaybook } from '../playbook/load.ts';
 import { addInventoryOptions, collect, hostSelector, loadInventoryFromOptions, parsePositiveInt, type InventoryOptions } from './common.ts';
 import { sshConnector } from './connector.ts';
@@ -47,8 +46,7 @@ export async function applyPlaybook(file: string, options: ApplyOptions): Promis
   const selectHosts = hostSelector(inventory, options);
   const { playbook, baseDir } = await loadPlaybook(file);
   traceEvent({ event: 'playbook loaded' });
-  preflightPlaybook(playbook, inventory, selectHosts, file);
-  const warnings = findConflicts(playbook, inventory, selectHosts);
+  const warnings = preflightPlaybook(playbook, inventory, selectHosts, file);
   const targeted = new Set(playbook.plays.flatMap((play) => selectHosts(play.hosts)));
   checkOpenFilesLimit([...inventory.hosts.values()].filter((host) => targeted.has(host.name)));
   const check = options.check ?? false;

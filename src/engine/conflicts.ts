@@ -5,13 +5,11 @@
  * from the task lists alone, before any host is contacted; a warning, not an error.
  */
 import type { Inventory } from '../inventory/types.ts';
-import type { HostView, Managed } from '../task/types.ts';
+import type { Managed } from '../task/types.ts';
 import type { Playbook } from '../playbook/define.ts';
 import type { Task } from '../task/task.ts';
 import { onlyTasks } from '../playbook/flush-handlers.ts';
-import { expandTasks } from './host-run.ts';
-import { unknownFacts } from './preflight.ts';
-import { viewOfInventory } from './run.ts';
+import { offlineTaskLists, type OfflineTaskList } from './offline-task-lists.ts';
 
 /** One task as a warning names it. */
 export interface TaskRef {
@@ -69,28 +67,19 @@ export function conflictsOnHost(host: string, tasks: ReadonlyArray<{ play: strin
   return conflicts;
 }
 
-/**
- * Every conflict of the playbook, per targeted host, across its plays. Task lists are built as the
- * preflight builds them (name, vars, groups; no facts): a list that reads facts is left out.
- */
-export function findConflicts(playbook: Playbook, inventory: Inventory, selectHosts: (pattern: string) => string[]): TaskConflict[] {
-  const inventoryView = viewOfInventory(inventory);
+/** The conflicts of task lists built before the run (offline-task-lists.ts), per host across its plays. */
+export function conflictsIn(lists: OfflineTaskList[]): TaskConflict[] {
   const perHost = new Map<string, Array<{ play: string; position: number; task: Task }>>();
-  for (const play of playbook.plays) {
-    for (const name of selectHosts(play.hosts)) {
-      const host = inventory.hosts.get(name);
-      if (!host) continue;
-      const view: HostView = { name, vars: { ...(play.vars ?? {}), ...host.vars }, facts: unknownFacts, groups: host.groups, inventory: inventoryView };
-      let tasks: Task[];
-      try {
-        tasks = onlyTasks(expandTasks(play, view));
-      } catch {
-        continue; // reads facts, or a mistake the preflight and the run report
-      }
-      const list = perHost.get(name) ?? [];
-      tasks.forEach((task, index) => list.push({ play: play.name, position: index + 1, task }));
-      perHost.set(name, list);
-    }
+  for (const { play, host, steps } of lists) {
+    if (!steps) continue; // reads facts, or a mistake the preflight and the run report
+    const list = perHost.get(host) ?? [];
+    onlyTasks(steps).forEach((task, index) => list.push({ play: play.name, position: index + 1, task }));
+    perHost.set(host, list);
   }
   return [...perHost].flatMap(([host, tasks]) => conflictsOnHost(host, tasks));
+}
+
+/** Every conflict of the playbook, per targeted host, across its plays (lists that read facts left out). */
+export function findConflicts(playbook: Playbook, inventory: Inventory, selectHosts: (pattern: string) => string[]): TaskConflict[] {
+  return conflictsIn(offlineTaskLists(playbook, inventory, selectHosts));
 }
