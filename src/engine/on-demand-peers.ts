@@ -3,14 +3,18 @@ import { traceEvent } from '../util/trace.ts';
 
 /** Finds the connection to another host for a task that needs one (a CA, a replication source). */
 export interface PeerLookup {
-  get(hostName: string): HostConnection | undefined;
+  /** `connect`: a host of the inventory that the run does not target may be connected now. */
+  get(hostName: string, options?: { connect?: boolean }): HostConnection | undefined;
 }
 
 /**
  * The run's connections, plus hosts of the inventory that the run does not target (left out by
- * `--limit`), connected the first time a task needs them, as Ansible's `delegate_to` does: `apply
- * --limit web` still reaches the CA on the first load balancer to sign a web host's certificate.
- * Such a host gets no facts, no run lock and no tasks of its own; its connection closes with the run.
+ * `--limit`), connected the first time a task that cannot do without them asks (`ctx.peer(name,
+ * { connect: true })`), as Ansible's `delegate_to` does: `apply --limit web` still reaches the CA
+ * on the first load balancer to sign a web host's certificate. Such a host gets no facts, no run
+ * lock and no tasks of its own; its connection closes with the run. A task that only looks at a
+ * peer if it answers (the failover's read of the old primary) asks without `connect`: a host left
+ * out by `--limit` is not waited on.
  */
 export class OnDemandPeers implements PeerLookup {
   private readonly opened = new Map<string, HostConnection>();
@@ -21,9 +25,9 @@ export class OnDemandPeers implements PeerLookup {
     private readonly connect: (hostName: string) => Promise<HostConnection> | undefined,
   ) {}
 
-  get(hostName: string): HostConnection | undefined {
+  get(hostName: string, options: { connect?: boolean } = {}): HostConnection | undefined {
     const live = this.connected.get(hostName) ?? this.opened.get(hostName);
-    if (live) return live;
+    if (live || !options.connect) return live;
     const connecting = this.connect(hostName);
     if (!connecting) return undefined;
     traceEvent({ host: hostName, event: 'connect on demand' });

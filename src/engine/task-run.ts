@@ -43,17 +43,15 @@ export function makeContext(task: Task, env: TaskEnv): TaskContext {
     baseDir: env.baseDir,
     exec,
     coalesce: (kind, item) => coalesce(env.conn, env.become, kind, exec, item),
-    peer(hostName) {
+    peer(hostName, options) {
       const unusable = env.unusablePeer?.(hostName);
       if (unusable !== undefined) {
         throw new TaskError(`peer ${hostName} is not used as a source: ${unusable}`, { host: env.host.name, task: task.name });
       }
-      const conn = env.peers?.get(hostName);
+      const conn = env.peers?.get(hostName, options);
       if (!conn) {
-        throw new TaskError(`host "${hostName}" is not in the inventory`, {
-          host: env.host.name,
-          task: task.name,
-        });
+        const why = env.host.inventory.hosts[hostName] ? 'is not connected in this run (left out by --limit?)' : 'is not in the inventory';
+        throw new TaskError(`host "${hostName}" ${why}`, { host: env.host.name, task: task.name });
       }
       return conn;
     },

@@ -107,9 +107,11 @@ export interface TaskContext {
   baseDir: string;
   /**
    * The connection to another host of this run (e.g. the MySQL primary, to stream a dump to its
-   * replica through the controller). Throws TaskError when that host is not connected.
+   * replica through the controller). Throws TaskError when that host is not connected. With
+   * `connect: true`, a host of the inventory that the run does not target (left out by `--limit`)
+   * is connected now, like Ansible's `delegate_to` (the CA that signs a web host's certificate).
    */
-  peer(hostName: string): HostConnection;
+  peer(hostName: string, options?: { connect?: boolean }): HostConnection;
   /**
    * Runs a read together with the reads of the same kind that other tasks of this host start at
    * the same moment (prefetched plans): one remote command for all of them (coalesce.ts).

@@ -215,23 +215,23 @@ describe('a host that failed is no peer', () => {
   });
 });
 
-/** Reads a key on a peer through the peer's connection (what x509 does with its CA host). */
-const readPeerModule: Module<{ from: string; key: string }, unknown, { from: string; key: string }> = {
+/** Reads a key on a peer through the peer's connection (what x509 does with its CA host: `connect`). */
+const readPeerModule: Module<{ from: string; key: string; connect: boolean }, unknown, { from: string; key: string; connect: boolean }> = {
   name: 'kv.readPeer',
-  schema: z.object({ from: z.string(), key: z.string() }).strict(),
+  schema: z.object({ from: z.string(), key: z.string(), connect: z.boolean() }).strict(),
   describe: (a) => `read ${a.key} on ${a.from}`,
   async plan(ctx, args) {
-    const value = (await ctx.peer(args.from).exec(args.key)).stdout;
+    const value = (await ctx.peer(args.from, { connect: args.connect }).exec(args.key)).stdout;
     return kv(ctx.host.name).get(args.key) === value ? { changes: [] } : { changes: [{ description: `copy ${args.key}` }] };
   },
   async apply(ctx, args) {
-    kv(ctx.host.name).set(args.key, (await ctx.peer(args.from).exec(args.key)).stdout);
+    kv(ctx.host.name).set(args.key, (await ctx.peer(args.from, { connect: args.connect }).exec(args.key)).stdout);
   },
 };
 const readPeer = moduleFunction(readPeerModule);
 
 describe('a host outside --limit', () => {
-  it('is connected when a task needs it as a peer (delegate_to), and closed with the run; an unknown name is named', async () => {
+  it('is connected when a task needs it as a peer (connect: like delegate_to), and closed with the run; else not waited on', async () => {
     stores.set('ca', new Map([['root', 'CA-CERT']]));
     stores.set('web', new Map());
     const events: string[] = [];
@@ -247,14 +247,22 @@ describe('a host outside --limit', () => {
       },
       gatherFacts: async () => facts,
     };
-    const book = definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'ca', key: 'root' }, { name: 'trust the CA' })] })]);
+    const book = definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'ca', key: 'root', connect: true }, { name: 'trust the CA' })] })]);
     const limited = await run(book, ['ca', 'web'], { limit: ['web'], connector: kvConnector });
     expect(limited.tasks.map((t) => `${t.host} ${t.task} ${t.status}`)).toEqual(['web trust the CA changed']);
     expect(kv('web').get('root')).toBe('CA-CERT');
     expect(limited.code).toBe(0);
     expect(events.sort()).toEqual(['close ca', 'close web', 'connect ca', 'connect web']);
 
-    const unknown = await run(definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'nowhere', key: 'root' }, { name: 'trust' })] })]), ['web'], { connector: kvConnector });
+    // Without `connect` (a peer read only if it answers: the failover's old primary), a host left out is not contacted.
+    events.length = 0;
+    stores.set('web', new Map());
+    const optional = definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'ca', key: 'root', connect: false }, { name: 'trust' })] })]);
+    const left = await run(optional, ['ca', 'web'], { limit: ['web'], connector: kvConnector });
+    expect(left.tasks[0]).toMatchObject({ status: 'failed', error: 'host "ca" is not connected in this run (left out by --limit?)' });
+    expect(events.sort()).toEqual(['close web', 'connect web']);
+
+    const unknown = await run(definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'nowhere', key: 'root', connect: true }, { name: 'trust' })] })]), ['web'], { connector: kvConnector });
     expect(unknown.tasks[0]).toMatchObject({ status: 'failed', error: 'host "nowhere" is not in the inventory' });
   });
 });

@@ -86,7 +86,7 @@ const where = (ctx: TaskContext) => ({ host: ctx.host.name, task: ctx.task });
 const spec = (ca: X509CertificateArgs['ca']): CaSpec => ca;
 
 async function planCert(ctx: TaskContext, args: X509CertificateArgs): Promise<Plan<CertificatePlanData>> {
-  const caCert = await readCaCertificate(ctx.peer(args.ca.host), spec(args.ca), where(ctx));
+  const caCert = await readCaCertificate(ctx.peer(args.ca.host, { connect: true }), spec(args.ca), where(ctx));
   const read = await ctx.exec(certificateReadCommand({ key: args.key, cert: args.cert, renewBeforeDays: args.renewBeforeDays, haveCa: caCert !== '' }), {
     become: true,
     stdin: caCert,
@@ -102,7 +102,7 @@ function writeWhole(path: string, owner: string, group: string, fileMode: string
 
 async function applyCert(ctx: TaskContext, args: X509CertificateArgs, planned: Plan<CertificatePlanData>): Promise<void> {
   const { makeKey, sign } = planned.data;
-  const caConn = ctx.peer(args.ca.host);
+  const caConn = ctx.peer(args.ca.host, { connect: true });
   await ensureCa(caConn, spec(args.ca), where(ctx));
   const dirs = [...new Set([args.key, args.cert].map((p) => p.slice(0, p.lastIndexOf('/')) || '/'))];
   await ctx.run(sh`mkdir -p -- ${dirs}`, { become: true });
@@ -135,7 +135,7 @@ interface CaCopyPlanData {
 }
 
 async function planCaCopy(ctx: TaskContext, args: X509CaCertificateArgs): Promise<Plan<CaCopyPlanData>> {
-  const caCert = await readCaCertificate(ctx.peer(args.ca.host), spec(args.ca), where(ctx));
+  const caCert = await readCaCertificate(ctx.peer(args.ca.host, { connect: true }), spec(args.ca), where(ctx));
   const here = await ctx.exec(sh`cat -- ${args.dest} 2>/dev/null; true`, { become: true });
   const changes: Change[] = [];
   if (caCert === '') changes.push({ description: `create the private CA on ${args.ca.host} (${args.ca.dir})` });
@@ -146,7 +146,7 @@ async function planCaCopy(ctx: TaskContext, args: X509CaCertificateArgs): Promis
 }
 
 async function applyCaCopy(ctx: TaskContext, args: X509CaCertificateArgs): Promise<void> {
-  const caCert = await ensureCa(ctx.peer(args.ca.host), spec(args.ca), where(ctx));
+  const caCert = await ensureCa(ctx.peer(args.ca.host, { connect: true }), spec(args.ca), where(ctx));
   const dir = args.dest.slice(0, args.dest.lastIndexOf('/')) || '/';
   await ctx.run(sh`mkdir -p -- ${dir}`, { become: true });
   await ctx.run(writeWhole(args.dest, 'root', 'root', '0644'), { become: true, stdin: caCert });
