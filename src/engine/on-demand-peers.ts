@@ -43,10 +43,13 @@ export class OnDemandPeers implements PeerLookup {
 
 /** A connection whose commands wait for the connect under way; a failed connect fails each command with its error. */
 function lazyConnection(host: string, connecting: Promise<HostConnection>): HostConnection {
-  // Handled here so a connect nobody waits for any more (the run ended) is no unhandled rejection.
-  connecting.catch(() => undefined);
   let opened: HostConnection | undefined;
-  void connecting.then((conn) => (opened = conn));
+  // Both outcomes handled here: a failed connect that no command waits for (the run ended, or the
+  // task gave up) must not become an unhandled rejection, which ends the process.
+  connecting.then(
+    (conn) => (opened = conn),
+    () => undefined,
+  );
   return {
     host,
     get channelsOpened() {

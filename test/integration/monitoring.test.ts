@@ -177,9 +177,18 @@ describe('monitoring on the site', () => {
     expect(await value('mysql_slave_status_replica_sql_running')).toEqual(['app-b=1']);
     await expect.poll(() => value('haproxy_backend_active_servers{proxy="web"}'), { timeout: 30_000 }).toEqual(['mon-lb=2']);
     expect(await value('probe_success')).toEqual([`https://${balancer.address}/=1`]);
-    // A scrape that times out on a loaded machine makes TargetDown pending for a moment: wait for quiet.
+    // A scrape that times out on a loaded machine makes TargetDown pending for a moment: wait for
+    // quiet. DiskFillingUp (for: 30m, its default) may stay pending: the lab hosts' / is this machine's
+    // own disk, which the test suite fills by gigabytes a minute, and predict_linear over minutes
+    // of samples then rightly predicts it full; it cannot fire within the test.
     await expect
-      .poll(async () => (await prometheus('/api/v1/alerts')).data.alerts.map((a: any) => `${a.labels.alertname}:${a.state}:${a.labels.instance}`), { timeout: 90_000, interval: 3_000 })
+      .poll(
+        async () =>
+          (await prometheus('/api/v1/alerts')).data.alerts
+            .filter((a: any) => a.state === 'firing' || a.labels.alertname !== 'DiskFillingUp')
+            .map((a: any) => `${a.labels.alertname}:${a.state}:${a.labels.instance}`),
+        { timeout: 90_000, interval: 3_000 },
+      )
       .toEqual([]);
   });
 

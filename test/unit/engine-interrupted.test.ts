@@ -262,6 +262,11 @@ describe('a host outside --limit', () => {
     expect(left.tasks[0]).toMatchObject({ status: 'failed', error: 'host "ca" is not connected in this run (left out by --limit?)' });
     expect(events.sort()).toEqual(['close web', 'connect web']);
 
+    // A peer that cannot be reached fails the task with the connection's error (and nothing else: no unhandled rejection).
+    const deadCa: Connector = { ...kvConnector, connect: async (host) => (host.name === 'ca' ? Promise.reject(new Error('ca: connection refused')) : kvConnector.connect(host)) };
+    const dead = await run(book, ['ca', 'web'], { limit: ['web'], connector: deadCa });
+    expect(dead.tasks[0]).toMatchObject({ status: 'failed', error: 'ca: connection refused' });
+
     const unknown = await run(definePlaybook([play({ name: 'web', hosts: 'all', tasks: [readPeer({ from: 'nowhere', key: 'root', connect: true }, { name: 'trust' })] })]), ['web'], { connector: kvConnector });
     expect(unknown.tasks[0]).toMatchObject({ status: 'failed', error: 'host "nowhere" is not in the inventory' });
   });
