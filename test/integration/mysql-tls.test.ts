@@ -6,98 +6,41 @@
  * acknowledges writes and its timeout fallback to async is reported by plan; a role's semi-sync
  * side flips live.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTask } from '../../src/engine/task-run.ts';
 import * as mysql from '../../src/modules/mysql/index.ts';
-import type { HostView, TaskResult } from '../../src/task/types.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import type { Task } from '../../src/task/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import type { TestHost } from './support/lab-hosts.ts';
+import { eventually, onHost, replicaStatusOf, sql, startMysqlPair, type MysqlPair } from './support/mysql-pair.ts';
 
 const REPL_PASSWORD = 'repl-Pw_3c1f9e0a';
 const CA = '/etc/mysql/shipshape-source-ca.pem';
 /** Short, so the fallback shows quickly; the test asserts the state, never the time. */
 const TIMEOUT_MS = 2000;
 
-let lab: TestHosts | undefined;
+let pair: MysqlPair | undefined;
 let primary: TestHost;
 let replica: TestHost;
-const sessions: Record<string, TestSession> = {};
 
 beforeAll(async () => {
-  lab = await startTestHosts(['tls-db1', 'tls-db2']);
-  [primary, replica] = lab.hosts;
-  await Promise.all(lab.hosts.map((host) => installMysql(host)));
-  for (const host of lab.hosts) sessions[host.name] = await openTestSession(host);
+  pair = await startMysqlPair(['tls-db1', 'tls-db2']);
+  ({ primary, replica } = pair);
   // Installing mysql-server on two hosts at once is CPU-bound: minutes on a shared machine.
 }, 25 * 60_000);
 
 afterAll(async () => {
-  for (const session of Object.values(sessions)) await session.close();
-  await lab?.stop();
+  await pair?.close();
 });
 
-async function installMysql(host: TestHost): Promise<void> {
-  await onHost(
-    host,
-    [
-      'echo "deb http://deb.debian.org/debian sid main" > /etc/apt/sources.list.d/sid.list',
-      'printf "Package: *\\nPin: release n=sid\\nPin-Priority: 100\\n" > /etc/apt/preferences.d/sid',
-      'apt-get -q -o Acquire::Check-Valid-Until=false update',
-      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t sid mysql-server',
-    ].join(' && '),
-  );
-}
-
-async function onHost(host: TestHost, cmd: string, input?: string): Promise<string> {
-  const result = await host.shell(cmd, input);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-/** SQL as root on a host, independent of shipshape. */
-const sql = (host: TestHost, text: string) => onHost(host, 'mysql --batch --skip-column-names', text);
-
-async function replicaStatus(): Promise<Record<string, string>> {
-  const out = await onHost(replica, 'mysql -E', 'SHOW REPLICA STATUS;');
-  return Object.fromEntries(out.split('\n').filter((l) => l.includes(': ')).map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 2)]));
-}
+const replicaStatus = () => replicaStatusOf(replica);
 
 /** A status variable of the primary (SHOW GLOBAL STATUS). */
 async function primaryStatus(name: string): Promise<string> {
   return (await sql(primary, `SHOW GLOBAL STATUS LIKE '${name}';`)).split('\t')[1]?.trim() ?? '';
 }
 
-/** Polls a condition (bounded); the test asserts the value, never the time it took. */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, tries = 60): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < tries && !ok(value); i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    value = await read();
-  }
-  return value;
-}
-
-function view(host: TestHost): HostView {
-  const base = sessions[host.name].view;
-  const hosts = Object.fromEntries(lab!.hosts.map((h) => [h.name, { name: h.name, address: h.address, vars: {}, groups: ['db'] }]));
-  return { ...base, groups: ['all', 'db'], inventory: { hosts, groups: { all: Object.keys(hosts), db: Object.keys(hosts) } } };
-}
-
-async function run(host: TestHost, task: Task, options: { check?: boolean } = {}): Promise<TaskResult> {
-  return runTask(task, {
-    conn: sessions[host.name].conn,
-    host: view(host),
-    check: options.check ?? false,
-    become: true,
-    registered: {},
-    baseDir: path.resolve('test/fixtures'),
-    earlierChanges: false,
-    peers: new Map(lab!.hosts.map((h) => [h.name, sessions[h.name].conn])),
-  });
-}
+const run = (host: TestHost, task: Task, options: { check?: boolean } = {}): Promise<TaskResult> => pair!.run(host, task, options);
 
 const lines = (result: TaskResult) => result.changes.map((c) => c.description);
 const expectOk = (result: TaskResult) => expect(result, result.error).toMatchObject({ status: 'ok', changes: [] });

@@ -8,19 +8,17 @@
  * spelling, in the hosts' process lists during every run, in every mysql client's command line,
  * in the replica's general log and statement history, and in every task result.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTask } from '../../src/engine/task-run.ts';
 import * as mysql from '../../src/modules/mysql/index.ts';
 import { MYSQL_COMMAND, MysqlClient } from '../../src/modules/mysql/client.ts';
 import { sqlIdent, sqlString } from '../../src/modules/mysql/sql.ts';
-import type { HostView, TaskResult } from '../../src/task/types.ts';
+import type { TaskResult } from '../../src/task/types.ts';
 import type { Task } from '../../src/task/task.ts';
 import { Secret } from '../../src/secrets/secret.ts';
-import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
+import type { TestHost } from './support/lab-hosts.ts';
 import { expectSameHostState, mysqlPairSpecs, snapshotHosts } from './support/host-state.ts';
 import { leakedForms } from './support/secret-forms.ts';
-import { openTestSession, type TestSession } from './support/run-task.ts';
+import { eventually, onHost, replicaStatusOf, sql, startMysqlPair, type MysqlPair } from './support/mysql-pair.ts';
 
 const APP_PASSWORD = 'app-Pw_7f3c9e1d';
 /** Holds ', " and \ so that each escaping (SQL, JSON, shell) spells it differently from the raw value. */
@@ -29,21 +27,17 @@ const WRONG_PASSWORD = 'drifted-Pw_0a9b8c7d';
 const OPS_PASSWORD = 'ops-Pw_5e2d7a91';
 const SECRETS = [APP_PASSWORD, REPL_PASSWORD, WRONG_PASSWORD, OPS_PASSWORD];
 
-let lab: TestHosts | undefined;
+let pair: MysqlPair | undefined;
 let primary: TestHost;
 let replica: TestHost;
-const sessions: Record<string, TestSession> = {};
 const results: TaskResult[] = [];
 const psSamples: string[] = [];
 
 beforeAll(async () => {
-  lab = await startTestHosts(['my-db1', 'my-db2']);
-  [primary, replica] = lab.hosts;
   const started = Date.now();
-  await Promise.all(lab.hosts.map((host) => installMysql(host)));
-  console.log(`[mysql] mysql-server from sid on two hosts in parallel: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  await Promise.all(lab.hosts.map((host) => recordMysqlCommandLines(host)));
-  for (const host of lab.hosts) sessions[host.name] = await openTestSession(host);
+  pair = await startMysqlPair(['my-db1', 'my-db2'], recordMysqlCommandLines);
+  console.log(`[mysql] two hosts with mysql-server from sid, in parallel: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  ({ primary, replica } = pair);
   // Installing mysql-server on two hosts at once is CPU-bound: on a shared machine it has taken
   // over 9 minutes, beyond the default hook timeout.
 }, 25 * 60_000);
@@ -63,72 +57,21 @@ async function recordMysqlCommandLines(host: TestHost): Promise<void> {
 }
 
 afterAll(async () => {
-  for (const session of Object.values(sessions)) await session.close();
-  await lab?.stop();
+  await pair?.close();
 });
 
-async function installMysql(host: TestHost): Promise<void> {
-  await onHost(
-    host,
-    [
-      'echo "deb http://deb.debian.org/debian sid main" > /etc/apt/sources.list.d/sid.list',
-      'printf "Package: *\\nPin: release n=sid\\nPin-Priority: 100\\n" > /etc/apt/preferences.d/sid',
-      'apt-get -q -o Acquire::Check-Valid-Until=false update',
-      'DEBIAN_FRONTEND=noninteractive apt-get install -y -q -t sid mysql-server',
-    ].join(' && '),
-  );
-}
-
-async function onHost(host: TestHost, cmd: string, input?: string): Promise<string> {
-  const result = await host.shell(cmd, input);
-  expect(result.exitCode, `${cmd}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
-
-/** SQL as root on a host, independent of shipshape: `mysql --batch`, SQL on stdin. */
-const sql = (host: TestHost, text: string) => onHost(host, 'mysql --batch --skip-column-names', text);
-
-/** `SHOW REPLICA STATUS` fields, read with -E (the 9.7 client refuses \G inside -e). */
-async function replicaStatus(): Promise<Record<string, string>> {
-  const out = await onHost(replica, 'mysql -E', 'SHOW REPLICA STATUS;');
-  return Object.fromEntries(out.split('\n').filter((l) => l.includes(': ')).map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 2)]));
-}
-
-/** Polls a condition (bounded); the test asserts the value, never the time it took. */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, tries = 60): Promise<T> {
-  let value = await read();
-  for (let i = 0; i < tries && !ok(value); i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    value = await read();
-  }
-  return value;
-}
-
-function view(host: TestHost): HostView {
-  const base = sessions[host.name].view;
-  const hosts = Object.fromEntries(lab!.hosts.map((h) => [h.name, { name: h.name, address: h.address, vars: {}, groups: ['db'] }]));
-  return { ...base, groups: ['all', 'db'], inventory: { hosts, groups: { all: Object.keys(hosts), db: Object.keys(hosts) } } };
-}
+const replicaStatus = () => replicaStatusOf(replica);
 
 /** Runs a task through the engine with the other host as a peer, sampling both hosts' `ps` while it runs. */
 async function run(host: TestHost, task: Task, options: { check?: boolean } = {}): Promise<TaskResult> {
   let running = true;
   const sampler = (async () => {
     while (running) {
-      for (const h of lab!.hosts) psSamples.push((await h.shell('ps -eo args')).stdout);
+      for (const h of pair!.lab.hosts) psSamples.push((await h.shell('ps -eo args')).stdout);
     }
   })();
   try {
-    const result = await runTask(task, {
-      conn: sessions[host.name].conn,
-      host: view(host),
-      check: options.check ?? false,
-      become: true,
-      registered: {},
-      baseDir: path.resolve('test/fixtures'),
-      earlierChanges: false,
-      peers: new Map(lab!.hosts.map((h) => [h.name, sessions[h.name].conn])),
-    });
+    const result = await pair!.run(host, task, options);
     results.push(result);
     return result;
   } finally {
@@ -339,7 +282,7 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
   });
 
   it('quoting round-trips nasty values through the real server, even under NO_BACKSLASH_ESCAPES', async () => {
-    const conn = sessions[primary.name].conn;
+    const conn = pair!.sessions[primary.name].conn;
     const client = new MysqlClient((command, options) => conn.exec(command, options), { host: primary.name });
     const values = ["'", "\\'", '\\', "a'; DROP DATABASE app; -- ", 'nul\0byte', 'tab\tnew\nline', 'ctrl-z\x1a', '`x`', 'ünïcødé ☃'];
     for (const value of values) {
@@ -411,7 +354,7 @@ describe('mysql modules on MySQL 9.7 (Debian sid)', () => {
     // The samples really list processes (mysqld runs all along on both hosts).
     expect(psSamples.every((sample) => sample.includes('/usr/sbin/mysqld'))).toBe(true);
     expect(leakedForms(psSamples.join('\n'), SECRETS)).toEqual([]);
-    for (const host of lab!.hosts) {
+    for (const host of pair!.lab.hosts) {
       const argv = await onHost(host, `cat ${ARGV_LOG}`);
       // The record is real: it holds shipshape's clients (the replica's included).
       expect(argv).toContain('--batch --default-character-set=utf8mb4');
