@@ -56,7 +56,8 @@ export async function startBenchLab(workDir: string, sets: string[], names: stri
 
 /**
  * python3 for Ansible (and python3-pymysql for community.mysql; the site installs it on the web/db
- * hosts anyway, for the app), on every bench host alike (the issue: both tools get the same hosts). The
+ * hosts anyway, for the app; python3-apt for Ansible's apt module, which without it installs it and
+ * re-executes itself, a respawn that Mitogen's in-process runner cannot do), on every bench host alike (the issue: both tools get the same hosts). The
  * apt lists are removed again afterwards so both tools start from a server that never ran apt update.
  */
 export async function installPython(hosts: StartedHost[]): Promise<void> {
@@ -64,7 +65,7 @@ export async function installPython(hosts: StartedHost[]): Promise<void> {
     hosts.map(async (host) => {
       const result = await dockerExec(
         host.containerId,
-        'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 python3-pymysql >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*',
+        'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 python3-pymysql python3-apt >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*',
       );
       if (result.exitCode !== 0) throw new Error(`${host.name}: installing python3 failed: ${result.stderr.slice(-500)}`);
     }),

@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     if (!result.ok) throw new Error(`${key} failed`);
   };
   try {
-    log('installing python3 and python3-pymysql on every host (for Ansible and community.mysql; both tools alike)');
+    log('installing python3, python3-pymysql and python3-apt on every host (for Ansible and community.mysql; both tools alike)');
     await installPython(Object.values(lab.hosts).flat());
 
     // Full site: one pebble ACME server per tool, each pointing the site's name at that tool's load
