@@ -17,12 +17,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
+import { startCli } from './support/cli.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 import { siteInventoryIni } from './support/site-inventory.ts';
 import { request } from './support/http.ts';
 
 const run = promisify(execFile);
-const CLI = path.resolve('bin/shipshape.js');
 const SITE = path.resolve('playbooks/site.ts');
 const SWITCHOVER = path.resolve('playbooks/db-switchover.ts');
 const FAILOVER = path.resolve('playbooks/db-failover.ts');
@@ -40,15 +40,8 @@ let appB: TestHost;
 const dir = mkdtempSync(path.join(tmpdir(), 'shipshape-db-failover-test-'));
 const inventoryFile = path.join(dir, 'hosts.ini');
 
-async function shipshape(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...SECRETS, HOME: dir, NO_COLOR: '1' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real CLI, run to completion with the inventory's secrets and a HOME of its own. */
+const shipshape = (...args: string[]) => startCli(args, { ...SECRETS, HOME: dir }).done;
 
 async function sh(host: TestHost, cmd: string): Promise<string> {
   const result = await host.shell(cmd);

@@ -5,17 +5,14 @@
  * must reach the receiver, and resolve once shipshape (or the test) repairs it. `for:` durations are
  * short in this inventory so the file stays within minutes; time to fire is printed per alert.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAcmeServer, type AcmeServer } from '../../src/lab/acme-server.ts';
+import { startCli } from './support/cli.ts';
 import { startTestHosts, type TestHost, type TestHosts } from './support/lab-hosts.ts';
 
-const run = promisify(execFile);
-const CLI = path.resolve('bin/shipshape.js');
 const SITE = path.resolve('playbooks/site.ts');
 const DOMAIN = 'shop.example.test';
 const RECEIVER_PORT = 9095;
@@ -41,15 +38,8 @@ function writeInventory(extraVars: Record<string, unknown> = {}): void {
   writeFileSync(inventoryFile, JSON.stringify({ ...inventory, vars: { ...inventory.vars, ...extraVars } }));
 }
 
-async function shipshape(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...SECRETS, HOME: dir, NO_COLOR: '1' } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real CLI, run to completion with the inventory's secrets and a HOME of its own. */
+const shipshape = (...args: string[]) => startCli(args, { ...SECRETS, HOME: dir }).done;
 
 async function sh(host: TestHost, cmd: string, input?: string): Promise<string> {
   const result = await host.shell(cmd, input);
@@ -280,7 +270,7 @@ describe('monitoring on the site', () => {
       const plan = await shipshape('plan', SITE, '-i', inventoryFile, '--json');
       writeFileSync(path.join(dir, 'plan.jsonl'), plan.stdout);
       const out = path.join(dir, 'shipshape.prom');
-      await run(process.execPath, [CLI, 'recap', 'metrics', path.join(dir, 'plan.jsonl'), '-o', out]);
+      expect((await shipshape('recap', 'metrics', path.join(dir, 'plan.jsonl'), '-o', out)).code).toBe(0);
       await sh(balancer, 'cat > /var/lib/prometheus/node-exporter/.shipshape.prom.tmp && mv /var/lib/prometheus/node-exporter/.shipshape.prom.tmp /var/lib/prometheus/node-exporter/shipshape.prom', readFileSync(out, 'utf8'));
       return plan.code;
     };
